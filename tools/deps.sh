@@ -1,0 +1,23 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages ebmlua needs are installed.
+# As root it installs what is missing (apt-get update, then apt-get install -y);
+# otherwise it prints the exact command and fails.
+set -eu
+PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
+libpng-dev zlib1g-dev libreadline-dev libopenblas-dev gnuplot-nox parallel perl"
+[ "$#" -gt 0 ] && PKGS="$*"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "deps: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+  echo "deps: missing Debian packages:$missing" >&2
+  echo "deps: run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+  exit 1
+fi
