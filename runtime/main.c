@@ -526,7 +526,25 @@ static int pmain(lua_State *L) {
     return 1;
 }
 
+/* OpenBLAS (DYNAMIC_ARCH) picks its kernels from CPUID when the library loads; under some
+ * hypervisors it sees a generic CPU ("Prescott") and runs sgemm about 6x slower. If the user
+ * has not chosen, pick the kernel family from the CPU's features and re-exec once so the
+ * library loads with it (OPENBLAS_CORETYPE is read only at load time). */
+static void blas_coretype(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE")) return;
+    const char *core = NULL;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        core = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        core = "Haswell";
+    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+    execv("/proc/self/exe", argv); /* on failure carry on with the default kernels */
+}
+
 int main(int argc, char **argv) {
+    blas_coretype(argv);
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         l_message(argv[0], "cannot create state: not enough memory");

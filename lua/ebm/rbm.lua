@@ -1,0 +1,205 @@
+-- ebm.rbm: restricted Boltzmann machines with binary or K-level visible units, binary
+-- hidden units and an optional softmax label group (class-conditional, Hinton 2006).
+--
+--   local m = ebm.rbm.new{nv = 784, K = 2, nh = 500, nl = 10, seed = 1}
+--   local x = m:encode(images_u8, labels)      -- f32 [n, D] one-hot rows
+--   m:init_biases(x)                           -- visible biases = base-rate log-odds
+--   m:cd_step(x:narrow(1, 1, 100), {k = 1, lr = 0.05, momentum = 0.9, weight_decay = 2e-4})
+--   local s = m:sample(100, {steps = 1000, label = 3})  -- f32 [100, D]
+--   local img = m:images(s)                    -- u8 [100, 28, 28] (expected level, 0..255)
+--
+-- Kernels are in runtime/rbm.c (see rbm.h for the visible encoding and the RNG layout).
+
+local core = require "ebm.core"
+
+local M = {}
+local Rbm = {}
+Rbm.__index = Rbm
+M.Rbm = Rbm
+
+local function f32(...) return core.tensor_new("f32", ...) end
+
+-- ebm.rbm.new{nv=, K=2, nl=0, nh=, seed=1, init_sd=0.01, side=28} -> model.
+-- W ~ N(0, init_sd^2), biases zero.
+function M.new(cfg)
+  assert(type(cfg) == "table", "rbm.new: expected a config table")
+  local nv, K, nl, nh = cfg.nv or 784, cfg.K or 2, cfg.nl or 0, cfg.nh or cfg.hidden
+  assert(math.type(nh) == "integer" and nh >= 1, "rbm.new: nh (hidden units) must be a positive integer")
+  assert(math.type(nv) == "integer" and nv >= 1, "rbm.new: nv must be a positive integer")
+  assert(math.type(K) == "integer" and K >= 2 and K <= 256, "rbm.new: K must be in 2..256")
+  assert(math.type(nl) == "integer" and nl >= 0, "rbm.new: nl must be >= 0")
+  local D = nv * (K - 1) + nl
+  local m = setmetatable({nv = nv, K = K, nl = nl, nh = nh, D = D, seed = cfg.seed or 1, step = 0,
+                          side = cfg.side or math.floor(math.sqrt(nv) + 0.5)}, Rbm)
+  m.W, m.b, m.c = f32(nh, D), f32(D), f32(nh)
+  local sd = cfg.init_sd or 0.01
+  if sd > 0 then
+    local g = core.rng(m.seed)
+    local flat = m.W:view(-1)
+    for i = 1, nh * D do flat:set(i, sd * g:normal()) end
+  end
+  return m
+end
+
+-- Rebuild a model from saved tensors and metadata (see ebm.rbm.save / load).
+function M.from(meta, W, b, c)
+  local m = setmetatable({nv = meta.nv, K = meta.K, nl = meta.nl, nh = W:size(1), D = W:size(2),
+                          seed = meta.seed or 1, step = meta.step or 0, side = meta.side}, Rbm)
+  m.W, m.b, m.c = W, b, c
+  core.rbm_free_energy(m, f32(1, m.D), core.tensor_new("f64", 1)) -- validates shapes
+  return m
+end
+
+-- Metadata (plain table) describing the model, for checkpoints and run folders.
+function Rbm:meta()
+  return {kind = "rbm", nv = self.nv, K = self.K, nl = self.nl, nh = self.nh, D = self.D,
+          seed = self.seed, step = self.step, side = self.side}
+end
+
+-- m:encode(pixels u8 [n, ...] with levels 0..K-1, labels (u8/i32 [n], 0-based digits) or nil)
+-- -> f32 [n, D] one-hot rows.
+function Rbm:encode(v, y)
+  local n = v:size(1)
+  if y ~= nil then y = y:to("i32"):contiguous() end
+  if self.nl == 0 then y = nil end
+  return core.rbm_encode(self, v:contiguous(), y, f32(n, self.D))
+end
+
+-- m:images(x f32 [n, D]) -> u8 [n, side, side] with the expected level scaled to 0..255.
+function Rbm:images(x)
+  local n = x:size(1)
+  local out = core.tensor_new("u8", n, self.nv)
+  core.rbm_decode(self, x, out)
+  if self.side * self.side == self.nv then return out:view(n, self.side, self.side) end
+  return out
+end
+
+-- Labels of rows x (argmax of the label group, 0-based) -> Lua table; nil without labels.
+function Rbm:labels_of(x)
+  if self.nl == 0 then return nil end
+  local off, t = self.nv * (self.K - 1), {}
+  for r = 1, x:size(1) do
+    local best, bi = -1, 0
+    for k = 1, self.nl do
+      local v = x:get(r, off + k)
+      if v > best then best, bi = v, k - 1 end
+    end
+    t[r] = bi
+  end
+  return t
+end
+
+-- Smoothed base-rate biases [D] from data rows x (the independent-pixel model).
+function Rbm:base_rate(x, alpha)
+  return core.rbm_base_rate(self, x, alpha or 1.0, f32(self.D))
+end
+
+-- Set the visible biases to the base-rate log-odds of the data (a good initialisation).
+function Rbm:init_biases(x, alpha)
+  self.b:copy(self:base_rate(x, alpha))
+  return self
+end
+
+-- Free energy of each row of x -> f64 [n].
+function Rbm:free_energy(x)
+  return core.rbm_free_energy(self, x, core.tensor_new("f64", x:size(1)))
+end
+
+-- Exact log Z by enumerating 2^nh hidden states (nh <= 30; practical up to ~24).
+function Rbm:exact_logz()
+  return core.rbm_exact_logz(self)
+end
+
+-- One CD-k or PCD-k update on the batch x [B, D].
+-- opt: k (1), lr (0.05), momentum (0.5), weight_decay (0, on W only), pcd (false),
+--      chains (B; PCD chain count). Returns the reconstruction error (CD) or 0 (PCD).
+function Rbm:cd_step(x, opt)
+  opt = opt or {}
+  local k = opt.k or 1
+  if not self.gW then
+    self.gW, self.gb, self.gc = f32(self.nh, self.D), f32(self.D), f32(self.nh)
+    self.vW, self.vb, self.vc = f32(self.nh, self.D), f32(self.D), f32(self.nh)
+  end
+  local neg = nil
+  if opt.pcd then
+    local chains = opt.chains or x:size(1)
+    if not self.neg or self.neg:size(1) ~= chains then
+      -- start the persistent chains at data rows (cycled)
+      self.neg = f32(chains, self.D)
+      local B = x:size(1)
+      for i = 1, chains do self.neg:select(1, i):copy(x:select(1, (i - 1) % B + 1)) end
+    end
+    neg = self.neg
+  end
+  self.step = self.step + 1
+  local r = core.rbm_cd(self, x, k, neg, self.seed, self.step, self.gW, self.gb, self.gc)
+  local lr, mom = opt.lr or 0.05, opt.momentum or 0.5
+  core.rbm_momentum(self.W, self.gW, self.vW, lr, mom, opt.weight_decay or 0)
+  core.rbm_momentum(self.b, self.gb, self.vb, lr, mom, 0)
+  core.rbm_momentum(self.c, self.gc, self.vc, lr, mom, 0)
+  return r
+end
+
+-- Draw n samples by block Gibbs.
+-- opt: steps (1000), seed (model seed + 1), label (digit 0..nl-1, or a Lua table of n digits:
+-- clamped), init (f32 [n, D] start; default a base-rate sample when opt.base is given, else
+-- uniform), base (f32 [D] base-rate biases for the start), mean (true: return the final
+-- visible probabilities instead of a sample, for display).
+-- Returns f32 [n, D].
+function Rbm:sample(n, opt)
+  opt = opt or {}
+  local steps, seed = opt.steps or 1000, opt.seed or (self.seed * 7919 + 1)
+  local D, nh = self.D, self.nh
+  local x, p, h = f32(n, D), f32(n, D), f32(n, nh)
+  if opt.init then
+    x:copy(opt.init)
+  else
+    core.rbm_visible_probs(self, h, p, 0.0, opt.base)
+    core.rbm_sample_visible(self, p, x, seed, 0)
+  end
+  local clamp = opt.label ~= nil and self.nl > 0
+  if clamp then
+    local off = self.nv * (self.K - 1)
+    for r = 1, n do
+      local d = type(opt.label) == "table" and opt.label[r] or opt.label
+      assert(math.type(d) == "integer" and d >= 0 and d < self.nl, "rbm:sample: label must be in 0..nl-1")
+      for k = 1, self.nl do x:set(r, off + k, k - 1 == d and 1 or 0) end
+    end
+  end
+  for t = 1, steps do
+    core.rbm_hidden_probs(self, x, h)
+    core.rbm_sample_hidden(h, h, seed, t)
+    core.rbm_visible_probs(self, h, p, 1.0, nil, clamp)
+    if t < steps or not opt.mean then core.rbm_sample_visible(self, p, x, seed, t, 0, clamp) end
+  end
+  if opt.mean then
+    if clamp then -- keep the clamped labels in the returned rows
+      local off = self.nv * (self.K - 1)
+      p:narrow(2, off + 1, self.nl):copy(x:narrow(2, off + 1, self.nl))
+    end
+    return p
+  end
+  return x
+end
+
+-- Classify rows x by the label with the lowest free energy F(x, y) (ignores x's label columns).
+-- Returns a Lua table of 0-based labels.
+function Rbm:classify(x)
+  assert(self.nl > 0, "rbm:classify: the model has no labels")
+  local n, off = x:size(1), self.nv * (self.K - 1)
+  local xx = x:clone()
+  local lab = xx:narrow(2, off + 1, self.nl)
+  local best, arg = {}, {}
+  for y = 0, self.nl - 1 do
+    lab:zero()
+    lab:select(2, y + 1):fill(1)
+    local F = self:free_energy(xx)
+    for r = 1, n do
+      local f = F:get(r)
+      if best[r] == nil or f < best[r] then best[r], arg[r] = f, y end
+    end
+  end
+  return arg
+end
+
+return M

@@ -1,0 +1,109 @@
+/* l_sys.c - small operating-system helpers for the Lua library (ebm.sys):
+ * terminal detection, a monotonic clock, CPU time, thread count, load average, the
+ * executable's path. Used by progress bars, run folders and sweeps. */
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "luaT.h"
+#include <lualib.h>
+
+/* sys_isatty(f) -> boolean: f is a file handle (io.stdout) or an integer descriptor. */
+static int sys_isatty(lua_State *L) {
+    int fd;
+    if (lua_isinteger(L, 1)) {
+        fd = (int)lua_tointeger(L, 1);
+    } else {
+        luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
+        if (p == NULL) return luaL_argerror(L, 1, "expected a file handle or an integer descriptor");
+        if (p->closef == NULL || p->f == NULL) return luaL_argerror(L, 1, "file is closed");
+        fd = fileno(p->f);
+    }
+    lua_pushboolean(L, isatty(fd) == 1);
+    return 1;
+}
+
+static double ts_seconds(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* sys_clock() -> seconds on a monotonic clock (for durations, never for dates). */
+static int sys_clock(lua_State *L) {
+    lua_pushnumber(L, ts_seconds(CLOCK_MONOTONIC));
+    return 1;
+}
+
+/* sys_cputime() -> CPU seconds used by this process (all threads). */
+static int sys_cputime(lua_State *L) {
+    lua_pushnumber(L, ts_seconds(CLOCK_PROCESS_CPUTIME_ID));
+    return 1;
+}
+
+/* sys_nthreads() -> the number of OpenMP threads parallel regions will use. */
+static int sys_nthreads(lua_State *L) {
+    lua_pushinteger(L, omp_get_max_threads());
+    return 1;
+}
+
+/* sys_set_threads(n): use n >= 1 OpenMP threads from now on. */
+static int sys_set_threads(lua_State *L) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count must be in 1..1024");
+    omp_set_num_threads((int)n);
+    return 0;
+}
+
+/* sys_ncpus() -> processors online. */
+static int sys_ncpus(lua_State *L) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    lua_pushinteger(L, n > 0 ? n : 1);
+    return 1;
+}
+
+/* sys_loadavg() -> 1, 5 and 15 minute load averages (nil if unavailable). */
+static int sys_loadavg(lua_State *L) {
+    double a[3];
+    if (getloadavg(a, 3) != 3) { lua_pushnil(L); return 1; }
+    for (int i = 0; i < 3; i++) lua_pushnumber(L, a[i]);
+    return 3;
+}
+
+/* sys_pid() -> this process's id. */
+static int sys_pid(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)getpid());
+    return 1;
+}
+
+/* sys_exe() -> absolute path of the running executable (nil if unknown). */
+static int sys_exe(lua_State *L) {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) { lua_pushnil(L); return 1; }
+    buf[n] = '\0';
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* sys_sleep(seconds): sleep for a non-negative duration. */
+static int sys_sleep(lua_State *L) {
+    double s = luaL_checknumber(L, 1);
+    luaL_argcheck(L, s >= 0 && s < 1e6, 1, "duration must be in [0, 1e6) seconds");
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    return 0;
+}
+
+void ebm_open_sys(lua_State *L, int mod) {
+    static const luaL_Reg fns[] = {
+        {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
+        {"sys_nthreads", sys_nthreads}, {"sys_set_threads", sys_set_threads}, {"sys_ncpus", sys_ncpus},
+        {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
+        {NULL, NULL}};
+    luaT_setfuncs(L, mod, fns);
+}
