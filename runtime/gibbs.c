@@ -8,54 +8,254 @@
 #include <omp.h>
 #endif
 
-#define TILE 128  /* chains per tile: the scratch of one tile stays in L1 */
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define EBM_AVX512 1
+#else
+#define EBM_AVX512 0
+#endif
+
+#define TILE 128  /* chains per tile (a multiple of 64): the scratch of one tile stays in L1 */
 
 /* Per-thread scratch for one tile. */
 typedef struct scratch {
-    uint32_t w[4][TILE / 4 + 2];  /* Philox words by word index, for the tile's chain quads */
-    uint32_t rnd[TILE + 8];      /* rnd[c + lead]: the word of chain c */
-    float h[TILE];               /* binary field */
+    uint32_t rnd[TILE + 64];     /* rnd[c]: the random word of chain c of the tile */
+    uint32_t g64[64];            /* one group of 64 words */
+    float h[TILE];               /* binary field / thresholds */
+    uint8_t sel[TILE];           /* drawn levels */
     float *L;                    /* [kmax * TILE] logits, level-major: L[k*TILE + c] */
     float *cum;                  /* [TILE] */
     float *mx;                   /* [TILE] */
+    const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
 } scratch;
 
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
 
-/* Words for chains g0 .. g0+len-1 of node i at step s into S->rnd[lead .. lead+len-1],
- * where lead = g0 & 3. Vectorised over chain quads. */
-static inline int tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step, int64_t g0, int len) {
-    uint32_t q0 = (uint32_t)(g0 >> 2);
-    int nq = (int)(((g0 + len - 1) >> 2) - (g0 >> 2) + 1);
-    uint32_t k0i = (uint32_t)seed, k1i = (uint32_t)(seed >> 32), s0 = (uint32_t)step, s1 = (uint32_t)(step >> 32);
-    uint32_t *w0 = S->w[0], *w1 = S->w[1], *w2 = S->w[2], *w3 = S->w[3];
-#pragma omp simd
-    for (int b = 0; b < nq; b++) {
-        uint32_t c0 = q0 + (uint32_t)b, c1 = node, c2 = s0, c3 = s1, k0 = k0i, k1 = k1i;
-        for (int r = 0; r < 10; r++) {
-            uint64_t p0 = (uint64_t)PH_M0 * c0, p1 = (uint64_t)PH_M1 * c2;
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-            c1 = (uint32_t)p1; c3 = (uint32_t)p0; c0 = n0; c2 = n2;
-            k0 += PH_W0; k1 += PH_W1;
+/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
+ * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
+static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
+    uint32_t blk0 = (uint32_t)(G * 16);
+#if EBM_AVX512
+    const __m512i M0 = _mm512_set1_epi32((int)PH_M0), M1 = _mm512_set1_epi32((int)PH_M1);
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    __m512i c1 = _mm512_set1_epi32((int)node), c2 = _mm512_set1_epi32((int)(uint32_t)step), c3 = _mm512_set1_epi32((int)(uint32_t)(step >> 32));
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m512i e0 = _mm512_mul_epu32(c0, M0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), M0);
+        __m512i e1 = _mm512_mul_epu32(c2, M1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), M1);
+        __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
+        __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
+        __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
+        __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
+        __m512i n0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32((int)k0), 0x96);
+        __m512i n2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32((int)k1), 0x96);
+        c1 = lo1; c3 = lo0; c0 = n0; c2 = n2;
+        k0 += PH_W0; k1 += PH_W1;
+    }
+    _mm512_storeu_si512(out, c0);
+    _mm512_storeu_si512(out + 16, c1);
+    _mm512_storeu_si512(out + 32, c2);
+    _mm512_storeu_si512(out + 48, c3);
+#else
+    ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    for (int b = 0; b < 16; b++) {
+        ebm_philox_ctr c = {{blk0 + (uint32_t)b, node, (uint32_t)step, (uint32_t)(step >> 32)}};
+        ebm_philox_ctr r = ebm_philox4x32(c, key);
+        for (int w = 0; w < 4; w++) out[w * 16 + b] = r.v[w];
+    }
+#endif
+}
+
+uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g) {
+    ebm_philox_ctr c = {{(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15)), node, (uint32_t)step, (uint32_t)(step >> 32)}};
+    ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    return ebm_philox4x32(c, key).v[(g >> 4) & 3];
+}
+
+/* Words for global chains g0 .. g0+len-1 of node i at step s into S->rnd[0 .. len-1]. */
+static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step, int64_t g0, int len) {
+    if (len < 8) { /* a few chains: one Philox block each */
+        for (int c = 0; c < len; c++) S->rnd[c] = ebm_gibbs_word(seed, node, step, g0 + c);
+        return;
+    }
+    int64_t G0 = g0 >> 6, G1 = (g0 + len - 1) >> 6;
+    for (int64_t G = G0; G <= G1; G++) {
+        int64_t lo = G * 64 > g0 ? G * 64 : g0, hi = G * 64 + 64 < g0 + len ? G * 64 + 64 : g0 + len;
+        if (lo == G * 64 && hi == G * 64 + 64) {
+            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0));
+        } else {
+            philox_group(seed, node, step, (uint64_t)G, S->g64);
+            memcpy(S->rnd + (lo - g0), S->g64 + (lo - G * 64), sizeof(uint32_t) * (size_t)(hi - lo));
         }
-        w0[b] = c0; w1[b] = c1; w2[b] = c2; w3[b] = c3;
     }
-    uint32_t *o = S->rnd;
-    for (int b = 0; b < nq; b++) {
-        o[4 * b] = w0[b]; o[4 * b + 1] = w1[b]; o[4 * b + 2] = w2[b]; o[4 * b + 3] = w3[b];
+}
+
+#if EBM_AVX512
+/* ebm_expf on 16 lanes with exactly the same roundings (roundscale = the magic-number
+ * rounding; scalef = the product with 2^n). */
+static inline __m512 expf16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);  /* p * 2^n, exact like the exponent-field product */
+}
+
+static inline __m512 u01_16(const uint32_t *r, __mmask16 mk) {
+    __m512i w = _mm512_maskz_loadu_epi32(mk, r);
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+}
+
+/* Binary fast path, 16 chains per step. Same arithmetic as the generic loop. */
+static void binary16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+    int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    const __m512 vb = _mm512_set1_ps(-beta), one = _mm512_set1_ps(1.0f);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512 h = _mm512_set1_ps(m->bin_c[i]);
+        for (int64_t p = a0; p < a1; p++) {
+            __m128i xb = _mm_maskz_loadu_epi8(mk, x + (int64_t)m->adj_nbr[p] * C + c0 + c);
+            __m512 xf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(xb));
+            h = _mm512_add_ps(h, _mm512_mul_ps(_mm512_set1_ps(m->adj_slope[p]), xf));
+        }
+        __m512 e = expf16(_mm512_mul_ps(vb, h));
+        __m512 u = u01_16(rnd + c, mk);
+        __mmask16 on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
     }
-    return (int)(g0 & 3);
+}
+
+/* Level path for K <= 16 with neighbours of K <= 16: logits by in-register table lookups
+ * (vpermps on the padded columns), then the same max / exp / inverse-CDF steps as generic. */
+static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+    const int K = m->K[i];
+    const float *b = (const float *)ebm_tensor_data(&m->bias) + m->boff[i];
+    int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    const __m512 vbeta = _mm512_set1_ps(beta);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512 acc[16];
+        for (int k = 0; k < K; k++) acc[k] = _mm512_set1_ps(b[k]);
+        for (int64_t p = a0; p < a1; p++) {
+            __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, x + (int64_t)m->adj_nbr[p] * C + c0 + c));
+            const float *col = m->ctab + m->adj_col[p];
+            for (int k = 0; k < K; k++)
+                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
+        }
+        __m512 mx = acc[0];
+        for (int k = 1; k < K; k++) mx = _mm512_max_ps(acc[k], mx);
+        __m512 cum = _mm512_setzero_ps();
+        for (int k = 0; k < K; k++) {
+            acc[k] = expf16(_mm512_mul_ps(vbeta, _mm512_sub_ps(acc[k], mx)));
+            cum = _mm512_add_ps(cum, acc[k]);
+        }
+        __m512 t = _mm512_mul_ps(u01_16(rnd + c, mk), cum);
+        cum = _mm512_setzero_ps();
+        __m512i sel = _mm512_setzero_si512();
+        for (int k = 0; k < K - 1; k++) {
+            cum = _mm512_add_ps(cum, acc[k]);
+            sel = _mm512_mask_add_epi32(sel, _mm512_cmp_ps_mask(cum, t, _CMP_LE_OQ), sel, _mm512_set1_epi32(1));
+        }
+        __m128i v = _mm512_cvtepi32_epi8(sel);
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
+    }
+}
+#endif
+
+/* Binary nodes with at most 4 neighbours: the field takes at most 16 values, one per
+ * neighbour configuration cfg = sum_e x_e << e. T[cfg] = threshold of P(x = 1) on 32 bits,
+ * computed in float with ebm_expf; x = 1 iff the chain's 32-bit word < T[cfg]. One exp per
+ * configuration instead of one per chain, and the compare uses all 32 random bits. */
+static void bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t *T) {
+    int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    float h[16];
+    for (int cfg = 0; cfg < 16; cfg++) h[cfg] = m->bin_c[i];
+    for (int e = 0; e < deg; e++) {
+        const float s = m->adj_slope[a0 + e];
+#pragma omp simd
+        for (int cfg = 0; cfg < 16; cfg++) h[cfg] += s * (float)((cfg >> e) & 1);
+    }
+#pragma omp simd
+    for (int cfg = 0; cfg < 16; cfg++) {
+        float p = 1.0f / (1.0f + ebm_expf(-beta * h[cfg]));
+        float q = p * 4294967296.0f;
+        T[cfg] = q >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)q;
+    }
+}
+
+static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre) {
+    uint32_t Tloc[16];
+    const uint32_t *T = Tpre;
+    if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
+    int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    memset(cfgbuf, 0, (size_t)len);
+    for (int e = 0; e < deg; e++) {
+        const uint8_t *xn = x + (int64_t)m->adj_nbr[a0 + e] * C + c0;
+#pragma omp simd
+        for (int c = 0; c < len; c++) cfgbuf[c] |= (uint8_t)(xn[c] << e);
+    }
+#if EBM_AVX512
+    const __m512i vT = _mm512_loadu_si512(T);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
+        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
+        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
+        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
+    }
+#else
+    if (cl) {
+        for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : (uint8_t)(rnd[c] < T[cfgbuf[c]]);
+    } else {
+        for (int c = 0; c < len; c++) xi[c] = (uint8_t)(rnd[c] < T[cfgbuf[c]]);
+    }
+#endif
 }
 
 /* Update node i for chains c0 .. c0+len-1 (len <= TILE). */
 static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, int64_t c0, int len,
                         const ebm_gibbs_opts *o, uint64_t step, scratch *S) {
     const float beta = o->beta;
-    int lead = tile_random(S, o->seed, (uint32_t)i, step, o->chain_off + c0, len);
-    const uint32_t *rnd = S->rnd + lead;
+    tile_random(S, o->seed, (uint32_t)i, step, o->chain_off + c0, len);
+    const uint32_t *rnd = S->rnd;
     uint8_t *xi = x + (int64_t)i * C + c0;
     const uint8_t *cl = o->clamp_pc ? o->clamp_pc + (int64_t)i * C + c0 : NULL;
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    if (m->fast[i] && a1 - a0 <= 4) {
+        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL);
+        return;
+    }
+#if EBM_AVX512
+    if (m->fast[i]) { binary16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
+    if (m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
+#endif
     if (m->fast[i]) {
         float *h = S->h;
         const float base = m->bin_c[i];
@@ -66,22 +266,15 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
 #pragma omp simd
             for (int c = 0; c < len; c++) h[c] += s * (float)xn[c];
         }
-        if (cl) {
+        uint8_t *sel = S->sel;
 #pragma omp simd
-            for (int c = 0; c < len; c++) {
-                float e = ebm_expf(-beta * h[c]);
-                float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
-                uint8_t v = u * (1.0f + e) < 1.0f;
-                xi[c] = cl[c] ? xi[c] : v;
-            }
-        } else {
-#pragma omp simd
-            for (int c = 0; c < len; c++) {
-                float e = ebm_expf(-beta * h[c]);
-                float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
-                xi[c] = u * (1.0f + e) < 1.0f;
-            }
+        for (int c = 0; c < len; c++) {
+            float e = ebm_expf(-beta * h[c]);
+            float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
+            sel[c] = u * (1.0f + e) < 1.0f;
         }
+        if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
+        else memcpy(xi, sel, (size_t)len);
         return;
     }
     /* general K: logits level-major L[k*TILE + c] */
@@ -95,16 +288,9 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
     for (int64_t p = a0; p < a1; p++) {
         const uint8_t *xn = x + (int64_t)m->adj_nbr[p] * C + c0;
         const float *row = m->otab + m->adj_row[p];
-        if (K == 4) {
-            for (int c = 0; c < len; c++) {
-                const float *r = row + 4 * xn[c];
-                L[c] += r[0]; L[TILE + c] += r[1]; L[2 * TILE + c] += r[2]; L[3 * TILE + c] += r[3];
-            }
-        } else {
-            for (int c = 0; c < len; c++) {
-                const float *r = row + K * xn[c];
-                for (int k = 0; k < K; k++) L[k * TILE + c] += r[k];
-            }
+        for (int c = 0; c < len; c++) {
+            const float *r = row + K * xn[c];
+            for (int k = 0; k < K; k++) L[k * TILE + c] += r[k];
         }
     }
     for (int c = 0; c < len; c++) mx[c] = L[c];
@@ -112,21 +298,20 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
 #pragma omp simd
         for (int c = 0; c < len; c++) mx[c] = L[k * TILE + c] > mx[c] ? L[k * TILE + c] : mx[c];
     }
+    for (int c = 0; c < len; c++) cum[c] = 0.0f;
     for (int k = 0; k < K; k++) {
         float *Lk = L + k * TILE;
 #pragma omp simd
-        for (int c = 0; c < len; c++) Lk[c] = ebm_expf(beta * (Lk[c] - mx[c]));
+        for (int c = 0; c < len; c++) {
+            Lk[c] = ebm_expf(beta * (Lk[c] - mx[c]));
+            cum[c] += Lk[c];
+        }
     }
-    /* total, then count the inclusive cumulative sums <= u * total */
-    for (int c = 0; c < len; c++) cum[c] = 0.0f;
-    for (int k = 0; k < K; k++) {
-#pragma omp simd
-        for (int c = 0; c < len; c++) cum[c] += L[k * TILE + c];
-    }
-    float *t = S->h;  /* threshold u * total */
+    /* count the inclusive cumulative sums <= u * total */
+    float *t = S->h;
 #pragma omp simd
     for (int c = 0; c < len; c++) t[c] = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f) * cum[c];
-    uint8_t sel[TILE];
+    uint8_t *sel = S->sel;
     for (int c = 0; c < len; c++) { cum[c] = 0.0f; sel[c] = 0; }
     for (int k = 0; k < K - 1; k++) {
 #pragma omp simd
@@ -135,11 +320,8 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
             sel[c] += cum[c] <= t[c];
         }
     }
-    if (cl) {
-        for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
-    } else {
-        memcpy(xi, sel, (size_t)len);
-    }
+    if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
+    else memcpy(xi, sel, (size_t)len);
 }
 
 static int scratch_init(scratch *S, int kmax) {
@@ -185,10 +367,18 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
 #endif
     int by_tiles = ntiles >= nthr;
     int par = work >= 8192 && nthr > 1;
+    /* binary threshold tables once per call when there are enough chains to pay for them */
+    uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+    if (bt) {
+#pragma omp parallel for schedule(static) if (par)
+        for (int32_t i = 0; i < m->n; i++)
+            if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
+    }
 #pragma omp parallel if (par)
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
+        S.bt = bt;
         if (by_tiles) {
 #pragma omp for schedule(static)
             for (int64_t t = 0; t < ntiles; t++) {
@@ -224,6 +414,7 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
         }
         EBM_FREE(S.L);
     }
+    EBM_FREE(bt);
     EBM_FREE(orders);
 }
 
@@ -250,10 +441,7 @@ void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const e
         for (int k = 0; k < K; k++) { p[k] = expf(o->beta * (b[k] - mxb)); tot += p[k]; }
         for (int64_t c = 0; c < C; c++) {
             if (o->clamp_pc && o->clamp_pc[(int64_t)i * C + c]) continue;
-            int64_t g = o->chain_off + c;
-            ebm_philox_ctr ctr = {{(uint32_t)(g >> 2), (uint32_t)i, (uint32_t)o->step, (uint32_t)(o->step >> 32)}};
-            ebm_philox_key key = {{(uint32_t)o->seed, (uint32_t)(o->seed >> 32)}};
-            uint32_t r = ebm_philox4x32(ctr, key).v[g & 3];
+            uint32_t r = ebm_gibbs_word(o->seed, (uint32_t)i, o->step, o->chain_off + c);
             int v;
             if (mode == 0) {
                 v = (int)(((uint64_t)r * (uint64_t)K) >> 32);

@@ -40,6 +40,12 @@ typedef struct ebm_model {
     uint8_t *fast;       /* [n] 1 if K[i] == 2 and every neighbour has K == 2 (binary path) */
     float *bin_c;        /* [n] binary nodes: b1 - b0 + sum_e (row_e[0][1] - row_e[0][0]) */
     float *adj_slope;    /* [2*nedges] binary pairs: change of the field per neighbour level */
+    /* Column tables for the SIMD level path (slots with K_a, K_b <= 16): for slot s seen from
+     * side d (0: node is a), column k over the neighbour's levels, padded to 16 floats:
+     * ctab[adj_col[e] + k*16 + x_nbr] == otab[adj_row[e] + x_nbr*K[i] + k]. */
+    float *ctab;         /* [sum over small slots of (K_a + K_b) * 16] */
+    int64_t *adj_col;    /* [2*nedges] offset into ctab, or -1 when the slot is too large */
+    uint8_t *vec16;      /* [n] 1 if K[i] <= 16 and every neighbour has K <= 16 */
 } ebm_model;
 
 /* Build a model from per-node levels, slot shapes and an edge list (arrays are copied).
