@@ -119,44 +119,16 @@ int ebm_tensor_same_shape(const ebm_tensor *a, const ebm_tensor *b) {
     return 1;
 }
 
-static inline double load_at(const ebm_tensor *t, int64_t pos) {
-    const void *base = t->storage->data;
-    switch (t->dtype) {
-    case EBM_F32: return ((const float *)base)[pos];
-    case EBM_F64: return ((const double *)base)[pos];
-    case EBM_U8: return ((const uint8_t *)base)[pos];
-    case EBM_I32: return ((const int32_t *)base)[pos];
-    }
-    return 0;
-}
-
-/* Conversions to integer types saturate and round toward zero (NaN -> 0), so no value
- * from Lua can invoke undefined behaviour. */
-static inline void store_at(ebm_tensor *t, int64_t pos, double v) {
-    void *base = t->storage->data;
-    switch (t->dtype) {
-    case EBM_F32: ((float *)base)[pos] = (float)v; break;
-    case EBM_F64: ((double *)base)[pos] = v; break;
-    case EBM_U8:
-        ((uint8_t *)base)[pos] = v >= 255.0 ? 255 : (v > 0.0 ? (uint8_t)v : 0);
-        break;
-    case EBM_I32:
-        ((int32_t *)base)[pos] = v >= 2147483647.0 ? INT32_MAX
-                                 : (v <= -2147483648.0 ? INT32_MIN : (v == v ? (int32_t)v : 0));
-        break;
-    }
-}
-
 double ebm_tensor_get(const ebm_tensor *t, const int64_t *idx) {
     int64_t pos = t->offset;
     for (int d = 0; d < t->ndim; d++) pos += idx[d] * t->stride[d];
-    return load_at(t, pos);
+    return ebm_load_at(t, pos);
 }
 
 void ebm_tensor_set(ebm_tensor *t, const int64_t *idx, double v) {
     int64_t pos = t->offset;
     for (int d = 0; d < t->ndim; d++) pos += idx[d] * t->stride[d];
-    store_at(t, pos, v);
+    ebm_store_at(t, pos, v);
 }
 
 static int64_t linear_pos(const ebm_tensor *t, int64_t i) {
@@ -169,8 +141,8 @@ static int64_t linear_pos(const ebm_tensor *t, int64_t i) {
     return pos;
 }
 
-double ebm_tensor_get_linear(const ebm_tensor *t, int64_t i) { return load_at(t, linear_pos(t, i)); }
-void ebm_tensor_set_linear(ebm_tensor *t, int64_t i, double v) { store_at(t, linear_pos(t, i), v); }
+double ebm_tensor_get_linear(const ebm_tensor *t, int64_t i) { return ebm_load_at(t, linear_pos(t, i)); }
+void ebm_tensor_set_linear(ebm_tensor *t, int64_t i, double v) { ebm_store_at(t, linear_pos(t, i), v); }
 
 int ebm_tensor_narrow(ebm_tensor *t, int dim, int64_t start, int64_t len) {
     if (dim < 0 || dim >= t->ndim) return EBM_ERANGE;
@@ -276,7 +248,7 @@ int ebm_tensor_copy(ebm_tensor *dst, const ebm_tensor *src) {
     ebm_iter_init(&a, dst);
     ebm_iter_init(&b, src);
     for (int64_t i = 0; i < n; i++) {
-        store_at(dst, a.pos, load_at(src, b.pos));
+        ebm_store_at(dst, a.pos, ebm_load_at(src, b.pos));
         ebm_iter_next(&a);
         ebm_iter_next(&b);
     }
@@ -304,5 +276,5 @@ void ebm_tensor_fill(ebm_tensor *t, double v) {
     }
     ebm_iter it;
     ebm_iter_init(&it, t);
-    for (int64_t i = 0; i < n; i++, ebm_iter_next(&it)) store_at(t, it.pos, v);
+    for (int64_t i = 0; i < n; i++, ebm_iter_next(&it)) ebm_store_at(t, it.pos, v);
 }

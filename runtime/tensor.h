@@ -64,6 +64,35 @@ static inline void *ebm_tensor_data(const ebm_tensor *t) {
     return t->storage ? (char *)t->storage->data + (size_t)t->offset * ebm_dtype_size(t->dtype) : NULL;
 }
 
+/* Raw element access: element `pos` of an array of dtype `dt` at `base`, as double.
+ * Stores to integer types saturate and round toward zero (NaN -> 0), so no value from Lua
+ * can invoke undefined behaviour. */
+static inline double ebm_load_raw(const void *base, ebm_dtype dt, int64_t pos) {
+    switch (dt) {
+    case EBM_F32: return ((const float *)base)[pos];
+    case EBM_F64: return ((const double *)base)[pos];
+    case EBM_U8: return ((const uint8_t *)base)[pos];
+    case EBM_I32: return ((const int32_t *)base)[pos];
+    }
+    return 0;
+}
+
+static inline void ebm_store_raw(void *base, ebm_dtype dt, int64_t pos, double v) {
+    switch (dt) {
+    case EBM_F32: ((float *)base)[pos] = (float)v; break;
+    case EBM_F64: ((double *)base)[pos] = v; break;
+    case EBM_U8: ((uint8_t *)base)[pos] = v >= 255.0 ? 255 : (v > 0.0 ? (uint8_t)v : 0); break;
+    case EBM_I32:
+        ((int32_t *)base)[pos] = v >= 2147483647.0 ? INT32_MAX
+                                 : (v <= -2147483648.0 ? INT32_MIN : (v == v ? (int32_t)v : 0));
+        break;
+    }
+}
+
+/* Element at `pos` elements from the storage base (not from t->offset). */
+static inline double ebm_load_at(const ebm_tensor *t, int64_t pos) { return ebm_load_raw(t->storage->data, t->dtype, pos); }
+static inline void ebm_store_at(ebm_tensor *t, int64_t pos, double v) { ebm_store_raw(t->storage->data, t->dtype, pos, v); }
+
 /* Element access by a 0-based index vector of length t->ndim (no bounds checks here). */
 double ebm_tensor_get(const ebm_tensor *t, const int64_t *idx);
 void ebm_tensor_set(ebm_tensor *t, const int64_t *idx, double v);

@@ -43,6 +43,43 @@ function ebm.rng(seed)
   return core.rng(seed or 0)
 end
 
+-- Arithmetic returning new tensors (methods such as t:add(x) work in place) -------
+
+for _, k in ipairs { "add", "sub", "mul", "div", "pow", "maximum", "minimum", "matmul" } do
+  ebm[k] = core[k]
+end
+for _, k in ipairs { "neg", "exp", "log", "sigmoid", "abs", "sqrt", "tanh", "square" } do
+  ebm[k] = function(t) return core.unary(k, t) end
+end
+
+-- ebm.clamp(t, lo, hi) -> new tensor with values limited to [lo, hi] (nil = no bound).
+function ebm.clamp(t, lo, hi) return core.unary("clamp", t, lo, hi) end
+
+-- ebm.arange(stop) or ebm.arange(start, stop [, step [, dtype]]): start, start+step, ...
+-- up to but excluding stop. The dtype defaults to i32 when all arguments are integers,
+-- else f32.
+function ebm.arange(a, b, step, dt)
+  if b == nil then a, b = 0, a end
+  step = step or 1
+  if dt == nil then
+    local int = math.type(a) == "integer" and math.type(b) == "integer" and math.type(step) == "integer"
+    dt = int and "i32" or "f32"
+  end
+  return core.arange(a, b, step, dt)
+end
+
+-- ebm.linspace(a, b, n [, dtype = "f32"]): n evenly spaced values from a to b inclusive.
+function ebm.linspace(a, b, n, dt) return core.linspace(a, b, n, dt) end
+
+-- Printing: tensors print like Torch (values, then shape and dtype); the REPL prints
+-- results through ebm.repl_print (tables pretty-printed). Both live in ebm/repl.lua.
+do
+  local mt = debug.getregistry()["ebm.Tensor"]
+  mt.__tostring = function(t) return require("ebm.repl").format_tensor(t) end
+end
+
+function ebm.repl_print(...) return require("ebm.repl").print(...) end
+
 -- Lazy submodules ------------------------------------------------------------------
 
 setmetatable(ebm, {

@@ -25,7 +25,7 @@ ebm_tensor *luaT_checkcontig(lua_State *L, int arg, ebm_dtype dt) {
     return t;
 }
 
-static const char *shape_str(lua_State *L, int ndim, const int64_t *s) {
+const char *luaT_pushshape(lua_State *L, int ndim, const int64_t *s) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addchar(&b, '[');
@@ -44,8 +44,8 @@ void luaT_checkshape(lua_State *L, int arg, const ebm_tensor *t, int ndim, const
     for (int d = 0; !bad && d < ndim; d++)
         if (sizes[d] >= 0 && t->size[d] != sizes[d]) bad = 1;
     if (bad) {
-        const char *want = shape_str(L, ndim, sizes);
-        const char *got = shape_str(L, t->ndim, t->size);
+        const char *want = luaT_pushshape(L, ndim, sizes);
+        const char *got = luaT_pushshape(L, t->ndim, t->size);
         luaL_argerror(L, arg, lua_pushfstring(L, "expected shape %s, got %s", want, got));
     }
 }
@@ -58,8 +58,8 @@ ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) 
     int rc = ebm_tensor_init(t, dt, ndim, size);
     if (rc) {
         memset(t, 0, sizeof *t);
-        if (rc == EBM_ESHAPE) luaL_error(L, "invalid tensor shape %s", shape_str(L, ndim, size));
-        luaL_error(L, "cannot allocate tensor of shape %s (%s)", shape_str(L, ndim, size), ebm_strerror(rc));
+        if (rc == EBM_ESHAPE) luaL_error(L, "invalid tensor shape %s", luaT_pushshape(L, ndim, size));
+        luaL_error(L, "cannot allocate tensor of shape %s (%s)", luaT_pushshape(L, ndim, size), ebm_strerror(rc));
     }
     return t;
 }

@@ -29,6 +29,8 @@ ebm_tensor *luaT_checkdtype(lua_State *L, int arg, ebm_dtype dt);
 ebm_tensor *luaT_checkcontig(lua_State *L, int arg, ebm_dtype dt);
 /* Requires `ndim` dims; sizes[d] < 0 means any extent. Errors name the argument. */
 void luaT_checkshape(lua_State *L, int arg, const ebm_tensor *t, int ndim, const int64_t *sizes);
+/* Push "[2,3]" for a shape (sizes < 0 print as *); returns the string. */
+const char *luaT_pushshape(lua_State *L, int ndim, const int64_t *size);
 /* NULL if the value at `arg` is not a tensor. */
 ebm_tensor *luaT_test(lua_State *L, int arg);
 

@@ -1,0 +1,42 @@
+-- ebm.optim: optimisers in the style of torch/optim, one algorithm per file.
+--
+--   ebm.optim.sgd(params, grads, config, state)     -- optim/sgd.lua
+--   ebm.optim.adam(params, grads, config, state)    -- optim/adam.lua
+--   ebm.optim.clip_grad_norm(grads, max_norm) -> norm before clipping
+--   ebm.optim.schedule.step/cosine/exponential/warmup{...} -> function(step) -> lr
+--
+-- params and grads are tensors, or tables of tensors (lists, name -> tensor maps, nested
+-- tables), with the same structure and shapes. The arithmetic runs in C over whole
+-- tensors (runtime/optim.c); `state` is a table the caller keeps between steps.
+
+local util = require "ebm.optim.util"
+
+local M = {
+  sgd = require "ebm.optim.sgd",
+  adam = require "ebm.optim.adam",
+  schedule = require "ebm.optim.schedule",
+}
+
+-- Scale all gradient tensors in place so that their joint L2 norm is at most max_norm.
+-- Returns the norm before clipping.
+function M.clip_grad_norm(grads, max_norm)
+  assert(type(max_norm) == "number" and max_norm > 0, "clip_grad_norm: max_norm must be a positive number")
+  local sq = 0
+  local list = util.flatten(grads, nil, "clip_grad_norm")
+  for _, e in ipairs(list) do sq = sq + e.p:norm() ^ 2 end
+  local norm = math.sqrt(sq)
+  if norm > max_norm then
+    local s = max_norm / (norm + 1e-6)
+    for _, e in ipairs(list) do e.p:mul(s) end
+  end
+  return norm
+end
+
+-- Joint L2 norm of a tensor or table of tensors (no change).
+function M.norm(tensors)
+  local sq = 0
+  for _, e in ipairs(util.flatten(tensors, nil, "norm")) do sq = sq + e.p:norm() ^ 2 end
+  return math.sqrt(sq)
+end
+
+return M
