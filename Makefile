@@ -56,8 +56,11 @@ tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
 data:
 	@sh vendor/fetch.sh
 
+# Fashion-MNIST: Debian's dataset-fashion-mnist (gzip IDX files, read by ebm.data.fashion).
 data-fashion:
 	@sh tools/deps.sh dataset-fashion-mnist
+	@for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do \
+	  test -f /usr/share/datasets/fashion-mnist/$$f.gz || { echo "data-fashion: /usr/share/datasets/fashion-mnist/$$f.gz missing" >&2; exit 1; }; done
 
 test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
@@ -74,8 +77,8 @@ bench: ebmlua
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
-	cp -R lua $(DESTDIR)$(PREFIX)/share/ebmlua/
-	cp -R scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
+	rm -rf $(DESTDIR)$(PREFIX)/share/ebmlua/lua $(DESTDIR)$(PREFIX)/share/ebmlua/scripts
+	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
 
 clean:
 	rm -rf $(BUILD) ebmlua tests/c/*.t
