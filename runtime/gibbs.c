@@ -31,14 +31,12 @@ typedef struct scratch {
 
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
 
-/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
- * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
-static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
-    uint32_t blk0 = (uint32_t)(G * 16);
 #if EBM_AVX512
+/* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
+ * four result words. */
+static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t step, __m512i *out) {
     const __m512i M0 = _mm512_set1_epi32((int)PH_M0), M1 = _mm512_set1_epi32((int)PH_M1);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    __m512i c1 = _mm512_set1_epi32((int)node), c2 = _mm512_set1_epi32((int)(uint32_t)step), c3 = _mm512_set1_epi32((int)(uint32_t)(step >> 32));
+    __m512i c2 = _mm512_set1_epi32((int)(uint32_t)step), c3 = _mm512_set1_epi32((int)(uint32_t)(step >> 32));
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     for (int r = 0; r < 10; r++) {
         __m512i e0 = _mm512_mul_epu32(c0, M0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), M0);
@@ -52,10 +50,22 @@ static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G
         c1 = lo1; c3 = lo0; c0 = n0; c2 = n2;
         k0 += PH_W0; k1 += PH_W1;
     }
-    _mm512_storeu_si512(out, c0);
-    _mm512_storeu_si512(out + 16, c1);
-    _mm512_storeu_si512(out + 32, c2);
-    _mm512_storeu_si512(out + 48, c3);
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+#endif
+
+/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
+ * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
+static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
+    uint32_t blk0 = (uint32_t)(G * 16);
+#if EBM_AVX512
+    __m512i w[4];
+    philox16v(seed, _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)),
+              _mm512_set1_epi32((int)node), step, w);
+    _mm512_storeu_si512(out, w[0]);
+    _mm512_storeu_si512(out + 16, w[1]);
+    _mm512_storeu_si512(out + 32, w[2]);
+    _mm512_storeu_si512(out + 48, w[3]);
 #else
     ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
     for (int b = 0; b < 16; b++) {
@@ -141,6 +151,35 @@ static void binary16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C,
     }
 }
 
+/* Inverse-CDF draw for 16 sites from logits acc[0..K-1] (overwritten by the weights):
+ * weights exp(beta (l_k - max)), threshold t = u * total, level = #{k < K-1: cum_k <= t}. */
+static inline __m512i sample16(__m512 *acc, int K, __m512 vbeta, __m512 u) {
+    __m512 mx = acc[0];
+    for (int k = 1; k < K; k++) mx = _mm512_max_ps(acc[k], mx);
+    __m512 cum = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        acc[k] = expf16(_mm512_mul_ps(vbeta, _mm512_sub_ps(acc[k], mx)));
+        cum = _mm512_add_ps(cum, acc[k]);
+    }
+    __m512 t = _mm512_mul_ps(u, cum);
+    cum = _mm512_setzero_ps();
+    __m512i sel = _mm512_setzero_si512();
+    for (int k = 0; k < K - 1; k++) {
+        cum = _mm512_add_ps(cum, acc[k]);
+        sel = _mm512_mask_add_epi32(sel, _mm512_cmp_ps_mask(cum, t, _CMP_LE_OQ), sel, _mm512_set1_epi32(1));
+    }
+    return sel;
+}
+
+/* Binary threshold T(h) = P(x=1) * 2^32 on 16 lanes (the same roundings as bin4_thresholds). */
+static inline __m512i threshold16(__m512 h, __m512 vnegbeta) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 pr = _mm512_div_ps(one, _mm512_add_ps(one, expf16(_mm512_mul_ps(vnegbeta, h))));
+    __m512 q = _mm512_mul_ps(pr, _mm512_set1_ps(4294967296.0f));
+    __mmask16 big = _mm512_cmp_ps_mask(q, _mm512_set1_ps(4294967040.0f), _CMP_GE_OQ);
+    return _mm512_mask_blend_epi32(big, _mm512_cvttps_epu32(q), _mm512_set1_epi32(-1));
+}
+
 /* Level path for K <= 16 with neighbours of K <= 16: logits by in-register table lookups
  * (vpermps on the padded columns), then the same max / exp / inverse-CDF steps as generic. */
 static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
@@ -159,20 +198,7 @@ static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C,
             for (int k = 0; k < K; k++)
                 acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
         }
-        __m512 mx = acc[0];
-        for (int k = 1; k < K; k++) mx = _mm512_max_ps(acc[k], mx);
-        __m512 cum = _mm512_setzero_ps();
-        for (int k = 0; k < K; k++) {
-            acc[k] = expf16(_mm512_mul_ps(vbeta, _mm512_sub_ps(acc[k], mx)));
-            cum = _mm512_add_ps(cum, acc[k]);
-        }
-        __m512 t = _mm512_mul_ps(u01_16(rnd + c, mk), cum);
-        cum = _mm512_setzero_ps();
-        __m512i sel = _mm512_setzero_si512();
-        for (int k = 0; k < K - 1; k++) {
-            cum = _mm512_add_ps(cum, acc[k]);
-            sel = _mm512_mask_add_epi32(sel, _mm512_cmp_ps_mask(cum, t, _CMP_LE_OQ), sel, _mm512_set1_epi32(1));
-        }
+        __m512i sel = sample16(acc, K, vbeta, u01_16(rnd + c, mk));
         __m128i v = _mm512_cvtepi32_epi8(sel);
         if (cl) {
             __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
@@ -329,6 +355,7 @@ static int scratch_init(scratch *S, int kmax) {
     if (!S->L) return EBM_ENOMEM;
     S->cum = S->L + (size_t)kmax * TILE;
     S->mx = S->cum + TILE;
+    S->bt = NULL;
     return EBM_OK;
 }
 
@@ -344,21 +371,227 @@ static void random_order(int32_t *perm, int32_t nb, uint64_t seed, uint64_t step
     }
 }
 
+/* The block order of sweep `step` into ord[nb]. */
+static void sweep_order(const ebm_gibbs_opts *o, int32_t only, int32_t nb, uint64_t step, int32_t *ord) {
+    if (only >= 0) ord[0] = only;
+    else if (o->random_order) random_order(ord, nb, o->seed, step);
+    else for (int32_t k = 0; k < nb; k++) ord[k] = o->order ? o->order[k] : k;
+}
+
+/* ---- single chain: 16 nodes of a block per SIMD step ------------------------------------ */
+
+/* A group: up to 16 nodes of one block with the same kind, K and neighbour signature (the
+ * same sequence of coupling tables, in CSR order), so neighbour slot d reads one table for
+ * all lanes: in-register lookups instead of gathers. Lane arrays live in plan->ib; only
+ * structure is stored (node ids, offsets), never table values, so a plan survives
+ * materialise(). */
+typedef struct plan_group {
+    int32_t kind;     /* 0: levels (vec16), 1: binary <= 4 neighbours, 2: binary > 4 neighbours */
+    int32_t K, D, count;          /* levels, degree (same for all lanes), lanes used */
+    int64_t o_nid, o_nbr;         /* offsets into ib: node ids [16], neighbours [D*16] */
+    int64_t o_d;                  /* offset into ib of [D] pairs (ctab offset, CSR position of lane 0) */
+} plan_group;
+
+typedef struct plan {
+    int64_t *gstart;  /* [nblocks+1] groups of block k: gstart[k] .. gstart[k+1]-1 */
+    plan_group *g;
+    int32_t *ib;
+    int ok;           /* 0: some node has no SIMD kind: use the chain path */
+} plan;
+
+void ebm_gibbs_plan_free(void *pl) {
+    plan *P = pl;
+    if (!P) return;
+    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P);
+}
+
+#if EBM_AVX512
+static int node_kind(const ebm_model *m, int32_t i) {
+    if (m->fast[i]) return m->adj_start[i + 1] - m->adj_start[i] <= 4 ? 1 : 2;
+    if (m->vec16[i]) return 0;
+    return -1;
+}
+
+static const ebm_model *sig_model; /* for the qsort comparator (plans are built single-threaded) */
+
+/* Order nodes by (kind, K, degree, table sequence), then id. */
+static int sig_cmp(const void *pa, const void *pb) {
+    const ebm_model *m = sig_model;
+    int32_t i = *(const int32_t *)pa, j = *(const int32_t *)pb;
+    int ki = node_kind(m, i), kj = node_kind(m, j);
+    if (ki != kj) return ki < kj ? -1 : 1;
+    if (m->K[i] != m->K[j]) return m->K[i] < m->K[j] ? -1 : 1;
+    int64_t di = m->adj_start[i + 1] - m->adj_start[i], dj = m->adj_start[j + 1] - m->adj_start[j];
+    if (di != dj) return di < dj ? -1 : 1;
+    for (int64_t d = 0; d < di; d++) {
+        int64_t ri = m->adj_row[m->adj_start[i] + d], rj = m->adj_row[m->adj_start[j] + d];
+        if (ri != rj) return ri < rj ? -1 : 1;
+    }
+    return i < j ? -1 : (i > j);
+}
+
+static int same_sig(const ebm_model *m, int32_t i, int32_t j) {
+    if (node_kind(m, i) != node_kind(m, j) || m->K[i] != m->K[j]) return 0;
+    int64_t di = m->adj_start[i + 1] - m->adj_start[i], dj = m->adj_start[j + 1] - m->adj_start[j];
+    if (di != dj) return 0;
+    for (int64_t d = 0; d < di; d++)
+        if (m->adj_row[m->adj_start[i] + d] != m->adj_row[m->adj_start[j] + d]) return 0;
+    return 1;
+}
+
+static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
+    plan *P = EBM_CALLOC(1, sizeof *P);
+    if (!P) return NULL;
+    P->ok = 1;
+    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
+    int64_t cap = 0;
+    for (int64_t q = 0; q < nn; q++) {
+        int32_t i = b->nodes[q];
+        cap += 16 + 18 * (m->adj_start[i + 1] - m->adj_start[i]); /* generous: every node alone */
+    }
+    P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
+    P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
+    P->ib = EBM_CALLOC((size_t)(16 * cap + 16), sizeof(int32_t));
+    int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
+    if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
+    for (int64_t q = 0; q < nn; q++)
+        if (node_kind(m, b->nodes[q]) < 0) P->ok = 0;
+    if (!P->ok) { EBM_FREE(sorted); return P; }
+    memcpy(sorted, b->nodes, sizeof(int32_t) * (size_t)nn);
+    sig_model = m;
+    for (int32_t k = 0; k < b->nblocks; k++) {
+        P->gstart[k] = ng;
+        int64_t lo = b->start[k], hi = b->start[k + 1];
+        qsort(sorted + lo, (size_t)(hi - lo), sizeof(int32_t), sig_cmp);
+        int64_t p = lo;
+        while (p < hi) {
+            int32_t i0 = sorted[p];
+            plan_group *G = &P->g[ng++];
+            G->kind = node_kind(m, i0); G->K = m->K[i0]; G->count = 0;
+            G->D = (int32_t)(m->adj_start[i0 + 1] - m->adj_start[i0]);
+            int32_t lanes[16] = {0};
+            while (p < hi && G->count < 16 && same_sig(m, i0, sorted[p])) lanes[G->count++] = sorted[p++];
+            G->o_nid = ni; G->o_nbr = ni + 16; G->o_d = G->o_nbr + 16 * (int64_t)G->D;
+            int32_t *ib = P->ib;
+            for (int l = 0; l < 16; l++) {
+                int32_t i = lanes[l < G->count ? l : 0];
+                ib[G->o_nid + l] = i;
+                for (int d = 0; d < G->D; d++) ib[G->o_nbr + d * 16 + l] = m->adj_nbr[m->adj_start[i] + d];
+            }
+            for (int d = 0; d < G->D; d++) {
+                int64_t a = m->adj_start[i0] + d;
+                ib[G->o_d + 2 * d] = (int32_t)(m->adj_col[a] >= 0 ? m->adj_col[a] : m->ctab_zero);
+                ib[G->o_d + 2 * d + 1] = (int32_t)a;
+            }
+            ni = G->o_d + 2 * (int64_t)G->D;
+        }
+    }
+    P->gstart[b->nblocks] = ng;
+    EBM_FREE(sorted);
+    return P;
+}
+
+/* Update the nodes of group G in the single chain xs (int32 levels), chain id g. Same
+ * arithmetic, in the same order, as the chain-vectorised paths. */
+static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
+                       float beta, uint64_t seed, uint64_t step, int64_t g) {
+    const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
+    const int32_t *ib = P->ib;
+    __m512i nid = _mm512_loadu_si512(ib + G->o_nid);
+    __m512i w[4];
+    philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))), nid, step, w);
+    __m512i r = w[(g >> 4) & 3];
+    __m512i sel;
+    if (G->kind == 0) {
+        const float *bias = ebm_tensor_data(&m->bias);
+        const int K = G->K;
+        __m512i boff = _mm512_mullo_epi32(nid, _mm512_set1_epi32(K));
+        boff = _mm512_add_epi32(boff, _mm512_set1_epi32((int32_t)(m->boff[ib[G->o_nid]] - (int64_t)ib[G->o_nid] * K)));
+        __m512 acc[16];
+        for (int k = 0; k < K; k++)
+            acc[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, _mm512_add_epi32(boff, _mm512_set1_epi32(k)), bias, 4);
+        for (int d = 0; d < G->D; d++) {
+            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+            const float *col = m->ctab + ib[G->o_d + 2 * d];
+            for (int k = 0; k < K; k++)
+                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
+        }
+        __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+        sel = sample16(acc, K, _mm512_set1_ps(beta), u);
+    } else {
+        __m512 h = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, nid, m->bin_c, 4);
+        for (int d = 0; d < G->D; d++) {
+            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+            __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
+            h = _mm512_add_ps(h, _mm512_mul_ps(sl, _mm512_cvtepi32_ps(xv)));
+        }
+        __m512 nb = _mm512_set1_ps(-beta);
+        __mmask16 on;
+        if (G->kind == 1) {
+            on = _mm512_cmplt_epu32_mask(r, threshold16(h, nb));
+        } else {
+            __m512 one = _mm512_set1_ps(1.0f);
+            __m512 e = expf16(_mm512_mul_ps(nb, h));
+            __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+        }
+        sel = _mm512_maskz_mov_epi32(on, _mm512_set1_epi32(1));
+    }
+    __mmask16 st = mk;
+    if (cls) st = _mm512_mask_cmpeq_epi32_mask(mk, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, cls, 4),
+                                                _mm512_setzero_si512());
+    _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
+}
+
+/* One chain through the node-vectorised path; returns 0 if it does not apply (then the
+ * caller uses the chain path, which gives the same result). */
+static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int32_t nsweeps,
+                      const ebm_gibbs_opts *o) {
+    if (b->plan_model != m || !b->plan) {
+        ebm_gibbs_plan_free(b->plan);
+        b->plan = plan_build(m, b);
+        b->plan_model = b->plan ? m : NULL;
+    }
+    plan *P = b->plan;
+    if (!P || !P->ok) return 0;
+    int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
+    int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
+    int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
+    int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
+    if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return 0; }
+    int32_t *cls = NULL;
+    for (int32_t i = 0; i < m->n; i++) xs[i] = x[i];
+    const uint8_t *cm = o->clamp ? o->clamp : o->clamp_pc;
+    if (cm) {
+        cls = xs + m->n;
+        for (int32_t i = 0; i < m->n; i++) cls[i] = cm[i] != 0;
+    }
+    for (int32_t s = 0; s < nsweeps; s++) {
+        uint64_t step = o->step + (uint64_t)s;
+        sweep_order(o, only, nb, step, ord);
+        for (int32_t k = 0; k < nb; k++)
+            for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
+                node_group(m, P, &P->g[q], xs, cls, o->beta, o->seed, step, o->chain_off);
+    }
+    for (int32_t i = 0; i < m->n; i++) x[i] = (uint8_t)xs[i];
+    if (ord != ordbuf) EBM_FREE(ord);
+    if (xs != xsbuf) EBM_FREE(xs);
+    return 1;
+}
+#endif
+
 /* The sweep driver. Large batches: threads split chain tiles and each thread runs all sweeps
  * and blocks on its own tiles (no barriers). Small batches: threads split the nodes of each
- * block (a barrier after each block). Both give the same result: updates within a block are
- * independent and every random word is a pure function of (seed, node, chain, step). */
-static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
+ * block (a barrier after each block). One chain: 16 nodes per SIMD step. All give the same
+ * result: updates within a block are independent and every random word is a pure function
+ * of (seed, node, chain, step). */
+static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
                 const ebm_gibbs_opts *o) {
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
-    int32_t *orders = EBM_MALLOC(sizeof(int32_t) * (size_t)(nb > 0 ? nb : 1) * (size_t)(nsweeps > 0 ? nsweeps : 1));
-    if (!orders || nb == 0 || nsweeps <= 0 || C <= 0) { EBM_FREE(orders); return; }
-    for (int32_t s = 0; s < nsweeps; s++) {
-        int32_t *ord = orders + (size_t)s * nb;
-        if (only >= 0) ord[0] = only;
-        else if (o->random_order) random_order(ord, nb, o->seed, o->step + (uint64_t)s);
-        else for (int32_t k = 0; k < nb; k++) ord[k] = o->order ? o->order[k] : k;
-    }
+    if (nb == 0 || nsweeps <= 0 || C <= 0) return;
+#if EBM_AVX512
+    if (C == 1 && run_single(m, b, only, x, nsweeps, o)) return;
+#endif
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
     int nthr = 1;
@@ -366,7 +599,9 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
     nthr = omp_get_max_threads();
 #endif
     int by_tiles = ntiles >= nthr;
-    int par = work >= 8192 && nthr > 1;
+    /* threads pay off above ~8k updates per call when they split tiles, and need more work
+     * per block when they split nodes (a barrier after every block) */
+    int par = nthr > 1 && (by_tiles ? work >= 8192 : work >= 65536);
     /* binary threshold tables once per call when there are enough chains to pay for them */
     uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
     if (bt) {
@@ -378,6 +613,8 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
+        int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
+        ok = ok && ord;
         S.bt = bt;
         if (by_tiles) {
 #pragma omp for schedule(static)
@@ -386,7 +623,7 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
                 int64_t c0 = t * TILE;
                 int len = (int)(C - c0 < TILE ? C - c0 : TILE);
                 for (int32_t s = 0; s < nsweeps; s++) {
-                    const int32_t *ord = orders + (size_t)s * nb;
+                    sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                     for (int32_t k = 0; k < nb; k++) {
                         int32_t blk = ord[k];
                         for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
@@ -399,9 +636,9 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
             }
         } else {
             for (int32_t s = 0; s < nsweeps; s++) {
-                const int32_t *ord = orders + (size_t)s * nb;
+                if (ok) sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                 for (int32_t k = 0; k < nb; k++) {
-                    int32_t blk = ord[k];
+                    int32_t blk = ok ? ord[k] : 0;
 #pragma omp for schedule(static)
                     for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
                         int32_t i = b->nodes[p];
@@ -412,18 +649,18 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
                 }
             }
         }
+        if (ord && ord != ordbuf) EBM_FREE(ord);
         EBM_FREE(S.L);
     }
     EBM_FREE(bt);
-    EBM_FREE(orders);
 }
 
-void ebm_gibbs_sweeps(const ebm_model *m, const ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o) {
     run(m, b, -1, x, C, nsweeps, o);
 }
 
-void ebm_gibbs_update(const ebm_model *m, const ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
                       const ebm_gibbs_opts *o) {
     if (blk < 0 || blk >= b->nblocks) return;
     run(m, b, blk, x, C, 1, o);

@@ -40,12 +40,13 @@ typedef struct ebm_gibbs_opts {
 /* The random word of (node, global chain g, step) under the contract above. */
 uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g);
 
-/* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). */
-void ebm_gibbs_sweeps(const ebm_model *m, const ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+/* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). `b` is not
+ * changed except for its cached single-chain plan (built on first use for model m). */
+void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o);
 
 /* Update block `blk` of `b` once for all chains, with step o->step. */
-void ebm_gibbs_update(const ebm_model *m, const ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
                       const ebm_gibbs_opts *o);
 
 /* Initialise chains: uniform levels (mode 0) or independent draws from softmax(beta * b_i)

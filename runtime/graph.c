@@ -74,6 +74,8 @@ ebm_model *ebm_model_new(int32_t n, const int32_t *K, int32_t nslots, const int3
     int64_t nc = 0;
     for (int32_t s = 0; s < nslots; s++)
         if (ska[s] <= 16 && skb[s] <= 16) nc += (int64_t)(ska[s] + skb[s]) * 16;
+    m->ctab_zero = nc;
+    nc += 256;
     m->ctab = NEWA(float, nc);
     if (!m->otab || !m->ctab) goto oom;
     /* CSR by counting sort */
@@ -183,10 +185,13 @@ int ebm_model_copy_tables(ebm_model *m, int32_t slot0, int32_t ns, const float *
     return EBM_OK;
 }
 
+void ebm_gibbs_plan_free(void *plan);  /* gibbs.c */
+
 void ebm_blocks_free(ebm_blocks *b) {
     if (!b) return;
     EBM_FREE(b->start); EBM_FREE(b->nodes);
-    b->start = NULL; b->nodes = NULL; b->nblocks = 0;
+    ebm_gibbs_plan_free(b->plan);
+    b->start = NULL; b->nodes = NULL; b->nblocks = 0; b->plan = NULL; b->plan_model = NULL;
 }
 
 int ebm_blocks_check(const ebm_model *m, const ebm_blocks *b, char *err, int errlen) {
@@ -260,6 +265,8 @@ int32_t ebm_colour_dsatur(const ebm_model *m, int32_t *colour) {
 }
 
 int ebm_blocks_from_colours(ebm_blocks *b, int32_t n, const int32_t *colour, int32_t nc) {
+    b->plan = NULL;
+    b->plan_model = NULL;
     b->nblocks = nc;
     b->start = NEWA(int64_t, nc + 1);
     b->nodes = NEWA(int32_t, n);
