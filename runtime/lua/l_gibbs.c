@@ -1,0 +1,151 @@
+/* l_gibbs.c - block Gibbs kernels, chain initialisation, the sequential sampler, threads. */
+#include "l_graph.h"
+
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../gibbs.h"
+#include "../stats.h"
+
+/* Read a clamp argument: nil, u8 [n] (per node) or u8 [n, C] (per chain). */
+static void check_clamp(lua_State *L, int arg, const ebm_model *m, int64_t C, ebm_gibbs_opts *o) {
+    o->clamp = NULL;
+    o->clamp_pc = NULL;
+    if (lua_isnoneornil(L, arg)) return;
+    ebm_tensor *t = luaT_checkcontig(L, arg, EBM_U8);
+    int64_t k = ebm_tensor_numel(t);
+    if (k == m->n && t->ndim == 1) o->clamp = ebm_tensor_data(t);
+    else if (k == m->n * C && t->ndim == 2) o->clamp_pc = ebm_tensor_data(t);
+    else luaL_argerror(L, arg, lua_pushfstring(L, "clamp mask must be u8 [%d] or [%d, %d]", (int)m->n, (int)m->n, (int)C));
+}
+
+/* Read the common options table at `arg`: beta, seed, step, chain_off. */
+static void read_opts(lua_State *L, int arg, ebm_gibbs_opts *o) {
+    memset(o, 0, sizeof *o);
+    luaL_checktype(L, arg, LUA_TTABLE);
+    o->beta = (float)luaT_optnumfield(L, arg, "beta", 1.0);
+    if (!(o->beta >= 0.0f)) luaL_argerror(L, arg, "beta must be >= 0");
+    o->seed = (uint64_t)luaT_optintfield(L, arg, "seed", 0);
+    o->step = (uint64_t)luaT_optintfield(L, arg, "step", 0);
+    o->chain_off = luaT_optintfield(L, arg, "chain_offset", 0);
+    if (o->chain_off < 0) luaL_argerror(L, arg, "chain_offset must be >= 0");
+}
+
+/* core.gibbs_sweep(g, blocks, states, nsweeps, opts, clamp, order)
+ * opts: {beta=, seed=, step=, chain_offset=}; order: nil, "random", or i32 tensor / table of
+ * 1-based block ids. Updates states [n, C] in place. */
+static int l_gibbs_sweep(lua_State *L) {
+    ebm_model *m = luaG_checkgraph(L, 1);
+    ebm_blocks *b = luaG_checkblocks(L, 2, m);
+    int64_t C;
+    uint8_t *x = (uint8_t *)luaG_checkstates(L, 3, m, 0, &C);
+    lua_Integer ns = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, ns >= 0 && ns <= INT32_MAX, 4, "number of sweeps out of range");
+    ebm_gibbs_opts o;
+    read_opts(L, 5, &o);
+    check_clamp(L, 6, m, C, &o);
+    int32_t ordbuf[64], *ord = NULL;
+    if (lua_type(L, 7) == LUA_TSTRING) {
+        luaL_argcheck(L, strcmp(lua_tostring(L, 7), "random") == 0, 7, "order must be \"random\" or a list of block ids");
+        o.random_order = 1;
+    } else if (lua_istable(L, 7) || luaT_test(L, 7)) {
+        ebm_tensor *t = luaT_test(L, 7);
+        int64_t len = t ? ebm_tensor_numel(t) : (int64_t)luaL_len(L, 7);
+        luaL_argcheck(L, len >= 1, 7, "empty block order");
+        ord = len <= 64 ? ordbuf : lua_newuserdatauv(L, sizeof(int32_t) * (size_t)len, 0);
+        for (int64_t k = 0; k < len; k++) {
+            lua_Integer v;
+            if (t) v = (lua_Integer)ebm_tensor_get_linear(t, k);
+            else { lua_geti(L, 7, k + 1); v = lua_tointeger(L, -1); lua_pop(L, 1); }
+            if (v < 1 || v > b->nblocks) luaL_argerror(L, 7, lua_pushfstring(L, "block id %d out of range 1..%d", (int)v, (int)b->nblocks));
+            ord[k] = (int32_t)v - 1;
+        }
+        o.order = ord;
+        o.norder = (int32_t)len;
+    } else if (!lua_isnoneornil(L, 7)) {
+        luaL_argerror(L, 7, "order must be nil, \"random\" or a list of block ids");
+    }
+    ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
+    lua_settop(L, 3);
+    return 1;
+}
+
+/* core.gibbs_update(g, blocks, k, states, opts, clamp): update block k (1-based) once. */
+static int l_gibbs_update(lua_State *L) {
+    ebm_model *m = luaG_checkgraph(L, 1);
+    ebm_blocks *b = luaG_checkblocks(L, 2, m);
+    lua_Integer k = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, k >= 1 && k <= b->nblocks, 3, "block index out of range");
+    int64_t C;
+    uint8_t *x = (uint8_t *)luaG_checkstates(L, 4, m, 0, &C);
+    ebm_gibbs_opts o;
+    read_opts(L, 5, &o);
+    check_clamp(L, 6, m, C, &o);
+    ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
+    lua_settop(L, 4);
+    return 1;
+}
+
+/* core.gibbs_init(g, states, mode, opts, clamp): mode "uniform" or "bias". */
+static int l_gibbs_init(lua_State *L) {
+    ebm_model *m = luaG_checkgraph(L, 1);
+    ebm_tensor *t = luaT_checkcontig(L, 2, EBM_U8);
+    if (t->ndim != 2 || t->size[0] != m->n) luaL_argerror(L, 2, "expected states [n, C]");
+    static const char *const modes[] = {"uniform", "bias", NULL};
+    int mode = luaL_checkoption(L, 3, "uniform", modes);
+    ebm_gibbs_opts o;
+    read_opts(L, 4, &o);
+    check_clamp(L, 5, m, t->size[1], &o);
+    ebm_gibbs_init(m, ebm_tensor_data(t), t->size[1], mode, &o);
+    lua_settop(L, 2);
+    return 1;
+}
+
+/* core.gibbs_sequential(g, x u8 [n], nsweeps, beta, clamp u8 [n] | nil, scan "raster"|"random", rng) */
+static int l_gibbs_sequential(lua_State *L) {
+    ebm_model *m = luaG_checkgraph(L, 1);
+    ebm_tensor *t = luaT_checkcontig(L, 2, EBM_U8);
+    luaL_argcheck(L, ebm_tensor_numel(t) == m->n, 2, "expected one state u8 [n]");
+    if (ebm_states_check(m, ebm_tensor_data(t), 1, EBM_ROWS))
+        luaL_argerror(L, 2, "a node has a level >= its number of levels");
+    lua_Integer ns = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, ns >= 0 && ns <= INT32_MAX, 3, "number of sweeps out of range");
+    double beta = luaL_optnumber(L, 4, 1.0);
+    luaL_argcheck(L, beta >= 0, 4, "beta must be >= 0");
+    const uint8_t *clamp = NULL;
+    if (!lua_isnoneornil(L, 5)) {
+        ebm_tensor *c = luaT_checkcontig(L, 5, EBM_U8);
+        luaL_argcheck(L, ebm_tensor_numel(c) == m->n, 5, "clamp mask must have one entry per node");
+        clamp = ebm_tensor_data(c);
+    }
+    static const char *const scans[] = {"raster", "random", NULL};
+    int scan = luaL_checkoption(L, 6, "raster", scans);
+    ebm_rng *r = luaT_checkrng(L, 7);
+    ebm_gibbs_sequential(m, ebm_tensor_data(t), (int32_t)ns, (float)beta, clamp, scan, r);
+    lua_settop(L, 2);
+    return 1;
+}
+
+/* core.threads([n]) -> the previous maximum number of OpenMP threads; sets it when n given. */
+static int l_threads(lua_State *L) {
+    int prev = 1;
+#ifdef _OPENMP
+    prev = omp_get_max_threads();
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer n = luaL_checkinteger(L, 1);
+        luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count out of range 1..1024");
+        omp_set_num_threads((int)n);
+    }
+#endif
+    lua_pushinteger(L, prev);
+    return 1;
+}
+
+void ebm_open_gibbs(lua_State *L, int mod) {
+    static const luaL_Reg fns[] = {
+        {"gibbs_sweep", l_gibbs_sweep}, {"gibbs_update", l_gibbs_update}, {"gibbs_init", l_gibbs_init},
+        {"gibbs_sequential", l_gibbs_sequential}, {"threads", l_threads}, {NULL, NULL}};
+    luaT_setfuncs(L, mod, fns);
+}

@@ -1,0 +1,126 @@
+-- gibbs_determinism.lua - results do not depend on the thread count or on how a batch is
+-- split; clamped nodes never change; chains keep between calls; argument errors.
+local t = require "tap"
+local ebm = require "ebm"
+t.seed(99)
+
+local rng = ebm.rng(1)
+local function randomise(m, scale)
+  local p, names = m:params()
+  for _, name in ipairs(names) do
+    local flat = p[name]:view(p[name]:numel())
+    for k = 1, flat:numel() do flat:set(k, rng:uniform(-scale, scale)) end
+  end
+  m:materialise()
+end
+
+local function equal(a, b)
+  local n = a:numel()
+  if b:numel() ~= n then return false end
+  local fa, fb = a:contiguous():view(n):totable(), b:contiguous():view(n):totable()
+  for k = 1, n do if fa[k] ~= fb[k] then return false end end
+  return true
+end
+
+local cases = {
+  { "binary 12x12 4-nbr", ebm.grid{ height = 12, width = 12, levels = 2 } },
+  { "K=4 12x12 8-nbr", ebm.grid{ height = 12, width = 12, levels = 4, stencil = "8", coupling = "potts" } },
+  { "K=16 10x10 ordinal", ebm.grid{ height = 10, width = 10, levels = 16 } },
+}
+local nthr0 = ebm.threads()
+for _, cs in ipairs(cases) do
+  local name, m = cs[1], cs[2]
+  randomise(m, 1)
+  for _, C in ipairs({ 1, 37, 100, 300 }) do
+    local runs = {}
+    for _, nt in ipairs({ 1, 2, 3 }) do
+      ebm.threads(nt)
+      local s = ebm.sampler{ model = m, seed = 42 }
+      local x = s:chains(C)
+      s:sweep(x, { n = 3 })
+      s:sweep(x, { n = 2, order = "random", beta = 0.7 })
+      s:update(x, 1)
+      runs[nt] = x
+    end
+    t.ok(equal(runs[1], runs[2]) and equal(runs[1], runs[3]), ("%s, %d chains: 1, 2 and 3 threads give identical states"):format(name, C))
+  end
+  -- batch split with chain offsets: [0, 100) = [0, 37) ++ [37, 100)
+  ebm.threads(2)
+  local s = ebm.sampler{ model = m, seed = 7 }
+  local whole = s:chains(100, "uniform", { step = 1000 })
+  local a = s:chains(37, "uniform", { step = 1000 })
+  local b = s:chains(63, "uniform", { step = 1000, chain_offset = 37 })
+  t.ok(equal(whole:narrow(2, 1, 37), a) and equal(whole:narrow(2, 38, 63), b), name .. ": split initialisation matches")
+  s:sweep(whole, { n = 4, step = 5 })
+  s:sweep(a, { n = 4, step = 5 })
+  s:sweep(b, { n = 4, step = 5, chain_offset = 37 })
+  t.ok(equal(whole:narrow(2, 1, 37), a) and equal(whole:narrow(2, 38, 63), b), name .. ": a batch split in two (with chain offset) gives identical chains")
+  -- different seeds differ
+  local s2 = ebm.sampler{ model = m, seed = 8 }
+  local w2 = s2:chains(100, "uniform", { step = 1000 })
+  s2:sweep(w2, { n = 4, step = 5 })
+  t.ok(not equal(whole, w2), name .. ": another seed gives other chains")
+end
+ebm.threads(nthr0)
+
+-- clamps: per node and per chain
+do
+  local m = ebm.grid{ height = 8, width = 8, levels = 4 }
+  randomise(m, 2)
+  local s = ebm.sampler{ model = m, seed = 3 }
+  local x = s:chains(50)
+  local before = x:clone()
+  local clamp = ebm.zeros({ 64 }, "u8")
+  for i = 1, 64, 3 do clamp:set(i, 1) end
+  s:sweep(x, { n = 20, clamp = clamp })
+  local kept, moved = true, false
+  for i = 1, 64 do
+    local same = equal(x:narrow(1, i, 1), before:narrow(1, i, 1))
+    if clamp:get(i) == 1 and not same then kept = false end
+    if clamp:get(i) == 0 and not same then moved = true end
+  end
+  t.ok(kept, "per-node clamp: clamped nodes never change over 20 sweeps")
+  t.ok(moved, "per-node clamp: free nodes do change")
+  local pc = ebm.zeros({ 64, 50 }, "u8")
+  for i = 1, 64 do for c = 1, 50 do if (i + c) % 2 == 0 then pc:set(i, c, 1) end end end
+  local y = x:clone()
+  s:sweep(y, { n = 10, clamp = pc })
+  local ok = true
+  for i = 1, 64 do for c = 1, 50 do
+    if pc:get(i, c) == 1 and y:get(i, c) ~= x:get(i, c) then ok = false end
+  end end
+  t.ok(ok, "per-chain clamp [n, C]: clamped entries never change")
+  s:update(y, 2, { clamp = clamp })
+  t.ok(true, "update with clamp runs")
+end
+
+-- initialisation from biases follows softmax(bias)
+do
+  local m = ebm.grid{ height = 1, width = 2, levels = 3 }
+  m:set("bias.x", { { 0, math.log(2), math.log(5) }, { 2, 0, 0 } })
+  local s = ebm.sampler{ model = m, seed = 1 }
+  local S = 40000
+  local x = s:chains(S, "bias")
+  local h = m:stats(x).hist.x
+  local p1 = 5 / 8
+  t.cmp_ok(math.abs(h:get(1, 3) - p1), "<", 5 * math.sqrt(p1 * (1 - p1) / S), "chains from biases: level frequencies follow softmax(bias)")
+  local d = ebm.zeros({ 5, 1, 2 }, "u8"):fill(2)
+  local xd = s:chains(d)
+  t.is_deeply(xd:size(), { 2, 5 }, "chains from data [N, h, w] are [n, N]")
+  t.is(xd:get(2, 5), 2, "chains from data copy the values")
+end
+
+-- argument errors
+do
+  local m = ebm.grid{ height = 3, width = 3 }
+  local s = ebm.sampler{ model = m }
+  local x = s:chains(4)
+  t.error_like(function() s:sweep(x, { beta = -1 }) end, "beta", "negative beta refused")
+  t.error_like(function() s:sweep(ebm.zeros({ 8, 4 }, "u8")) end, "states", "wrong state shape refused")
+  t.error_like(function() s:sweep(x, { order = { 3 } }) end, "block id 3 out of range", "bad block order refused")
+  t.error_like(function() s:sweep(x, { clamp = ebm.zeros({ 5 }, "u8") }) end, "clamp", "bad clamp mask refused")
+  t.error_like(function() s:update(x, 5) end, "block index", "bad block index refused")
+  t.error_like(function() ebm.threads(0) end, "thread", "zero threads refused")
+end
+
+t.done_testing()
