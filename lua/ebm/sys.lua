@@ -3,14 +3,14 @@
 --   ebm.sys.isatty(io.stdout)   true on a terminal
 --   ebm.sys.clock()             monotonic seconds (durations)
 --   ebm.sys.cputime()           CPU seconds of this process
---   ebm.sys.nthreads() / set_threads(n) / ncpus()
+--   ebm.sys.ncpus()             processors online (threads: ebm.threads)
 --   ebm.sys.loadavg()           1, 5, 15 minute load averages
 --   ebm.sys.exe()               path of the running ebmlua
 --   ebm.sys.sleep(s)
 local core = require "ebm.core"
 
 local M = {}
-for _, k in ipairs { "isatty", "clock", "cputime", "nthreads", "set_threads", "ncpus", "loadavg", "pid", "exe", "sleep" } do
+for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "exe", "sleep" } do
   M[k] = core["sys_" .. k]
 end
 

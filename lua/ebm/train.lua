@@ -200,6 +200,17 @@ function M.marginal_biases(m, images)
   m:materialise()
 end
 
+-- Fix the gauge of the biases: adding a constant to all levels of one node changes no
+-- probability, so each node's bias row is shifted to mean zero (keeps energies comparable
+-- over training; optimisers like Adam otherwise let the rows drift).
+function M.center_biases(m)
+  local params = m:params()
+  for _, l in ipairs(m.layers) do
+    local b = params[l.param]
+    b:sub(b:mean(2, true))
+  end
+end
+
 -- Initialise the parameters of m following cfg.init (marginals | zero | random).
 function M.init_params(m, cfg, images)
   local params = m:params()
@@ -210,6 +221,7 @@ function M.init_params(m, cfg, images)
     local g = ebm.rng(cfg.seed):split(101)
     for _, name in ipairs(select(2, m:params())) do params[name]:normal(g, 0, 0.01) end
   end
+  M.center_biases(m)
   m:materialise()
 end
 
@@ -293,6 +305,7 @@ function Trainer:step(x)
   local gn
   if cfg.clip > 0 then gn = ebm.optim.clip_grad_norm(g, cfg.clip) else gn = norm_of(g) end
   self.optimizer(self.params, g, self.ocfg, self.ostate)
+  M.center_biases(m)
   m:materialise()
   self.steps = self.steps + 1
   local de = m:energy(x):mean()
@@ -524,7 +537,7 @@ function M.write_plots(tr, run, train_x)
   local params, order = tr.model:params()
   for _, name in ipairs(order) do
     local p = params[name]
-    if p:numel() > 1 then
+    if p:numel() > 16 then
       ebm.plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
         title = "parameter values: " .. name, xlabel = "value", ylabel = "count", values = p:contiguous():view(p:numel()), bins = 50 }
     else
