@@ -56,8 +56,11 @@ tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
 data:
 	@sh vendor/fetch.sh
 
+# Fashion-MNIST: Debian's dataset-fashion-mnist (gzip IDX files, read by ebm.data.fashion).
 data-fashion:
 	@sh tools/deps.sh dataset-fashion-mnist
+	@for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do \
+	  test -f /usr/share/datasets/fashion-mnist/$$f.gz || { echo "data-fashion: /usr/share/datasets/fashion-mnist/$$f.gz missing" >&2; exit 1; }; done
 
 test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)

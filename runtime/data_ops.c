@@ -18,8 +18,14 @@ void ebm_data_binarize(const uint8_t *src, uint8_t *dst, int64_t nimg, int64_t n
         const uint8_t *s = src + j * npix;
         uint8_t *d = dst + j * npix;
         for (int64_t p = 0; p < npix; p += 4) {
-            ebm_philox_ctr w = ebm_rng_block(seed, id, (uint64_t)p >> 2);
             int64_t m = npix - p < 4 ? npix - p : 4;
+            int sure = 1; /* 0 and 255 need no random word: skip Philox for such blocks */
+            for (int64_t q = 0; q < m; q++) sure &= s[p + q] == 0 || s[p + q] == 255;
+            if (sure) {
+                for (int64_t q = 0; q < m; q++) d[p + q] = s[p + q] == 255;
+                continue;
+            }
+            ebm_philox_ctr w = ebm_rng_block(seed, id, (uint64_t)p >> 2);
             for (int64_t q = 0; q < m; q++)
                 d[p + q] = (uint64_t)(w.v[q] >> 8) * 255u < (uint64_t)s[p + q] << 24;
         }

@@ -8,6 +8,13 @@
 #include "rng.h"
 #include "tensor.h"
 
+/* Elementwise loops go parallel (OpenMP) only above this many elements: below it the
+ * fork/join costs more than it saves, and on a loaded machine a spinning team stalls the
+ * BLAS threads. A training batch (100 x 784) stays serial; sampling thousands of chains
+ * splits across threads. */
+long ebm_rbm_par_min = 1 << 19;
+#define EBM_RBM_PAR_MIN ebm_rbm_par_min
+
 int ebm_rbm_setup(ebm_rbm *m) {
     if (m->nv < 1 || m->K < 2 || m->K > 256 || m->nl < 0 || m->nh < 1) return EBM_ESHAPE;
     int64_t D = (int64_t)m->nv * (m->K - 1) + m->nl;
@@ -32,7 +39,7 @@ void ebm_rbm_hidden_act(const ebm_rbm *m, const float *x, int B, float *act) {
 void ebm_rbm_hidden_probs(const ebm_rbm *m, const float *x, int B, float beta, float *p) {
     ebm_rbm_hidden_act(m, x, B, p);
     int64_t n = (int64_t)B * m->nh;
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > EBM_RBM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) p[i] = sigmoid_f(beta * p[i]);
 }
 
@@ -68,14 +75,14 @@ void ebm_rbm_visible_probs(const ebm_rbm *m, const float *h, int B, float beta, 
     }
     if (beta != 0.0f)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, nh, beta, h, nh, m->W, D, 1.0f, p, D);
-#pragma omp parallel for schedule(static) if ((int64_t)B * D > 32768)
+#pragma omp parallel for schedule(static) if ((int64_t)B * D > EBM_RBM_PAR_MIN)
     for (int r = 0; r < B; r++) groups_softmax_row(m, p + (size_t)r * D, clamp_labels);
 }
 
 void ebm_rbm_sample_hidden(const float *p, float *out, int B, int n, uint64_t seed, uint64_t step,
                            int64_t chain0) {
     int64_t blocks = (n + 3) / 4;
-#pragma omp parallel for schedule(static) if ((int64_t)B * n > 32768)
+#pragma omp parallel for schedule(static) if ((int64_t)B * n > EBM_RBM_PAR_MIN)
     for (int r = 0; r < B; r++) {
         const float *pr = p + (size_t)r * n;
         float *o = out + (size_t)r * n;
@@ -92,7 +99,7 @@ void ebm_rbm_sample_visible(const ebm_rbm *m, const float *p, float *x, int B, u
                             uint64_t step, int64_t chain0, int clamp_labels) {
     int D = m->D, K1 = m->K - 1, G = ngroups(m);
     int64_t blocks = (G + 3) / 4;
-#pragma omp parallel for schedule(static) if ((int64_t)B * D > 32768)
+#pragma omp parallel for schedule(static) if ((int64_t)B * D > EBM_RBM_PAR_MIN)
     for (int r = 0; r < B; r++) {
         const float *pr = p + (size_t)r * D;
         float *xr = x + (size_t)r * D;
@@ -134,7 +141,7 @@ void ebm_rbm_free_energy(const ebm_rbm *m, const float *x, int B, double *F) {
     float *act = EBM_MALLOC(sizeof(float) * (size_t)B * nh);
     if (!act) { for (int r = 0; r < B; r++) F[r] = NAN; return; }
     ebm_rbm_hidden_act(m, x, B, act);
-#pragma omp parallel for schedule(static) if ((int64_t)B * nh > 32768)
+#pragma omp parallel for schedule(static) if ((int64_t)B * nh > EBM_RBM_PAR_MIN)
     for (int r = 0; r < B; r++) {
         const float *xr = x + (size_t)r * D, *ar = act + (size_t)r * nh;
         double f = 0.0;
@@ -204,7 +211,7 @@ double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, i
 }
 
 void ebm_rbm_momentum(float *p, const float *g, float *vel, int64_t n, float lr, float mom, float wd) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 4 * EBM_RBM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         vel[i] = mom * vel[i] + lr * (g[i] - wd * p[i]);
         p[i] += vel[i];
@@ -329,7 +336,7 @@ double ebm_rbm_ais(const ebm_rbm *m, const float *base, const double *betas, int
         double b1 = betas[k], b0 = betas[k - 1];
         ebm_rbm_hidden_act(m, x, runs, act);
         /* log p*_beta(x) = (1-beta) base.x + beta b.x + sum_j softplus(beta act_j) */
-#pragma omp parallel for schedule(static) if ((int64_t)runs * nh > 16384)
+#pragma omp parallel for schedule(static) if ((int64_t)runs * nh > EBM_RBM_PAR_MIN / 8)
         for (int r = 0; r < runs; r++) {
             const float *xr = x + (size_t)r * D, *ar = act + (size_t)r * nh;
             double ax = 0.0, bx = 0.0, s1 = 0.0, s0 = 0.0;

@@ -24,6 +24,10 @@
 
 #include <stdint.h>
 
+/* Elementwise loops use OpenMP threads only above this many elements (default 2^19);
+ * tests set it to 0 to exercise the threaded paths on small problems. */
+extern long ebm_rbm_par_min;
+
 typedef struct ebm_rbm {
     int nv;          /* pixel groups (visible units), >= 1 */
     int K;           /* levels per pixel, 2..256 */

@@ -33,11 +33,7 @@ function M.new(cfg)
                           side = cfg.side or math.floor(math.sqrt(nv) + 0.5)}, Rbm)
   m.W, m.b, m.c = f32(nh, D), f32(D), f32(nh)
   local sd = cfg.init_sd or 0.01
-  if sd > 0 then
-    local g = core.rng(m.seed)
-    local flat = m.W:view(-1)
-    for i = 1, nh * D do flat:set(i, sd * g:normal()) end
-  end
+  if sd > 0 then m.W:normal(core.rng(m.seed), 0, sd) end
   return m
 end
 
@@ -112,7 +108,9 @@ end
 
 -- One CD-k or PCD-k update on the batch x [B, D].
 -- opt: k (1), lr (0.05), momentum (0.5), weight_decay (0, on W only), pcd (false),
---      chains (B; PCD chain count). Returns the reconstruction error (CD) or 0 (PCD).
+--      chains (B; PCD chain count), optim ("momentum" or "adam": ebm.optim.adam with
+--      opt.state kept by the caller; weight decay then on all parameters).
+-- Returns the reconstruction error (CD) or 0 (PCD).
 function Rbm:cd_step(x, opt)
   opt = opt or {}
   local k = opt.k or 1
@@ -133,6 +131,14 @@ function Rbm:cd_step(x, opt)
   end
   self.step = self.step + 1
   local r = core.rbm_cd(self, x, k, neg, self.seed, self.step, self.gW, self.gb, self.gc)
+  if opt.optim == "adam" then
+    -- ebm.optim descends: hand it the negative log-likelihood gradient.
+    self.gW:mul(-1); self.gb:mul(-1); self.gc:mul(-1)
+    opt.state = opt.state or {}
+    require("ebm.optim").adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
+      {lr = opt.lr or 1e-3, weight_decay = opt.weight_decay or 0}, opt.state)
+    return r
+  end
   local lr, mom = opt.lr or 0.05, opt.momentum or 0.5
   core.rbm_momentum(self.W, self.gW, self.vW, lr, mom, opt.weight_decay or 0)
   core.rbm_momentum(self.b, self.gb, self.vb, lr, mom, 0)
@@ -200,6 +206,72 @@ function Rbm:classify(x)
     end
   end
   return arg
+end
+
+-- Checkpoints -----------------------------------------------------------------------
+-- M.save_tensors(path, meta, {name = tensor, ...}) / M.load_tensors(path) -> meta, tensors.
+-- Uses the project's checkpoint format (ebm.io) when it is available.
+-- TODO(rbm): provisional little-endian format until ebm.io lands on main: a JSON header
+-- line, then per tensor its f32 values packed with string.pack.
+function M.save_tensors(path, meta, tensors)
+  local cjson = require "cjson"
+  local names = {}
+  for k in pairs(tensors) do names[#names + 1] = k end
+  table.sort(names)
+  local hdr = {meta = meta, tensors = {}}
+  for _, k in ipairs(names) do hdr.tensors[#hdr.tensors + 1] = {name = k, size = tensors[k]:size()} end
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "wb"))
+  f:write("EBMRBM1\n", cjson.encode(hdr), "\n")
+  for _, k in ipairs(names) do
+    local flat = tensors[k]:contiguous():view(-1)
+    local n, parts = flat:numel(), {}
+    for i = 1, n, 4096 do
+      local vals = {}
+      for j = i, math.min(n, i + 4095) do vals[#vals + 1] = flat:get(j) end
+      parts[#parts + 1] = string.pack("<" .. string.rep("f", #vals), table.unpack(vals))
+    end
+    f:write(table.concat(parts))
+  end
+  f:close()
+  assert(os.rename(tmp, path))
+end
+
+function M.load_tensors(path)
+  local cjson = require "cjson"
+  local f = assert(io.open(path, "rb"))
+  local magic = f:read("l")
+  if magic ~= "EBMRBM1" then f:close(); error("load_tensors: " .. path .. " is not a checkpoint", 2) end
+  local hdr = cjson.decode(f:read("l"))
+  local out = {}
+  for _, e in ipairs(hdr.tensors) do
+    local t = core.tensor_new("f32", e.size)
+    local flat, n = t:view(-1), t:numel()
+    local bytes = f:read(4 * n)
+    if not bytes or #bytes ~= 4 * n then f:close(); error("load_tensors: " .. path .. " is truncated", 2) end
+    for i = 1, n, 4096 do
+      local m = math.min(n, i + 4095) - i + 1
+      local vals = {string.unpack("<" .. string.rep("f", m), bytes, 4 * (i - 1) + 1)}
+      for j = 1, m do flat:set(i + j - 1, vals[j]) end
+    end
+    out[e.name] = t
+  end
+  f:close()
+  return hdr.meta, out
+end
+
+-- m:save(path) / ebm.rbm.load(path) -> model.
+function Rbm:save(path, extra)
+  local meta = self:meta()
+  meta.extra = extra
+  M.save_tensors(path, meta, {W = self.W, b = self.b, c = self.c})
+end
+
+function M.load(path)
+  local meta, t = M.load_tensors(path)
+  assert(meta.kind == "rbm", "rbm.load: " .. path .. " is not an RBM checkpoint")
+  local m = M.from(meta, t.W, t.b, t.c)
+  return m, meta
 end
 
 return M

@@ -1,0 +1,162 @@
+-- train_rbm.lua - train a restricted Boltzmann machine on MNIST with CD-k or PCD-k and
+-- write a run folder (config.json, metrics.csv, model.ckpt, samples/).
+--
+--   ebmlua scripts/train_rbm.lua --hidden 500 --epochs 20 --out runs/rbm500
+--   ebmlua scripts/train_rbm.lua --pcd --chains 100 --cd-steps 1 --epochs 50
+--   ebmlua scripts/train_rbm.lua --labels --hidden 500 --epochs 30 --out runs/rbm-cond
+--   ebmlua scripts/train_rbm.lua --levels 4 --hidden 500
+local argparse = require "argparse"
+local ebm = require "ebm"
+local core = ebm.core
+
+local function die(msg)
+  io.stderr:write("train_rbm.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
+  os.exit(2)
+end
+
+local p = argparse("train_rbm.lua", "Train an RBM (binary or K-level visible units, optional label units) on MNIST.")
+p:epilog([[
+Data protocol: --levels 2 with --binarize stochastic (default) draws each pixel once as
+Bernoulli(pixel/255) with Philox key --data-seed (the fixed binarisation likelihood papers
+use); --binarize threshold keeps pixels >= 128. --levels 4 cuts at 64/128/192.
+The checkpoint model.ckpt in the run folder is what scripts/evaluate.lua reads.]])
+p:option("--hidden", "Hidden units.", "500"):convert(math.tointeger)
+p:option("--epochs", "Passes over the training set.", "10"):convert(math.tointeger)
+p:option("--batch", "Examples per update.", "100"):convert(math.tointeger)
+p:option("--lr", "Learning rate.", "0.05"):convert(tonumber)
+p:option("--lr-decay", "Learning-rate schedule: none or linear (to 0 at the last update).", "none")
+   :choices {"none", "linear"}
+p:option("--cd-steps", "Gibbs steps k per update (CD-k / PCD-k).", "1"):convert(math.tointeger)
+p:flag("--pcd", "Persistent chains instead of chains started at the data.")
+p:option("--chains", "Persistent chains (with --pcd).", "100"):convert(math.tointeger)
+p:option("--optim", "Update rule: momentum or adam.", "momentum"):choices {"momentum", "adam"}
+p:option("--momentum", "Momentum (after the first 5 epochs; 0.5 before).", "0.9"):convert(tonumber)
+p:option("--weight-decay", "L2 weight decay on W.", "0.0002"):convert(tonumber)
+p:option("--init-sd", "Standard deviation of the initial weights.", "0.01"):convert(tonumber)
+p:option("--levels", "Grey levels per pixel: 2 or 4.", "2"):convert(math.tointeger):choices {"2", "4"}
+p:option("--binarize", "With --levels 2: stochastic or threshold.", "stochastic"):choices {"stochastic", "threshold"}
+p:option("--data-seed", "Seed of the stochastic binarisation.", "0"):convert(math.tointeger)
+p:flag("--labels", "Add 10 softmax label units joined to the hidden layer (class-conditional).")
+p:option("--digits", "Train on these digits only, e.g. 3 or 0,1,7.")
+p:option("--limit", "Use at most this many training images."):convert(math.tointeger)
+p:option("--seed", "Seed of initialisation, batches and chains.", "1"):convert(math.tointeger)
+p:option("--sample-steps", "Gibbs steps for the sample grid written each epoch.", "1000"):convert(math.tointeger)
+p:option("--out", "Run folder (default runs/rbm-<time>).")
+p:option("--threads", "CPU threads (OpenMP and BLAS).", tostring(ebm.sys.ncpus())):convert(math.tointeger)
+p:flag("--quiet", "No progress output.")
+
+local okp, a = p:pparse()
+if not okp then die(a) end
+for _, k in ipairs {"hidden", "epochs", "batch", "cd_steps", "chains", "threads", "seed", "sample_steps", "data_seed"} do
+  if a[k] == nil then die("--" .. k:gsub("_", "-") .. " must be an integer") end
+end
+if a.hidden < 1 or a.epochs < 1 or a.batch < 1 or a.cd_steps < 1 or a.chains < 1 or a.threads < 1 then
+  die("--hidden, --epochs, --batch, --cd-steps, --chains and --threads must be >= 1")
+end
+if not (a.lr and a.lr > 0) then die("--lr must be a positive number") end
+if not (a.momentum and a.momentum >= 0 and a.momentum < 1) then die("--momentum must be in [0, 1)") end
+if not (a.weight_decay and a.weight_decay >= 0) then die("--weight-decay must be >= 0") end
+local digits
+if a.digits then
+  digits = {}
+  for d in a.digits:gmatch("[^,]+") do
+    local v = math.tointeger(tonumber(d))
+    if not v or v < 0 or v > 9 then die("--digits: expected digits 0..9 separated by commas") end
+    digits[#digits + 1] = v
+  end
+end
+
+ebm.sys.set_threads(a.threads)
+core.rbm_blas_threads(a.threads)
+
+-- Data --------------------------------------------------------------------------------
+local K = a.levels
+local dopt = {split = "train", levels = K, digits = digits, limit = a.limit}
+if K == 2 then dopt.binarize, dopt.seed = a.binarize, a.data_seed end
+local okd, images, labels = pcall(ebm.data.mnist, dopt)
+if not okd then die(images) end
+local n = images:size(1)
+dopt.split, dopt.limit = "test", 1000
+local vimages, vlabels = ebm.data.mnist(dopt)
+
+local m = ebm.rbm.new{nv = 784, K = K, nl = a.labels and 10 or 0, nh = a.hidden, seed = a.seed, init_sd = a.init_sd}
+local vx = m:encode(vimages, vlabels)
+local tx = m:encode(ebm.data.take(images, ebm.arange(1, math.min(n, 1000) + 1)),
+                    ebm.data.take(labels, ebm.arange(1, math.min(n, 1000) + 1)))
+do -- visible biases from the base rates of (up to) 10000 training images
+  local first = ebm.arange(1, math.min(n, 10000) + 1)
+  m:init_biases(m:encode(ebm.data.take(images, first), ebm.data.take(labels, first)))
+end
+local base = m:base_rate(tx)
+
+local run = ebm.run.new{out = a.out, name = a.out and nil or os.date("!rbm-%Y%m%d-%H%M%S"), config = a, seed = a.seed}
+run.meta.data = {protocol = K == 2 and ("binary, " .. a.binarize .. (a.binarize == "stochastic" and
+  (" (Philox seed " .. a.data_seed .. ")") or " (pixel >= 128)")) or "4 levels (cuts 64/128/192)", n_train = n}
+run:save_config()
+
+local function mean(t)
+  local s = 0
+  for i = 1, t:numel() do s = s + t:get(i) end
+  return s / t:numel()
+end
+
+-- Sample grid: 10 rows (one per digit when the model has labels), mean-field last step.
+local function write_samples(epoch)
+  if not ebm.viz then return nil end
+  local lab
+  if m.nl > 0 then
+    lab = {}
+    for r = 0, 99 do lab[r + 1] = r // 10 end
+  end
+  local s = m:sample(100, {steps = a.sample_steps, label = lab, base = base, mean = true, seed = a.seed + epoch})
+  local path = run:path("samples", string.format("epoch-%03d.png", epoch))
+  ebm.viz.grid(m:images(s), {path = path, nrow = 10})
+  return path
+end
+
+local bar = ebm.progress.new{total = a.epochs * ((n + a.batch - 1) // a.batch), epochs = a.epochs, label = "rbm",
+                             quiet = a.quiet}
+local steps_total = a.epochs * ((n + a.batch - 1) // a.batch)
+local adam_state, step, t_start = {}, 0, ebm.sys.clock()
+local epoch_times = {}
+for epoch = 1, a.epochs do
+  local t0 = ebm.sys.clock()
+  local g = core.rng(a.seed):split(epoch)
+  local recon, nb = 0, 0
+  local mom = epoch <= 5 and math.min(0.5, a.momentum) or a.momentum
+  for idx in ebm.data.batches(n, a.batch, g) do
+    step = step + 1
+    local lr = a.lr_decay == "linear" and a.lr * (1 - (step - 1) / steps_total) or a.lr
+    local x = m:encode(ebm.data.take(images, idx), ebm.data.take(labels, idx))
+    if a.optim == "momentum" then
+      recon = recon + m:cd_step(x, {k = a.cd_steps, lr = lr, momentum = mom, weight_decay = a.weight_decay,
+                                    pcd = a.pcd, chains = a.chains})
+    else
+      recon = recon + m:cd_step(x, {k = a.cd_steps, pcd = a.pcd, chains = a.chains, optim = "adam", lr = lr,
+                                    weight_decay = a.weight_decay, state = adam_state})
+    end
+    nb = nb + 1
+    bar:update{epoch = epoch, step = step}
+  end
+  local secs = ebm.sys.clock() - t0
+  epoch_times[#epoch_times + 1] = secs
+  local fv, ft = mean(m:free_energy(vx)), mean(m:free_energy(tx))
+  local fs = m.neg and mean(m:free_energy(m.neg)) or nil
+  local pn = math.sqrt(m.W:norm() ^ 2 + m.b:norm() ^ 2 + m.c:norm() ^ 2)
+  run:log{epoch = epoch, step = step, data_energy = ft, sample_energy = fs, energy_gap = fs and (fs - ft) or nil,
+          param_norm = pn, lr = a.lr, seconds = ebm.sys.clock() - t_start}
+  bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s", epoch, secs,
+    nb > 0 and recon / nb or 0, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or ""))
+  if epoch == a.epochs or epoch % 5 == 0 then
+    m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol})
+    write_samples(epoch)
+  end
+end
+bar:finish(string.format("done in %.1f s", ebm.sys.clock() - t_start))
+table.sort(epoch_times)
+local med = epoch_times[(#epoch_times + 1) // 2]
+run.meta.timing = {median_epoch_s = med, threads = a.threads, load = {ebm.sys.loadavg()}}
+run:save_config()
+print(string.format("median epoch %.2f s (%d threads, load %.2f); run folder %s", med, a.threads,
+  (ebm.sys.loadavg()), run.dir))
+run:close()
