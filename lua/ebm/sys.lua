@@ -3,7 +3,7 @@
 --   ebm.sys.isatty(io.stdout)   true on a terminal
 --   ebm.sys.clock()             monotonic seconds (durations)
 --   ebm.sys.cputime()           CPU seconds of this process
---   ebm.sys.ncpus()             processors online (threads: ebm.threads)
+--   ebm.sys.nthreads() / set_threads(n) / ncpus()
 --   ebm.sys.loadavg()           1, 5, 15 minute load averages
 --   ebm.sys.exe()               path of the running ebmlua
 --   ebm.sys.sleep(s)
@@ -12,6 +12,16 @@ local core = require "ebm.core"
 local M = {}
 for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "exe", "sleep" } do
   M[k] = core["sys_" .. k]
+end
+
+-- Thread count (OpenMP), kept here for callers of ebm.sys; the binding is core.threads
+-- (runtime/lua/l_gibbs.c, also ebm.threads).
+function M.nthreads() return core.threads() end
+function M.set_threads(n)
+  if math.type(n) ~= "integer" or n < 1 or n > 1024 then
+    error("bad argument #1 to 'set_threads' (thread count must be an integer in 1..1024)", 2)
+  end
+  core.threads(n)
 end
 
 -- Git commit of the source tree holding `dir` (default: the current directory), or nil.
