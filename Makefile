@@ -77,8 +77,8 @@ bench: ebmlua
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
-	cp -R lua $(DESTDIR)$(PREFIX)/share/ebmlua/
-	cp -R scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
+	rm -rf $(DESTDIR)$(PREFIX)/share/ebmlua/lua $(DESTDIR)$(PREFIX)/share/ebmlua/scripts
+	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
 
 clean:
 	rm -rf $(BUILD) ebmlua tests/c/*.t

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,10 +239,75 @@ static char *history_path(void) {
     return path;
 }
 
+/* Reading a line. readline runs in callback mode under select(), so that Ctrl-C at the
+ * prompt (SIGINT, installed without SA_RESTART) interrupts the wait: the line being typed
+ * is dropped and a fresh prompt shown, as in most shells. During a running chunk SIGINT
+ * goes to laction instead (see docall). */
+static volatile sig_atomic_t prompt_interrupted = 0;
+static char *cb_line = NULL; /* line handed over by readline (malloc'd), NULL at EOF */
+static int cb_done = 0;
+
+static void prompt_sigint(int sig) {
+    (void)sig;
+    prompt_interrupted = 1;
+}
+
+static void cb_linehandler(char *line) {
+    cb_line = line;
+    cb_done = 1;
+    rl_callback_handler_remove(); /* leaves the terminal in its normal mode */
+}
+
+/* Read one line with `prompt`: 1 = got a line (*out, malloc'd), 0 = end of input,
+ * 2 = interrupted by Ctrl-C. */
+static int read_line(const char *prompt, char **out) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_sigint; /* no SA_RESTART: select() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    prompt_interrupted = 0;
+    cb_done = 0;
+    cb_line = NULL;
+    rl_catch_signals = 0;
+    rl_callback_handler_install(prompt, cb_linehandler);
+    int result = 1;
+    while (!cb_done) {
+        fd_set fds;
+        int fd = fileno(rl_instream ? rl_instream : stdin);
+        FD_ZERO(&fds);
+        FD_SET(fd, &fds);
+        int r = select(fd + 1, &fds, NULL, NULL, NULL);
+        if (prompt_interrupted) {
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_replace_line("", 0);
+            rl_callback_handler_remove();
+            fputs("^C\n", stdout);
+            fflush(stdout);
+            result = 2;
+            break;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) { /* select failed: treat as end of input */
+            rl_callback_handler_remove();
+            result = 0;
+            break;
+        }
+        rl_callback_read_char();
+    }
+    sigaction(SIGINT, &old, NULL);
+    if (result == 1 && cb_line == NULL) result = 0;
+    *out = cb_line;
+    return result;
+}
+
+/* Push the next input line: 1 = pushed, 0 = end of input, 2 = interrupted (nothing pushed). */
 static int pushline(lua_State *L, int firstline) {
     const char *prmt = firstline ? "> " : ">> ";
-    char *b = readline(prmt);
-    if (b == NULL) return 0;
+    char *b = NULL;
+    int r = read_line(prmt, &b);
+    if (r != 1) return r;
     size_t l = strlen(b);
     if (l > 0 && b[l - 1] == '\n') b[--l] = '\0';
     if (firstline && b[0] == '=') lua_pushfstring(L, "return %s", b + 1);
@@ -263,12 +329,20 @@ static int addreturn(lua_State *L) {
     return status;
 }
 
+#define REPL_INTERRUPTED (-2) /* loadline: Ctrl-C while typing; nothing to run */
+
 static int multiline(lua_State *L) {
     for (;;) {
         size_t len;
         const char *line = lua_tolstring(L, 1, &len);
         int status = luaL_loadbuffer(L, line, len, "=stdin");
-        if (!incomplete(L, status) || !pushline(L, 0)) {
+        int more = incomplete(L, status) ? pushline(L, 0) : 0;
+        if (more == 2) { /* drop the unfinished chunk */
+            add_history(line);
+            lua_settop(L, 0);
+            return REPL_INTERRUPTED;
+        }
+        if (!more) {
             add_history(line);
             return status;
         }
@@ -280,9 +354,12 @@ static int multiline(lua_State *L) {
 
 static int loadline(lua_State *L) {
     lua_settop(L, 0);
-    if (!pushline(L, 1)) return -1;
+    int got = pushline(L, 1);
+    if (got == 0) return -1;
+    if (got == 2) return REPL_INTERRUPTED;
     int status = addreturn(L);
     if (status != LUA_OK) status = multiline(L);
+    if (status == REPL_INTERRUPTED) return status;
     lua_remove(L, 1);
     return status;
 }
@@ -412,6 +489,7 @@ static void doREPL(lua_State *L) {
     if (hist) read_history(hist);
     int status;
     while ((status = loadline(L)) != -1) {
+        if (status == REPL_INTERRUPTED) continue;
         if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK) l_print(L);
         else report(L, status);

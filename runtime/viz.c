@@ -2,6 +2,7 @@
 #include "viz.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 void ebm_viz_grid_size(int64_t n, int64_t h, int64_t w, const ebm_grid_opts *o, int64_t *H, int64_t *W) {
@@ -11,24 +12,54 @@ void ebm_viz_grid_size(int64_t n, int64_t h, int64_t w, const ebm_grid_opts *o, 
     *W = cols * (w * o->scale + o->pad) + o->pad;
 }
 
-/* Gray value of one input element at storage offset `off`. */
-static inline uint8_t pixel(const ebm_tensor *t, const void *base, int64_t off, const uint8_t *lut) {
-    double v;
+/* Element at storage offset `off` as a double. */
+static inline double value(const ebm_tensor *t, const void *base, int64_t off) {
     switch (t->dtype) {
-    case EBM_U8: return lut[((const uint8_t *)base)[off]];
-    case EBM_F32: v = ((const float *)base)[off]; break;
-    case EBM_F64: v = ((const double *)base)[off]; break;
+    case EBM_U8: return ((const uint8_t *)base)[off];
+    case EBM_F32: return ((const float *)base)[off];
+    case EBM_F64: return ((const double *)base)[off];
     default: return 0;
     }
-    if (!(v > 0)) return 0; /* also NaN */
-    if (v >= 1) return 255;
-    return (uint8_t)(v * 255 + 0.5);
+}
+
+/* u in [0,1] (clamped; NaN -> 0) to 0..255, rounded. */
+static inline uint8_t unit_to_byte(double u) {
+    if (!(u > 0)) return 0;
+    if (u >= 1) return 255;
+    return (uint8_t)(u * 255 + 0.5);
+}
+
+/* Output byte for one input element: with norm, (v - lo) * scale mapped from [0,1];
+ * otherwise lut for u8 and floats taken as [0,1]. */
+static inline uint8_t pixel(const ebm_tensor *t, const void *base, int64_t off, const uint8_t *lut, int norm,
+                            double lo, double scale) {
+    if (norm) return unit_to_byte((value(t, base, off) - lo) * scale);
+    if (t->dtype == EBM_U8) return lut[((const uint8_t *)base)[off]];
+    return unit_to_byte(value(t, base, off));
+}
+
+/* min and max over images k0..k1-1 (all elements). */
+static void range_of(const ebm_tensor *t, const void *base, int64_t k0, int64_t k1, double *lo, double *hi) {
+    int c = t->ndim == 4 ? (int)t->size[3] : 1;
+    int64_t cs = t->ndim == 4 ? t->stride[3] : 0;
+    *lo = INFINITY, *hi = -INFINITY;
+    for (int64_t k = k0; k < k1; k++)
+        for (int64_t y = 0; y < t->size[1]; y++)
+            for (int64_t x = 0; x < t->size[2]; x++)
+                for (int ch = 0; ch < c; ch++) {
+                    double v = value(t, base, t->offset + k * t->stride[0] + y * t->stride[1] + x * t->stride[2] + ch * cs);
+                    if (v < *lo) *lo = v;
+                    if (v > *hi) *hi = v;
+                }
 }
 
 int ebm_viz_grid(const ebm_tensor *img, const ebm_grid_opts *o, ebm_tensor *out) {
     if (img->dtype != EBM_U8 && img->dtype != EBM_F32 && img->dtype != EBM_F64) return EBM_ETYPE;
     if (out->dtype != EBM_U8) return EBM_ETYPE;
-    if (img->ndim != 3 || out->ndim != 2 || o->ncol < 1 || o->scale < 1 || o->pad < 0) return EBM_ESHAPE;
+    int c = img->ndim == 4 ? (int)img->size[3] : 1;
+    if (!(img->ndim == 3 || (img->ndim == 4 && c == 3))) return EBM_ESHAPE;
+    if (out->ndim != (c == 3 ? 3 : 2) || (c == 3 && out->size[2] != 3)) return EBM_ESHAPE;
+    if (o->ncol < 1 || o->scale < 1 || o->pad < 0 || o->normalize < 0 || o->normalize > 2) return EBM_ESHAPE;
     int64_t n = img->size[0], h = img->size[1], w = img->size[2], H, W;
     ebm_viz_grid_size(n, h, w, o, &H, &W);
     if (out->size[0] != H || out->size[1] != W) return EBM_ESHAPE;
@@ -39,21 +70,31 @@ int ebm_viz_grid(const ebm_tensor *img, const ebm_grid_opts *o, ebm_tensor *out)
     }
     ebm_tensor_fill(out, o->pad_value);
     const void *base = img->storage ? img->storage->data : NULL;
-    uint8_t *ob = out->storage ? out->storage->data : NULL;
-    int64_t os0 = out->stride[0], os1 = out->stride[1], s = o->scale;
+    uint8_t *ob = out->storage ? (uint8_t *)out->storage->data + out->offset : NULL;
+    int64_t os0 = out->stride[0], os1 = out->stride[1], ocs = c == 3 ? out->stride[2] : 0;
+    int64_t ics = c == 3 ? img->stride[3] : 0, s = o->scale;
+    double lo = 0, hi = 0, scale = 1;
+    if (o->normalize == 2) range_of(img, base, 0, n, &lo, &hi);
     for (int64_t k = 0; k < n; k++) {
+        if (o->normalize == 1) range_of(img, base, k, k + 1, &lo, &hi);
+        double lo_k = lo; /* this image's mapping: (v - lo_k) * scale in [0,1] */
+        if (o->normalize && hi > lo) scale = 1.0 / (hi - lo);
+        else if (o->normalize) scale = 1, lo_k = lo - 0.5; /* constant image: mid-gray */
         int64_t y0 = o->pad + (k / o->ncol) * (h * s + o->pad), x0 = o->pad + (k % o->ncol) * (w * s + o->pad);
         for (int64_t y = 0; y < h; y++) {
             int64_t ioff = img->offset + k * img->stride[0] + y * img->stride[1];
-            uint8_t *orow = ob + out->offset + (y0 + y * s) * os0 + x0 * os1;
-            for (int64_t x = 0; x < w; x++) {
-                uint8_t g = pixel(img, base, ioff + x * img->stride[2], lut);
-                for (int64_t dx = 0; dx < s; dx++) orow[(x * s + dx) * os1] = g;
-            }
+            uint8_t *orow = ob + (y0 + y * s) * os0 + x0 * os1;
+            for (int64_t x = 0; x < w; x++)
+                for (int ch = 0; ch < c; ch++) {
+                    uint8_t g = pixel(img, base, ioff + x * img->stride[2] + ch * ics, lut, o->normalize, lo_k, scale);
+                    for (int64_t dx = 0; dx < s; dx++) orow[(x * s + dx) * os1 + ch * ocs] = g;
+                }
             for (int64_t dy = 1; dy < s; dy++) { /* repeat the scaled row */
                 uint8_t *r = orow + dy * os0;
-                if (os1 == 1) memcpy(r, orow, (size_t)(w * s));
-                else for (int64_t x = 0; x < w * s; x++) r[x * os1] = orow[x * os1];
+                if (os1 == c && (c == 1 || ocs == 1)) memcpy(r, orow, (size_t)(w * s * c));
+                else
+                    for (int64_t x = 0; x < w * s; x++)
+                        for (int ch = 0; ch < c; ch++) r[x * os1 + ch * ocs] = orow[x * os1 + ch * ocs];
             }
         }
     }

@@ -1,6 +1,7 @@
 /* viz.h - picture composition: image grids and a tiny bitmap font for labels.
  *
- * Plain C; no Lua. Output images are u8 gray tensors [H,W] (0 = black, 255 = white).
+ * Plain C; no Lua. Output images are u8 tensors [H,W] (gray: 0 = black, 255 = white) or
+ * [H,W,3] (RGB).
  */
 #ifndef EBM_VIZ_H
 #define EBM_VIZ_H
@@ -16,16 +17,18 @@ typedef struct ebm_grid_opts {
     int levels;    /* u8 input: 0 = bytes shown as they are; K >= 2 maps 0..K-1 onto 0..255
                       (v * 255 / (K-1), rounded; v >= K shows as 255) */
     int pad_value; /* gray level of the gaps, 0..255 */
+    int normalize; /* 0: the fixed mapping above; 1: each image's min..max onto 0..255;
+                      2: the min..max over all images onto 0..255 (constant: mid-gray) */
 } ebm_grid_opts;
 
 /* Size of the grid of n images of h x w: rows = ceil(n / ncol) (at least 1),
  * cols = min(n, ncol); H = rows * (h*scale + pad) + pad, W likewise. */
 void ebm_viz_grid_size(int64_t n, int64_t h, int64_t w, const ebm_grid_opts *o, int64_t *H, int64_t *W);
 
-/* Compose images [n,h,w] (u8, f32 or f64, any strides) into out, a u8 [H,W] tensor of the
- * size ebm_viz_grid_size gives (any strides). Image k goes to grid row k / ncol, column
- * k % ncol. Floats are clamped to [0,1] and scaled to 0..255 (rounded).
- * Returns EBM_OK, EBM_ETYPE or EBM_ESHAPE. */
+/* Compose images [n,h,w] (gray) or [n,h,w,3] (RGB), u8, f32 or f64, any strides, into out:
+ * a u8 [H,W] or [H,W,3] tensor of the size ebm_viz_grid_size gives (any strides). Image k
+ * goes to grid row k / ncol, column k % ncol. Without normalize, floats are clamped to [0,1]
+ * and scaled to 0..255 (rounded). Returns EBM_OK, EBM_ETYPE or EBM_ESHAPE. */
 int ebm_viz_grid(const ebm_tensor *images, const ebm_grid_opts *o, ebm_tensor *out);
 
 /* Draw `s` into the u8 2-d tensor canvas with its top-left corner at (x, y), in a 3x5

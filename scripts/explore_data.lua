@@ -131,13 +131,24 @@ for d = 0, 9 do
 end
 viz.rows(rows, { scale = scale, pad = 1, path = out("samples_per_class.png") })
 
+-- Plots need gnuplot; without it the pictures are still written and the plots skipped.
+local written = { "samples_per_class.png", "levels.png" }
+local function try_plot(fn, o)
+  if not plot.available() then
+    io.stderr:write("explore_data.lua: gnuplot not found, skipping ", o.path, " (sh tools/deps.sh gnuplot-nox)\n")
+    return
+  end
+  fn(o)
+  written[#written + 1] = o.path:match("[^/]*$")
+end
+
 -- 2. pixel-value histogram (log scale: zeros dominate)
 local h = data.histogram(raw)
 local xs = {}
 for v = 0, 255 do xs[v + 1] = v end
-plot.histogram { path = out("pixel_histogram.png"), x = xs, counts = h, logy = true,
+try_plot(plot.histogram, { path = out("pixel_histogram.png"), x = xs, counts = h, logy = true,
   title = string.format("%s %s: pixel values (%d images)", name, a.split, n), xlabel = "pixel value",
-  ylabel = "number of pixels (log scale)" }
+  ylabel = "number of pixels (log scale)" })
 
 -- 3. the same images (the first of each class, then the next ones) at 2, 4, 16 levels
 local pick = {}
@@ -155,13 +166,13 @@ viz.rows({
 -- 4. class counts and level fractions as bar charts
 local names = {}
 for d = 0, 9 do names[d + 1] = a.fashion and data.FASHION_CLASSES[d + 1] or tostring(d) end
-plot.bars { path = out("class_counts.png"), labels = names, title = name .. ": images per class",
-  ylabel = "images", series = { { name = "train", values = ctrain }, { name = "test", values = ctest } } }
+try_plot(plot.bars, { path = out("class_counts.png"), labels = names, title = name .. ": images per class",
+  ylabel = "images", series = { { name = "train", values = ctrain }, { name = "test", values = ctest } } })
 local lv = {}
 for v = 1, 16 do lv[v] = tostring(v - 1) end
-plot.bars { path = out("level_fractions_16.png"), labels = lv, values = fractions["16"], logy = true,
+try_plot(plot.bars, { path = out("level_fractions_16.png"), labels = lv, values = fractions["16"], logy = true,
   title = string.format("%s %s: fraction of pixels per level, K = 16", name, a.split), xlabel = "level",
-  ylabel = "fraction (log scale)" }
+  ylabel = "fraction (log scale)" })
 
 local summary = {
   dataset = name, split = a.split, images = n, seed = seed,
@@ -173,5 +184,5 @@ local f = assert(io.open(out("summary.json.tmp"), "w"))
 f:write(cjson.encode(summary), "\n")
 f:close()
 assert(os.rename(out("summary.json.tmp"), out("summary.json")))
-print("\nwrote " .. table.concat({ "samples_per_class.png", "levels.png", "pixel_histogram.png", "class_counts.png",
-  "level_fractions_16.png", "summary.json" }, ", ") .. " in " .. a.out)
+written[#written + 1] = "summary.json"
+print("\nwrote " .. table.concat(written, ", ") .. " in " .. a.out)

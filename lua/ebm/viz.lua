@@ -1,8 +1,9 @@
 -- ebm.viz: pictures of images (PNG through libpng, composition in C: runtime/viz.c).
 --
---   g = ebm.viz.grid(images, {nrow=10, scale=2, pad=1, levels=K, pad_value=128, path=...})
---     images: [n,h,w] (or one [h,w]) u8, f32 or f64 tensor. Returns the grid, a u8 [H,W]
---     tensor, and writes it as a gray PNG when `path` is given.
+--   g = ebm.viz.grid(images, {nrow=10, scale=2, pad=1, levels=K, pad_value=128,
+--                             normalize=nil, path=...})
+--     images: [n,h,w] (or one [h,w]) gray or [n,h,w,3] RGB; u8, f32 or f64. Returns the
+--     grid, a u8 [H,W] (or [H,W,3]) tensor, and writes it as a PNG when `path` is given.
 --     nrow      images per grid row (torchvision's make_grid convention); default 10
 --     scale     each image pixel becomes scale x scale output pixels; default 2
 --     pad       gap between images and around the border (output pixels); default 1
@@ -10,14 +11,17 @@
 --     levels    u8 input with values 0..K-1: mapped onto 0..255 as v*255/(K-1). Default:
 --               the largest value + 1 when that is <= 16 (discretised data), else the
 --               bytes as they are; levels=0 forces raw bytes. Floats: [0,1] -> 0..255.
---   ebm.viz.save_png(path, t, {levels=K})  -- u8 [h,w] gray or [h,w,3] RGB as they are
---                                          -- (or levels-mapped); f32/f64 [h,w] in [0,1]
+--     normalize "image": each image's min..max -> 0..255 (weights, filters, energies);
+--               "all": the min..max over all images; nil: the fixed mappings above
+--   ebm.viz.save_png(path, t, {levels=K, normalize=})  -- u8 [h,w] gray or [h,w,3] RGB as
+--                                 -- they are (or mapped as in grid); f32/f64 [h,w] in [0,1]
 --   t = ebm.viz.load_png(path)     -- u8 [h,w] (gray) or [h,w,3] (RGB, palette); 16-bit
 --                                  -- reduced to 8, alpha dropped; corrupt file: an error
 --   c = ebm.viz.rows({{label="2 levels", images=t2, levels=2}, {label="raw", images=t}, ...},
 --                    {scale=2, pad=1, label_scale=2, nrow=nil, path=...})
 --     one labelled grid per entry, stacked top to bottom; labels drawn in a 3x5 pixel font
---     left of each grid (entries may set their own nrow, default: all images in one row).
+--     left of each grid. Entry fields: label, images (gray), levels, normalize, nrow
+--     (default: all of the entry's images in one row).
 --   w = ebm.viz.text(canvas, x, y, text, {scale=2, value=0})  -- draw a label (1-based x, y)
 
 local core = require "ebm.core"
@@ -29,6 +33,15 @@ local function opt_int(o, k, def, fname)
   if v == nil then return def end
   if math.type(v) ~= "integer" then error(string.format("%s: option %s must be an integer", fname, k), 3) end
   return v
+end
+
+local NORMALIZE = { [false] = 0, image = 1, all = 2 }
+
+local function normalize_code(v, fname)
+  local c = NORMALIZE[v or false]
+  if c == nil and v == true then c = 1 end
+  if c == nil then error(fname .. ": normalize must be 'image' or 'all'", 3) end
+  return c
 end
 
 -- Levels to use for u8 images when none is given (see the top of the file).
@@ -44,10 +57,11 @@ end
 function M.grid(images, opts)
   opts = opts or {}
   if not core.is_tensor(images) then error("grid: images must be a tensor", 2) end
+  local norm = normalize_code(opts.normalize, "grid")
   local levels = opts.levels
-  if levels == nil then levels = auto_levels(images) end
+  if levels == nil then levels = norm == 0 and auto_levels(images) or 0 end
   local g = core.viz_grid(images, opt_int(opts, "nrow", 10, "grid"), opt_int(opts, "scale", 2, "grid"),
-    opt_int(opts, "pad", 1, "grid"), levels, opt_int(opts, "pad_value", 128, "grid"))
+    opt_int(opts, "pad", 1, "grid"), levels, opt_int(opts, "pad_value", 128, "grid"), norm)
   if opts.path then core.png_write(opts.path, g) end
   return g
 end
@@ -56,9 +70,12 @@ function M.save_png(path, t, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("save_png: path must be a string", 2) end
   if not core.is_tensor(t) then error("save_png: expected a tensor", 2) end
-  if t:dtype() ~= "u8" or opts.levels then
-    if t:dim() ~= 2 then error("save_png: f32/f64 or levels-mapped images must be [h,w]", 2) end
-    t = core.viz_grid(t, 1, 1, 0, opts.levels or 0, 0)
+  local norm = normalize_code(opts.normalize, "save_png")
+  if t:dtype() ~= "u8" or opts.levels or norm ~= 0 then
+    local rgb = t:dim() == 3 and t:size(3) == 3
+    if t:dim() ~= 2 and not rgb then error("save_png: expected a tensor [h,w] or [h,w,3]", 2) end
+    if rgb then t = t:view(1, t:size(1), t:size(2), 3) end
+    t = core.viz_grid(t, 1, 1, 0, opts.levels or 0, 0, norm)
   end
   core.png_write(path, t)
   return t
@@ -81,9 +98,10 @@ function M.rows(entries, opts)
     if type(e) ~= "table" or not core.is_tensor(e.images) then
       error(string.format("rows: entry %d needs images= (a tensor)", i), 2)
     end
+    if e.images:dim() == 4 then error(string.format("rows: entry %d: RGB images are not supported here", i), 2) end
     local n = e.images:dim() == 3 and e.images:size(1) or 1
     local g = M.grid(e.images, { nrow = e.nrow or opts.nrow or n, scale = opts.scale or 2, pad = pad,
-                                 levels = e.levels, pad_value = opts.pad_value })
+                                 levels = e.levels, pad_value = opts.pad_value, normalize = e.normalize })
     grids[i] = g
     if e.label then labw = math.max(labw, (4 * #tostring(e.label) - 1) * ls + 6 * ls) end
     width, height = math.max(width, g:size(2)), height + g:size(1)

@@ -33,31 +33,35 @@ static int l_png_read(lua_State *L) {
     return 1;
 }
 
-/* core.viz_grid(images, ncol, scale, pad, levels, pad_value) -> u8 tensor [H,W].
- * images: [n,h,w] or [h,w], u8/f32/f64; see viz.h for the layout and value mapping. */
+/* core.viz_grid(images, ncol, scale, pad, levels, pad_value, normalize) -> u8 [H,W] or
+ * [H,W,3]. images: [n,h,w], one [h,w], or RGB [n,h,w,3]; u8/f32/f64. normalize: 0 none,
+ * 1 per image, 2 over all. See viz.h for the layout and value mapping. */
 static int l_viz_grid(lua_State *L) {
     ebm_tensor *img = luaT_check(L, 1);
     luaL_argcheck(L, img->dtype == EBM_U8 || img->dtype == EBM_F32 || img->dtype == EBM_F64, 1,
                   "images must be u8, f32 or f64");
-    luaL_argcheck(L, img->ndim == 2 || img->ndim == 3, 1, "images must be [n,h,w] or [h,w]");
+    int rgb = img->ndim == 4 && img->size[3] == 3;
+    luaL_argcheck(L, img->ndim == 2 || img->ndim == 3 || rgb, 1, "images must be [n,h,w], [h,w] or [n,h,w,3]");
     ebm_grid_opts o;
     o.ncol = luaL_optinteger(L, 2, 10);
     o.scale = (int)luaL_optinteger(L, 3, 1);
     o.pad = (int)luaL_optinteger(L, 4, 0);
     o.levels = (int)luaL_optinteger(L, 5, 0);
     o.pad_value = (int)luaL_optinteger(L, 6, 128);
+    o.normalize = (int)luaL_optinteger(L, 7, 0);
     luaL_argcheck(L, o.ncol >= 1, 2, "nrow must be >= 1");
     luaL_argcheck(L, o.scale >= 1 && o.scale <= 64, 3, "scale must be in 1..64");
     luaL_argcheck(L, o.pad >= 0 && o.pad <= 1024, 4, "pad must be in 0..1024");
     luaL_argcheck(L, o.levels == 0 || (o.levels >= 2 && o.levels <= 256), 5, "levels must be 0 (raw) or 2..256");
     luaL_argcheck(L, o.pad_value >= 0 && o.pad_value <= 255, 6, "pad_value must be in 0..255");
-    int d = img->ndim == 3;
-    int64_t size[2];
+    luaL_argcheck(L, o.normalize >= 0 && o.normalize <= 2, 7, "normalize must be 0, 1 or 2");
+    int d = img->ndim >= 3;
+    int64_t size[3] = {0, 0, 3};
     ebm_viz_grid_size(d ? img->size[0] : 1, img->size[d], img->size[d + 1], &o, &size[0], &size[1]);
     if (size[0] > EBM_PNG_MAXDIM * 4 || size[1] > EBM_PNG_MAXDIM * 4)
         return luaL_error(L, "viz_grid: grid of %I x %I pixels is too large", (lua_Integer)size[0], (lua_Integer)size[1]);
-    ebm_tensor *out = luaT_new(L, EBM_U8, 2, size);
-    ebm_tensor v3; /* img as [n,h,w]; no Lua error may happen while it holds a reference */
+    ebm_tensor *out = luaT_new(L, EBM_U8, rgb ? 3 : 2, size);
+    ebm_tensor v3; /* img with a leading image dim; no Lua error may happen while it holds a reference */
     ebm_tensor_view_of(&v3, img);
     if (!d) {
         v3.size[2] = v3.size[1], v3.stride[2] = v3.stride[1];

@@ -38,6 +38,23 @@ t.is_deeply(viz.grid(q, { levels = 4, pad = 0, scale = 1 }):totable(), { { 0, 85
 t.is_deeply(viz.grid(q, { levels = 0, pad = 0, scale = 1 }):totable(), { { 0, 1, 2, 3 } }, "levels=0: raw bytes")
 local f = ebm.f32 { { { -1, 0, 0.5, 1, 2 } } }
 t.is_deeply(viz.grid(f, { pad = 0, scale = 1 }):totable(), { { 0, 0, 128, 255, 255 } }, "f32 clamped to [0,1] -> 0..255")
+-- normalize: per image and over all
+local fw = ebm.f32 { { { -2, 0, 2 } }, { { 10, 20, 30 } } }
+t.is_deeply(viz.grid(fw, { normalize = "image", pad = 0, scale = 1, nrow = 2 }):totable(),
+  { { 0, 128, 255, 0, 128, 255 } }, "normalize='image': each image min..max -> 0..255")
+t.is_deeply(viz.grid(fw, { normalize = "all", pad = 0, scale = 1, nrow = 2 }):totable(),
+  { { 0, 16, 32, 96, 175, 255 } }, "normalize='all': global min..max -> 0..255")
+t.is_deeply(viz.grid(ebm.f32 { { { 5, 5 } } }, { normalize = "image", pad = 0, scale = 1 }):totable(),
+  { { 128, 128 } }, "a constant image normalises to mid-gray")
+-- RGB images: [n,h,w,3] -> [H,W,3], written as a colour PNG
+local col = ebm.u8(2, 2, 2, 3)
+col:select(4, 1):fill(200) -- red channel
+col:select(1, 2):select(3, 3):fill(50) -- image 2: blue 50
+local cg = viz.grid(col, { nrow = 2, scale = 2, pad = 1, pad_value = 0, path = p("rgb_grid.png") })
+t.is_deeply(cg:size(), { 6, 11, 3 }, "RGB grid of 2 images: [6,11,3]")
+t.is_deeply({ cg:get(2, 2, 1), cg:get(2, 2, 2), cg:get(2, 2, 3) }, { 200, 0, 0 }, "RGB grid: image 1 red")
+t.is_deeply({ cg:get(3, 8, 1), cg:get(3, 8, 2), cg:get(3, 8, 3) }, { 200, 0, 50 }, "RGB grid: image 2 red + blue")
+t.is_deeply(viz.load_png(p("rgb_grid.png")):totable(), cg:totable(), "RGB grid PNG round trip")
 local big = viz.grid(ebm.data.mnist { limit = 10000, split = "test" }, { nrow = 100, scale = 1, pad = 0 })
 t.is_deeply(big:size(), { 2800, 2800 }, "10k MNIST images: a 2800x2800 grid")
 t.error_like(function() viz.grid(ebm.i32(2, 2, 2)) end, "u8, f32 or f64", "i32 images rejected")
