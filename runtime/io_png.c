@@ -52,6 +52,7 @@ int ebm_png_write(const char *path, const uint8_t *pix, int64_t h, int64_t w, in
         return EBM_EIO;
     }
     png_init_io(png, f);
+    png_set_compression_level(png, 3); /* much faster than the default 6, files barely larger */
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

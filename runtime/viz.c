@@ -84,11 +84,21 @@ int ebm_viz_grid(const ebm_tensor *img, const ebm_grid_opts *o, ebm_tensor *out)
         for (int64_t y = 0; y < h; y++) {
             int64_t ioff = img->offset + k * img->stride[0] + y * img->stride[1];
             uint8_t *orow = ob + (y0 + y * s) * os0 + x0 * os1;
-            for (int64_t x = 0; x < w; x++)
-                for (int ch = 0; ch < c; ch++) {
-                    uint8_t g = pixel(img, base, ioff + x * img->stride[2] + ch * ics, lut, o->normalize, lo_k, scale);
-                    for (int64_t dx = 0; dx < s; dx++) orow[(x * s + dx) * os1 + ch * ocs] = g;
-                }
+            if (img->dtype == EBM_U8 && !o->normalize && c == 1 && os1 == 1) { /* the common case */
+                const uint8_t *src = (const uint8_t *)base + ioff;
+                int64_t xs = img->stride[2];
+                uint8_t *q = orow;
+                if (s == 1)
+                    for (int64_t x = 0; x < w; x++) q[x] = lut[src[x * xs]];
+                else
+                    for (int64_t x = 0; x < w; x++, q += s) memset(q, lut[src[x * xs]], (size_t)s);
+            } else {
+                for (int64_t x = 0; x < w; x++)
+                    for (int ch = 0; ch < c; ch++) {
+                        uint8_t g = pixel(img, base, ioff + x * img->stride[2] + ch * ics, lut, o->normalize, lo_k, scale);
+                        for (int64_t dx = 0; dx < s; dx++) orow[(x * s + dx) * os1 + ch * ocs] = g;
+                    }
+            }
             for (int64_t dy = 1; dy < s; dy++) { /* repeat the scaled row */
                 uint8_t *r = orow + dy * os0;
                 if (os1 == c && (c == 1 || ocs == 1)) memcpy(r, orow, (size_t)(w * s * c));

@@ -10,6 +10,7 @@
 --
 --   ebm.plot.lines{path=, series={{name="train", x={...}, y={...}, style="lines"}, ...}}
 --     one curve per series; x defaults to 1..#y; style: lines, points, linespoints
+--     (also callable as ebm.plot.lines(series, {path=, ...}); title= works as name=)
 --   ebm.plot.histogram{path=, values={...}, bins=50, range={lo,hi}}
 --   ebm.plot.histogram{path=, x={...}, counts={...}}     -- already counted (bar at each x)
 --   ebm.plot.bars{path=, labels={"a","b",...}, series={{name=, values={...}}, ...}}
@@ -121,7 +122,12 @@ end
 
 local STYLES = { lines = "lines lw 2", points = "points pt 7 ps 0.6", linespoints = "linespoints lw 2 pt 7 ps 0.6" }
 
-function M.lines(o)
+function M.lines(o, opts)
+  if type(o) == "table" and o.series == nil and o[1] ~= nil then -- lines(series, opts) form
+    local m = { series = o }
+    for k, v in pairs(opts or {}) do m[k] = v end
+    o = m
+  end
   if type(o) ~= "table" or type(o.series) ~= "table" or #o.series == 0 then
     error("plot.lines: expected {path=, series={{name=, x=, y=}, ...}}", 2)
   end
@@ -141,7 +147,7 @@ function M.lines(o)
     local parts = {}
     for i, s in ipairs(o.series) do
       parts[i] = string.format("%s using 1:2 with %s title %s", q(names[i]), STYLES[s.style or "lines"],
-        q(s.name or ("series " .. i)))
+        q(s.name or s.title or ("series " .. i)))
     end
     return "plot " .. table.concat(parts, ", \\\n  ")
   end, data)

@@ -105,6 +105,14 @@ for v = 0, 255 do
 end
 local N = 60000 * 784
 t.near(ah[2] / N, psum / N, 5 * math.sqrt(var) / N, "60k images: mean of x matches mean pixel/255")
+-- the same with one thread as with several
+local nt = ebm.sys.nthreads()
+ebm.sys.set_threads(1)
+local one = data.mnist { binarize = "stochastic", seed = seed, limit = n }
+ebm.sys.set_threads(math.max(2, nt))
+local many = data.mnist { binarize = "stochastic", seed = seed, limit = n }
+ebm.sys.set_threads(nt)
+t.ok(same(flat(one, n), flat(many, n)) and same(flat(one, n), f1), "stochastic binarisation independent of the thread count")
 -- an image keeps its binarisation whatever the filter selects
 local st = data.mnist { binarize = "stochastic", seed = seed, digits = { 3 }, limit = 3 }
 local full3 = data.take(all, { ids:get(1), ids:get(2), ids:get(3) })

@@ -20,6 +20,9 @@ t.is(out, p("lines.png"), "lines returns its path")
 local img = viz.load_png(p("lines.png"))
 t.is_deeply({ img:size(1), img:size(2) }, { 500, 800 }, "lines: a valid 800x500 PNG")
 
+plot.lines({ { x = { 1, 2, 3 }, y = { 3, 1, 2 }, title = "trial" } }, { path = p("lines2.png"), title = "sweep" })
+t.is(viz.load_png(p("lines2.png")):size(2), 800, "lines(series, opts) form writes a PNG")
+
 plot.histogram { path = p("hist.png"), values = { 1, 2, 2, 3, 3, 3, 4 }, bins = 4, width = 640, height = 480 }
 img = viz.load_png(p("hist.png"))
 t.is_deeply({ img:size(1), img:size(2) }, { 480, 640 }, "histogram of values: a valid 640x480 PNG")
@@ -36,9 +39,15 @@ t.error_like(function() plot.lines { path = p("bad.png"), series = { { x = { 1, 
 t.error_like(function() plot.lines { path = p("bad.png"), key = "nowhere at all", series = { { y = { 1, 2 } } } } end,
   "gnuplot failed", "a gnuplot error is reported")
 t.ok(io.open(p("bad.png")) == nil, "no PNG left behind after a failure")
+-- without gnuplot on PATH: a clear error naming the package
+local pr = io.popen(string.format("PATH=/nonexistent '%s' -e 'ebm.plot.lines{path=%q, series={{y={1,2}}}}' 2>&1",
+  ebm.sys.exe(), p("nognuplot.png")))
+local msg = pr:read("a")
+pr:close()
+t.ok(msg:find("gnuplot not found") and msg:find("gnuplot%-nox"), "gnuplot missing: error names gnuplot-nox")
 local n = 0
 for _ in require("lfs").dir(dir) do n = n + 1 end
-t.is(n, 2 + 4, "only the four PNGs in the folder (no temporary files)")
+t.is(n, 2 + 5, "only the five PNGs in the folder (no temporary files)")
 
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()
