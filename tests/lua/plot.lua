@@ -39,6 +39,12 @@ t.error_like(function() plot.lines { path = p("bad.png"), series = { { x = { 1, 
 t.error_like(function() plot.lines { path = p("bad.png"), key = "nowhere at all", series = { { y = { 1, 2 } } } } end,
   "gnuplot failed", "a gnuplot error is reported")
 t.ok(io.open(p("bad.png")) == nil, "no PNG left behind after a failure")
+-- without gnuplot on PATH: a clear error naming the package
+local pr = io.popen(string.format("PATH=/nonexistent '%s' -e 'ebm.plot.lines{path=%q, series={{y={1,2}}}}' 2>&1",
+  ebm.sys.exe(), p("nognuplot.png")))
+local msg = pr:read("a")
+pr:close()
+t.ok(msg:find("gnuplot not found") and msg:find("gnuplot%-nox"), "gnuplot missing: error names gnuplot-nox")
 local n = 0
 for _ in require("lfs").dir(dir) do n = n + 1 end
 t.is(n, 2 + 5, "only the five PNGs in the folder (no temporary files)")
