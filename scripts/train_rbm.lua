@@ -110,7 +110,7 @@ local function write_samples(epoch)
   end
   local s = m:sample(100, {steps = a.sample_steps, label = lab, base = base, mean = true, seed = a.seed + epoch})
   local path = run:path("samples", string.format("epoch-%03d.png", epoch))
-  ebm.viz.grid(m:images(s), {path = path, nrow = 10})
+  ebm.viz.grid(m:images(s), {path = path, nrow = 10, levels = 0})
   return path
 end
 
@@ -148,7 +148,8 @@ for epoch = 1, a.epochs do
   bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s", epoch, secs,
     nb > 0 and recon / nb or 0, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or ""))
   if epoch == a.epochs or epoch % 5 == 0 then
-    m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol})
+    m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol, levels = K,
+      binarize = K == 2 and a.binarize or nil, data_seed = a.data_seed, digits = digits, limit = a.limit})
     write_samples(epoch)
   end
 end

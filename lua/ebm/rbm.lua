@@ -208,68 +208,18 @@ function Rbm:classify(x)
   return arg
 end
 
--- Checkpoints -----------------------------------------------------------------------
--- M.save_tensors(path, meta, {name = tensor, ...}) / M.load_tensors(path) -> meta, tensors.
--- Uses the project's checkpoint format (ebm.io) when it is available.
--- TODO(rbm): provisional little-endian format until ebm.io lands on main: a JSON header
--- line, then per tensor its f32 values packed with string.pack.
-function M.save_tensors(path, meta, tensors)
-  local cjson = require "cjson"
-  local names = {}
-  for k in pairs(tensors) do names[#names + 1] = k end
-  table.sort(names)
-  local hdr = {meta = meta, tensors = {}}
-  for _, k in ipairs(names) do hdr.tensors[#hdr.tensors + 1] = {name = k, size = tensors[k]:size()} end
-  local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "wb"))
-  f:write("EBMRBM1\n", cjson.encode(hdr), "\n")
-  for _, k in ipairs(names) do
-    local flat = tensors[k]:contiguous():view(-1)
-    local n, parts = flat:numel(), {}
-    for i = 1, n, 4096 do
-      local vals = {}
-      for j = i, math.min(n, i + 4095) do vals[#vals + 1] = flat:get(j) end
-      parts[#parts + 1] = string.pack("<" .. string.rep("f", #vals), table.unpack(vals))
-    end
-    f:write(table.concat(parts))
-  end
-  f:close()
-  assert(os.rename(tmp, path))
-end
-
-function M.load_tensors(path)
-  local cjson = require "cjson"
-  local f = assert(io.open(path, "rb"))
-  local magic = f:read("l")
-  if magic ~= "EBMRBM1" then f:close(); error("load_tensors: " .. path .. " is not a checkpoint", 2) end
-  local hdr = cjson.decode(f:read("l"))
-  local out = {}
-  for _, e in ipairs(hdr.tensors) do
-    local t = core.tensor_new("f32", e.size)
-    local flat, n = t:view(-1), t:numel()
-    local bytes = f:read(4 * n)
-    if not bytes or #bytes ~= 4 * n then f:close(); error("load_tensors: " .. path .. " is truncated", 2) end
-    for i = 1, n, 4096 do
-      local m = math.min(n, i + 4095) - i + 1
-      local vals = {string.unpack("<" .. string.rep("f", m), bytes, 4 * (i - 1) + 1)}
-      for j = 1, m do flat:set(i + j - 1, vals[j]) end
-    end
-    out[e.name] = t
-  end
-  f:close()
-  return hdr.meta, out
-end
-
+-- Checkpoints (ebm.io format) -----------------------------------------------------
 -- m:save(path) / ebm.rbm.load(path) -> model.
 function Rbm:save(path, extra)
   local meta = self:meta()
   meta.extra = extra
-  M.save_tensors(path, meta, {W = self.W, b = self.b, c = self.c})
+  require("ebm.io").save_checkpoint(path, {meta = meta, tensors = {W = self.W, b = self.b, c = self.c}})
 end
 
 function M.load(path)
-  local meta, t = M.load_tensors(path)
-  assert(meta.kind == "rbm", "rbm.load: " .. path .. " is not an RBM checkpoint")
+  local ck = require("ebm.io").load_checkpoint(path)
+  local meta, t = ck.meta, ck.tensors
+  if meta.kind ~= "rbm" then error("rbm.load: " .. path .. " is not an RBM checkpoint", 2) end
   local m = M.from(meta, t.W, t.b, t.c)
   return m, meta
 end

@@ -12,8 +12,8 @@ local c0 = ebm.sys.clock(); ebm.sys.sleep(0.01)
 t.cmp_ok(ebm.sys.clock() - c0, ">=", 0.009, "monotonic clock advances over a sleep")
 t.is(ebm.sys.isatty(io.open("/dev/null")), false, "/dev/null is not a terminal")
 t.error_like(function() ebm.sys.isatty("x") end, "bad argument #1", "isatty rejects a string")
-t.error_like(function() ebm.sys.set_threads(0) end, "thread count", "set_threads(0) is an error")
-t.cmp_ok(ebm.sys.nthreads(), ">=", 1, "nthreads >= 1")
+t.cmp_ok(ebm.sys.ncpus(), ">=", 1, "ncpus >= 1")
+t.ok(ebm.sys.exe():match("ebmlua$"), "exe is the running ebmlua")
 
 -- a run folder
 local r = ebm.run.new { out = dir, config = { lr = 0.05, levels = 4, model = "potts", tags = { "a", "b" } }, seed = 7 }

@@ -1,0 +1,174 @@
+-- evaluate.lua - evaluate an RBM checkpoint: average test log-likelihood by AIS (or exact
+-- enumeration for small models), and sample quality judged by the project's classifier.
+--
+--   ebmlua scripts/evaluate.lua runs/rbm500/model.ckpt --ais
+--   ebmlua scripts/evaluate.lua runs/rbm-cond/model.ckpt --quality --classifier runs/classifier/mlp.ckpt
+--   ebmlua scripts/evaluate.lua runs/rbm20/model.ckpt --exact --ais --betas 1000
+local argparse = require "argparse"
+local ebm = require "ebm"
+local core = ebm.core
+local cjson = require "cjson"
+
+local function die(msg)
+  io.stderr:write("evaluate.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
+  os.exit(2)
+end
+
+local p = argparse("evaluate.lua", "Evaluate an RBM checkpoint (log-likelihood by AIS / exact log Z, sample quality).")
+p:epilog([[
+The test images are prepared with the checkpoint's own data protocol (levels, binarisation
+and its seed), which every printed number states. Log-likelihoods are in nats per image.
+AIS: base-rate model fitted to the training images (add-1 smoothing), geometric path with
+--betas temperatures spaced like Salakhutdinov & Murray (2008), --runs chains; log Z is
+given with the interval log(mean w -+ 3 standard errors). Writes JSON (--json).]])
+p:argument("checkpoint", "model.ckpt written by scripts/train_rbm.lua")
+p:flag("--ais", "Estimate log Z by AIS and report the average test log-likelihood.")
+p:flag("--exact", "Exact log Z by enumerating the hidden states (needs <= 24 hidden units).")
+p:option("--runs", "AIS runs.", "100"):convert(math.tointeger)
+p:option("--betas", "AIS intermediate distributions.", "14500"):convert(math.tointeger)
+p:option("--seed", "Seed of AIS and sampling.", "1"):convert(math.tointeger)
+p:option("--test-limit", "Use only the first N test images."):convert(math.tointeger)
+p:flag("--quality", "Judge samples with the classifier (needs --classifier).")
+p:option("--classifier", "Classifier checkpoint (scripts/train_classifier.lua).", "runs/classifier/mlp.ckpt")
+p:option("--samples", "Samples per digit (conditional) and unconditional samples / 10.", "100"):convert(math.tointeger)
+p:option("--steps", "Gibbs steps per sample chain.", "1000"):convert(math.tointeger)
+p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for label models).")
+p:option("--json", "Output JSON (default: eval.json next to the checkpoint).")
+p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(math.tointeger)
+
+local okp, a = p:pparse()
+if not okp then die(a) end
+for _, k in ipairs {"runs", "betas", "seed", "samples", "steps", "threads"} do
+  if not a[k] or a[k] < 1 then die("--" .. k .. " must be a positive integer") end
+end
+if a.betas < 3 then die("--betas must be >= 3") end
+if not (a.ais or a.exact or a.quality) then die("nothing to do: give --ais, --exact and/or --quality") end
+ebm.sys.set_threads(a.threads)
+core.rbm_blas_threads(a.threads)
+
+local okm, m, meta = pcall(ebm.rbm.load, a.checkpoint)
+if not okm then die(m) end
+local ex = meta.extra or {}
+local K = m.K
+local dopt = {levels = K, binarize = ex.binarize, seed = ex.data_seed, digits = ex.digits}
+if K == 2 and not dopt.binarize then dopt.binarize = "threshold" end
+local protocol = ex.protocol or string.format("%d levels", K)
+
+local function data(split, limit)
+  local o = {split = split, limit = limit}
+  for k, v in pairs(dopt) do o[k] = v end
+  return ebm.data.mnist(o)
+end
+local trimgs, trlabs = data("train")
+local teimgs, telabs = data("test", a.test_limit)
+local xte = m:encode(teimgs, telabs)
+local base
+do -- base rate (add-1 smoothed) from all training images
+  local xtr = m:encode(trimgs, trlabs)
+  base = m:base_rate(xtr, 1.0)
+  xtr:free()
+end
+
+local out = {checkpoint = a.checkpoint, protocol = protocol, model = m:meta(), n_test = xte:size(1)}
+print(string.format("model: %d visible (K = %d)%s, %d hidden; data: %s; %d test images", m.nv, K,
+  m.nl > 0 and (", " .. m.nl .. " labels") or "", m.nh, protocol, xte:size(1)))
+
+if a.exact then
+  if m.nh > 24 then die("--exact needs at most 24 hidden units (model has " .. m.nh .. ")") end
+  local t0 = ebm.sys.clock()
+  local lz = m:exact_logz()
+  local ll = ebm.ais.loglik(m, xte, lz)
+  out.exact = {logz = lz, test_loglik = ll, seconds = ebm.sys.clock() - t0}
+  print(string.format("exact log Z = %.4f; average test log-likelihood %.2f nats (%.1f s)", lz, ll, out.exact.seconds))
+end
+
+if a.ais then
+  local t0 = ebm.sys.clock()
+  local r = ebm.ais.logz(m, {base = base, betas = a.betas, runs = a.runs, seed = a.seed})
+  local ll = ebm.ais.loglik(m, xte, r.logz)
+  local llo, lhi = ebm.ais.loglik(m, xte, r.hi), ebm.ais.loglik(m, xte, r.lo)
+  out.ais = {logz = r.logz, logz_lo = r.lo, logz_hi = r.hi, logz0 = r.logz0, runs = a.runs, betas = a.betas,
+             seed = a.seed, test_loglik = ll, test_loglik_lo = llo, test_loglik_hi = lhi,
+             seconds = ebm.sys.clock() - t0}
+  -- the independent-pixel base-rate model: log p(x) = base . x - log Z_A
+  local base_ll = ebm.matmul(xte, base:view(m.D, 1)):mean() - core.rbm_base_logz(m, base)
+  out.ais.base_rate_test_loglik = base_ll
+  print(string.format("AIS (%d runs, %d betas, seed %d): log Z = %.3f, 3-sigma interval [%.3f, %.3f] (%.0f s)",
+    a.runs, a.betas, a.seed, r.logz, r.lo, r.hi, out.ais.seconds))
+  print(string.format("average test log-likelihood: %.2f nats (interval [%.2f, %.2f] from log Z's) -- %s",
+    ll, llo, lhi, protocol))
+  print(string.format("independent-pixel base-rate model on the same test images: %.2f nats", base_ll))
+end
+
+if a.quality then
+  local okc, net, cmeta = pcall(ebm.eval.load_classifier, a.classifier)
+  if not okc then die(net) end
+  out.quality = {classifier = a.classifier, classifier_test_accuracy = cmeta.extra and cmeta.extra.test_accuracy}
+  local inputs = function(x) return ebm.classifier.inputs(m:images(x), 255) end
+  local q = out.quality
+  local nper = a.samples
+  local t0 = ebm.sys.clock()
+  -- reference statistics: test images vs train images (bracket from below)
+  local nref = math.min(xte:size(1), 5000)
+  local st_test = ebm.eval.stats(net, inputs(xte:narrow(1, 1, nref)))
+  local xtr_ref = m:encode(ebm.data.take(trimgs, ebm.arange(1, nref + 1)), ebm.data.take(trlabs, ebm.arange(1, nref + 1)))
+  q.fd_train_vs_test = ebm.eval.frechet(ebm.eval.stats(net, inputs(xtr_ref)), st_test)
+  -- independent-pixel model samples (bracket from above)
+  local nu = 10 * nper
+  local pb, xb = ebm.f32(nu, m.D), ebm.f32(nu, m.D)
+  core.rbm_visible_probs(m, ebm.f32(nu, m.nh), pb, 0.0, base)
+  core.rbm_sample_visible(m, pb, xb, a.seed + 99, 0)
+  q.fd_independent_pixels = ebm.eval.frechet(ebm.eval.stats(net, inputs(xb)), st_test)
+  -- unconditional samples: labels (if any) sampled too
+  local su = m:sample(nu, {steps = a.steps, base = base, seed = a.seed})
+  local sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, mean = true})
+  q.fd_samples = ebm.eval.frechet(ebm.eval.stats(net, inputs(su)), st_test)
+  q.fd_samples_mean = ebm.eval.frechet(ebm.eval.stats(net, inputs(sum)), st_test)
+  q.coverage = ebm.eval.coverage(net, inputs(su))
+  q.n_unconditional = nu
+  print(string.format("Frechet distance of classifier features to %d test images: samples %.2f (mean-field %.2f); " ..
+    "brackets: train images %.2f, independent-pixel samples %.2f", nref, q.fd_samples, q.fd_samples_mean,
+    q.fd_train_vs_test, q.fd_independent_pixels))
+  local cov = {}
+  for d = 1, 10 do cov[d] = string.format("%d:%.1f%%", d - 1, 100 * q.coverage[d]) end
+  print("per-class coverage of " .. nu .. " unconditional samples: " .. table.concat(cov, " "))
+  if m.nl > 0 then
+    local asked = {}
+    for i = 1, 10 * nper do asked[i] = (i - 1) // nper end
+    local sc = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked})
+    local scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, mean = true})
+    local acc, per = ebm.eval.class_accuracy(net, inputs(sc), asked)
+    local accm = ebm.eval.class_accuracy(net, inputs(scm), asked)
+    q.conditional_accuracy, q.conditional_accuracy_mean, q.conditional_per_digit = acc, accm, {}
+    for d = 0, 9 do q.conditional_per_digit[d + 1] = per[d] end
+    local pd = {}
+    for d = 0, 9 do pd[#pd + 1] = string.format("%d:%.0f%%", d, 100 * per[d]) end
+    print(string.format("class-conditional samples classified as the digit asked for: %.1f%% (binary samples), " ..
+      "%.1f%% (mean-field last step); %d per digit, %d Gibbs steps", 100 * acc, 100 * accm, nper, a.steps))
+    print("  per digit: " .. table.concat(pd, " "))
+    q.fd_conditional = ebm.eval.frechet(ebm.eval.stats(net, inputs(sc)), st_test)
+    if a.grid then
+      local sel = ebm.i32(100)
+      for d = 0, 9 do for j = 1, 10 do sel:set(d * 10 + j, d * nper + j) end end
+      ebm.viz.grid(m:images(ebm.data.take(scm, sel)), {path = a.grid, nrow = 10, levels = 0})
+    end
+  elseif a.grid then
+    ebm.viz.grid(m:images(sum:narrow(1, 1, 100)), {path = a.grid, nrow = 10, levels = 0})
+  end
+  q.seconds = ebm.sys.clock() - t0
+end
+
+-- JSON has no infinities: a one-sided interval is written as null.
+local function finite(v)
+  if type(v) == "table" then
+    local t = {}
+    for k, x in pairs(v) do t[k] = finite(x) end
+    return t
+  elseif type(v) == "number" and (v ~= v or v == math.huge or v == -math.huge) then
+    return cjson.null
+  end
+  return v
+end
+local jpath = a.json or ((a.checkpoint:match("^(.*)/[^/]*$") or ".") .. "/eval.json")
+ebm.run.write_file(jpath, cjson.encode(finite(out)) .. "\n")
+print("wrote " .. jpath)
