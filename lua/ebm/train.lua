@@ -549,7 +549,11 @@ function M.write_plots(tr, run, train_x)
   if w:numel() <= 16 then
     local labels, vals = {}, {}
     for i = 1, w:numel() do labels[i] = "slot " .. i; vals[i] = w:contiguous():view(w:numel()):get(i) end
-    ebm.plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals }
+    local lo, hi = 0, 0
+    for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
+    local pad = 0.1 * math.max(hi - lo, 1e-3)
+    ebm.plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals,
+      yrange = { lo < 0 and lo - pad or 0, hi > 0 and hi + pad or 0 } }
   end
   -- energies of validation-sized sets: data vs model samples
   local n = math.min(500, train_x:size(1))

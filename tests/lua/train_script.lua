@@ -56,5 +56,32 @@ t.cmp_ok(img:size(1), ">", 56, "sample grid has data and model rows")
 local html = io.open(dir .. "/report.html"):read("a")
 t.ok(html:find("samples/epoch-002.png", 1, true) and html:find("plots/", 1, true), "report links samples and plots")
 t.ok(html:find("baseline valid pll", 1, true), "report shows the independent-pixel baseline")
+
+-- scripts/sample.lua on the checkpoint: free sampling and inpainting
+out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 4 --warmup 5 --samples 2 --every 3")
+t.is(rc, 0, "sample.lua runs")
+t.is(lfs.attributes(dir .. "/sample.png", "mode"), "file", "sample.lua writes sample.png")
+out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 3 --warmup 5 --samples 2 --every 3 --clamp top --out " .. dir .. "/inp.png")
+t.is(rc, 0, "sample.lua --clamp runs")
+local inp = ebm.viz.load_png(dir .. "/inp.png")
+t.cmp_ok(inp:size(1), ">", 4 * 56, "inpainting grid: data, input and 2 snapshot rows")
+out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/nothere.ckpt")
+t.is(rc, 2, "sample.lua: missing checkpoint exits 2")
+out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --clamp middle")
+t.is(rc, 2, "sample.lua: bad --clamp exits 2")
+os.execute("rm -rf '" .. dir .. "'")
+
+-- scripts/train_all_digits.lua, tiny: ten models, a table and a 10-row grid
+dir = os.tmpname(); os.remove(dir)
+out, rc = sh("./ebmlua scripts/train_all_digits.lua --no-all --epochs 1 --limit 60 --batch 30 --cd-steps 1 --sample-sweeps 2 --log-every 0 --quiet --out " .. dir)
+t.is(rc, 0, "train_all_digits.lua runs")
+if rc ~= 0 then t.diag(out) end
+local md = io.open(dir .. "/comparison.md") and io.open(dir .. "/comparison.md"):read("a") or ""
+local nrows = 0
+for _ in md:gmatch("\n| %d | ") do nrows = nrows + 1 end
+t.is(nrows, 10, "comparison table has one row per digit")
+t.is(lfs.attributes(dir .. "/samples.png", "mode"), "file", "10-row sample grid written")
+out, rc = sh("./ebmlua scripts/train_all_digits.lua --levels 3")
+t.is(rc, 2, "train_all_digits.lua: bad --levels exits 2")
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()
