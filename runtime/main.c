@@ -581,7 +581,11 @@ static int pmain(lua_State *L) {
     luaL_openlibs(L);
     createargtable(L, argv, argc, script);
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    /* Incremental, not generational (lua.c's default): tensors report their storage to
+     * the collector as debt (luaT_new), and in generational mode a temporary that is
+     * still in a register during two minor collections becomes old and lives until a
+     * major one, so loops making big temporaries grew by gigabytes. */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     if (args & has_E) {
         lua_pushboolean(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");

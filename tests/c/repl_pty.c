@@ -97,6 +97,10 @@ int main(void) {
     ok(expect("ebm.f32(", 5), "tab completes ebm.f3 to ebm.f32(");
     send_keys("2, 3)\r");
     ok(expect("[ebm.Tensor f32 of size 2x3]", 5), "the completed call runs");
+    send_keys("pri\t");
+    ok(expect("print(", 5), "tab completes the global pri to print(");
+    send_keys("#'glob' * 111)\r");
+    ok(expect("444", 5), "the completed global call runs");
     send_keys("while true do end\r");
     usleep(300000);
     kill(pid, SIGINT); /* what the terminal does on Ctrl-C, without depending on tty settings */
