@@ -617,7 +617,7 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         ok = ok && ord;
         S.bt = bt;
         if (by_tiles) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
             for (int64_t t = 0; t < ntiles; t++) {
                 if (!ok) continue;
                 int64_t c0 = t * TILE;
@@ -639,7 +639,7 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
                 if (ok) sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                 for (int32_t k = 0; k < nb; k++) {
                     int32_t blk = ok ? ord[k] : 0;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
                     for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
                         int32_t i = b->nodes[p];
                         if (!ok || (o->clamp && o->clamp[i])) continue;
