@@ -5,14 +5,7 @@ local ebm = require "ebm"
 t.seed(3)
 
 local rng = ebm.rng(5)
-local function randomise(m, scale)
-  local p, names = m:params()
-  for _, name in ipairs(names) do
-    local flat = p[name]:view(p[name]:numel())
-    for k = 1, flat:numel() do flat:set(k, rng:uniform(-scale, scale)) end
-  end
-  m:materialise()
-end
+local function randomise(m, scale) return m:randomise(scale, rng) end
 
 -- the seed model
 local seed = ebm.grid{ height = 28, width = 28, levels = 4, stencil = "4", coupling = "ordinal", tie = "direction" }
