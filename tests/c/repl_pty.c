@@ -118,6 +118,12 @@ int main(void) {
     usleep(200000);
     send_keys("print(('fr'):rep(2) .. 'esh')\r"); /* the echo of the keys never contains the output */
     ok(expect("frfresh", 5), "Ctrl-C at the prompt drops the typed line and keeps the REPL");
+    send_keys("for i = 1, 3 do\r");
+    ok(expect(">> ", 5), "continuation prompt");
+    send_keys("\x03");
+    usleep(200000);
+    send_keys("print(#'abcd' * 11)\r");
+    ok(expect("44", 5), "Ctrl-C at the continuation prompt drops the unfinished chunk");
     send_keys("error('oo' .. 'ps')\r");
     ok(expect("oops", 5), "errors are reported");
     send_keys("print(#'alive' * 1001)\r");
