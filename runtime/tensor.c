@@ -1,6 +1,8 @@
 /* tensor.c - core of the dense tensor type: storage, views, element access, copy. */
 #include "tensor.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 size_t ebm_dtype_size(ebm_dtype t) {
@@ -40,6 +42,16 @@ const char *ebm_strerror(int code) {
     case EBM_EFORMAT: return "bad file format";
     }
     return "unknown error";
+}
+
+int ebm_errorf(char *err, size_t errlen, int code, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }
 
 static ebm_storage *storage_new(size_t nbytes) {

@@ -129,4 +129,12 @@ void ebm_iter_next(ebm_iter *it);
 
 const char *ebm_strerror(int code);
 
+/* Write a printf-style reason into err (errlen bytes; err may be NULL) and return `code`:
+ * for runtime calls that explain their failures, `return ebm_errorf(err, n, EBM_EIO, ...)`. */
+int ebm_errorf(char *err, size_t errlen, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 #endif

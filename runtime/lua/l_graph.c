@@ -13,7 +13,7 @@ ebm_model *luaG_checkgraph(lua_State *L, int arg) {
 
 ebm_blocks *luaG_checkblocks(lua_State *L, int arg, const ebm_model *m) {
     luaG_blocks *b = luaL_checkudata(L, arg, EBM_BLOCKS_MT);
-    if (b->n != m->n) luaL_argerror(L, arg, "blocks were built for another model");
+    if (b->m != m) luaL_argerror(L, arg, "blocks were built for another model");
     return &b->b;
 }
 
@@ -30,7 +30,13 @@ const uint8_t *luaG_checkstates(lua_State *L, int arg, const ebm_model *m, int r
         *C = t->size[1];
     }
     const uint8_t *x = ebm_tensor_data(t);
-    if (!rows) { /* fast check: max of each node's contiguous row */
+    /* fast path: the largest byte of the whole batch below the smallest K */
+    int32_t kmin = 256;
+    for (int32_t i = 0; i < m->n; i++) kmin = m->K[i] < kmin ? m->K[i] : kmin;
+    uint8_t gmax = 0;
+    for (int64_t q = 0; q < numel; q++) gmax = x[q] > gmax ? x[q] : gmax;
+    if (gmax < kmin) return x;
+    if (!rows) { /* max of each node's contiguous row */
         for (int32_t i = 0; i < m->n; i++) {
             const uint8_t *xi = x + (int64_t)i * *C;
             uint8_t mx = 0;
@@ -173,10 +179,12 @@ static int graph_blocks(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     int32_t nb = (int32_t)luaL_len(L, 2);
     luaL_argcheck(L, nb >= 1, 2, "need at least one block");
-    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 0);
+    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 1);
     memset(ub, 0, sizeof *ub);
     luaL_setmetatable(L, EBM_BLOCKS_MT);
-    ub->n = m->n;
+    ub->m = m;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);  /* the graph lives as long as its blocks */
     int64_t total = 0;
     for (int32_t k = 1; k <= nb; k++) {
         lua_geti(L, 2, k);
@@ -221,10 +229,12 @@ static int graph_blocks_from_colours(lua_State *L) {
         if (col[i] < 1 || col[i] > nc) { EBM_FREE(c0); return luaL_argerror(L, 2, "colour out of range 1..nc"); }
         c0[i] = col[i] - 1;
     }
-    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 0);
+    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 1);
     memset(ub, 0, sizeof *ub);
     luaL_setmetatable(L, EBM_BLOCKS_MT);
-    ub->n = m->n;
+    ub->m = m;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);  /* the graph lives as long as its blocks */
     int rc = ebm_blocks_from_colours(&ub->b, m->n, c0, (int32_t)nc);
     EBM_FREE(c0);
     if (rc) return luaL_error(L, "blocks_from_colours: out of memory");
@@ -236,6 +246,7 @@ static int graph_blocks_from_colours(lua_State *L) {
 static int blocks_gc(lua_State *L) {
     luaG_blocks *b = luaL_checkudata(L, 1, EBM_BLOCKS_MT);
     ebm_blocks_free(&b->b);
+    b->m = NULL;
     return 0;
 }
 
