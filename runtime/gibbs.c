@@ -464,7 +464,7 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
     }
     P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
     P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
-    P->ib = EBM_CALLOC((size_t)(16 * cap + 16), sizeof(int32_t));
+    P->ib = EBM_CALLOC((size_t)(cap + 16), sizeof(int32_t));
     int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
     if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
     for (int64_t q = 0; q < nn; q++)
@@ -712,6 +712,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
     int32_t *perm = EBM_MALLOC(sizeof(int32_t) * (size_t)n);
     if (!perm) return;
     float lp[256];
+    ebm_philox_ctr blk = {{0, 0, 0, 0}};
+    int used = 4;  /* words of blk consumed: each Philox block gives four 32-bit uniforms */
     for (int32_t s = 0; s < nsweeps; s++) {
         for (int32_t k = 0; k < n; k++) perm[k] = k;
         if (scan == 1)
@@ -734,7 +736,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
             float mx = lp[0], tot = 0.0f;
             for (int k = 1; k < K; k++) mx = lp[k] > mx ? lp[k] : mx;
             for (int k = 0; k < K; k++) { lp[k] = expf(beta * (lp[k] - mx)); tot += lp[k]; }
-            float t = (float)ebm_rng_uniform(r) * tot, cum = 0.0f;
+            if (used == 4) { blk = ebm_rng_block(r->seed, r->stream, r->pos++); used = 0; }
+            float t = ebm_u01f(blk.v[used++]) * tot, cum = 0.0f;
             int v = K - 1;
             for (int k = 0; k < K; k++) { cum += lp[k]; if (t < cum) { v = k; break; } }
             x[i] = (uint8_t)v;

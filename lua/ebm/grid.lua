@@ -51,31 +51,11 @@ local function grid(o)
   local torus = o.torus and true or false
   local tie = o.tie or "direction"
   if tie ~= "direction" and tie ~= "edge" then error("ebm.grid: tie must be \"direction\" or \"edge\"", 2) end
-  local I, J, S = {}, {}, {}
-  local seen = {}
-  for d, jp in ipairs(jumps) do
-    local dy, dx = jp[1], jp[2]
-    for y = 0, H - 1 do
-      for x = 0, W - 1 do
-        local y2, x2 = y + dy, x + dx
-        if torus then y2, x2 = y2 % H, x2 % W end
-        if y2 >= 0 and y2 < H and x2 >= 0 and x2 < W then
-          local a, b = y * W + x + 1, y2 * W + x2 + 1
-          local key = a < b and (a * (H * W + 1) + b) or (b * (H * W + 1) + a)
-          if a ~= b and not seen[key] then -- small tori can wrap onto the same pair
-            seen[key] = true
-            local k = #I + 1
-            I[k], J[k] = a, b
-            S[k] = tie == "direction" and d or k
-          end
-        end
-      end
-    end
-  end
-  local ns = tie == "direction" and #jumps or math.max(#I, 1)
+  local I, J, S = ebm.core.grid_edges(H, W, jumps, torus, tie == "edge")
+  local ns = tie == "direction" and #jumps or math.max(I:numel(), 1)
   local m = model.new{
     layers = { { name = "x", n = H * W, levels = K, values = o.values } },
-    factors = #I > 0 and { { name = "pair", a = "x", b = "x", i = ebm.i32(I), j = ebm.i32(J), slot = ebm.i32(S),
+    factors = I:numel() > 0 and { { name = "pair", a = "x", b = "x", i = I, j = J, slot = S,
                              nslots = ns, coupling = o.coupling or "ordinal" } } or {},
   }
   m.height, m.width, m.jumps, m.torus, m.tie = H, W, jumps, torus, tie
