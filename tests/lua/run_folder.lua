@@ -44,9 +44,9 @@ t.is(rows[3].valid_pll, 0, "resume: new row appended")
 t.ok(ebm.run.read_json(dir .. "/config.json").resumed, "config.json records the resume")
 
 -- report
-local html = io.open(ebm.report.write(dir, { summary = { baseline_pll = -0.42 } })):read("a")
+local html = io.open(ebm.report.write(dir, { summary = { baseline_valid_pll = -0.42, parameters = 3138 } })):read("a")
 t.ok(html:find("<!DOCTYPE html>", 1, true), "report.html is HTML")
-t.ok(html:find("-0.42", 1, true), "report shows summary figures")
+t.ok(html:find("-0.4200", 1, true) and html:find("3138", 1, true), "report shows summary figures")
 t.ok(html:find("seconds per epoch", 1, true), "report shows time per epoch")
 t.ok(not html:find("<script", 1, true), "no JavaScript")
 local h = ebm.report.headline(ebm.run.read_metrics(dir .. "/metrics.csv"))
