@@ -27,7 +27,7 @@ end
 
 -- Run a shell command; returns its output (stdout and stderr together) and exit status.
 function M.capture(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1; echo \"rc=$?\""))
+  local p = assert(io.popen("(" .. cmd .. "\n) 2>&1; echo \"rc=$?\""))
   local out = p:read("a")
   p:close()
   local rc = tonumber(out:match("rc=(%d+)\n$"))
