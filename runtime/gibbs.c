@@ -84,7 +84,7 @@ uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g) 
 
 /* Words for global chains g0 .. g0+len-1 of node i at step s into S->rnd[0 .. len-1]. */
 static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step, int64_t g0, int len) {
-    if (len < 8) { /* a few chains: one Philox block each */
+    if (len < 2) { /* one chain: one Philox block */
         for (int c = 0; c < len; c++) S->rnd[c] = ebm_gibbs_word(seed, node, step, g0 + c);
         return;
     }
@@ -103,7 +103,7 @@ static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step,
 #if EBM_AVX512
 /* ebm_expf on 16 lanes with exactly the same roundings (roundscale = the magic-number
  * rounding; scalef = the product with 2^n). */
-static inline __m512 expf16(__m512 x) {
+static inline __attribute__((always_inline)) __m512 expf16(__m512 x) {
     x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
     x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
@@ -153,7 +153,7 @@ static void binary16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C,
 
 /* Inverse-CDF draw for 16 sites from logits acc[0..K-1] (overwritten by the weights):
  * weights exp(beta (l_k - max)), threshold t = u * total, level = #{k < K-1: cum_k <= t}. */
-static inline __m512i sample16(__m512 *acc, int K, __m512 vbeta, __m512 u) {
+static inline __attribute__((always_inline)) __m512i sample16(__m512 *acc, int K, __m512 vbeta, __m512 u) {
     __m512 mx = acc[0];
     for (int k = 1; k < K; k++) mx = _mm512_max_ps(acc[k], mx);
     __m512 cum = _mm512_setzero_ps();
@@ -182,9 +182,9 @@ static inline __m512i threshold16(__m512 h, __m512 vnegbeta) {
 
 /* Level path for K <= 16 with neighbours of K <= 16: logits by in-register table lookups
  * (vpermps on the padded columns), then the same max / exp / inverse-CDF steps as generic. */
-static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
-    const int K = m->K[i];
+static inline __attribute__((always_inline)) void
+levels16_k(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+           const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, const int K) {
     const float *b = (const float *)ebm_tensor_data(&m->bias) + m->boff[i];
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
     const __m512 vbeta = _mm512_set1_ps(beta);
@@ -205,6 +205,19 @@ static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C,
             v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
         }
         _mm_mask_storeu_epi8(xi + c, mk, v);
+    }
+}
+
+/* levels16 with K a compile-time constant for the common sizes (the logits stay in registers). */
+static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+    switch (m->K[i]) {
+    case 2: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 2); break;
+    case 3: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 3); break;
+    case 4: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 4); break;
+    case 8: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 8); break;
+    case 16: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 16); break;
+    default: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, m->K[i]); break;
     }
 }
 #endif
@@ -617,7 +630,7 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         ok = ok && ord;
         S.bt = bt;
         if (by_tiles) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
             for (int64_t t = 0; t < ntiles; t++) {
                 if (!ok) continue;
                 int64_t c0 = t * TILE;
@@ -639,7 +652,7 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
                 if (ok) sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                 for (int32_t k = 0; k < nb; k++) {
                     int32_t blk = ok ? ord[k] : 0;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
                     for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
                         int32_t i = b->nodes[p];
                         if (!ok || (o->clamp && o->clamp[i])) continue;

@@ -12,27 +12,25 @@
 local argparse = require "argparse"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("schedule_random_order.lua: ", msg, "\n")
+local p = argparse("schedule_random_order.lua", "Block orders as Lua functions in an ebm.schedule.")
+-- integer options with their ranges; checked below, exit 2 on a bad value
+local INT = { size = { "Grid side.", 12, 2, 256 }, levels = { "Levels per pixel.", 3, 2, 16 },
+              chains = { "Chains.", 256, 1, 65536 }, samples = { "Samples per chain.", 50, 1, 1000000 },
+              seed = { "Seed.", 1, 0, 1 << 53 } }
+for _, name in ipairs({ "size", "levels", "chains", "samples", "seed" }) do
+  p:option("--" .. name, INT[name][1], tostring(INT[name][2])):convert(math.tointeger)
+end
+p:option("--weight", "Ordinal coupling of every direction.", "0.25"):convert(tonumber)
+local okp, a = p:pparse()
+local bad = not okp and a or (not a.weight and "--weight must be a number")
+for name, r in pairs(okp and INT or {}) do
+  if not a[name] or a[name] < r[3] or a[name] > r[4] then bad = bad or ("--%s must be an integer in %d..%d"):format(name, r[3], r[4]) end
+end
+if bad then
+  io.stderr:write("schedule_random_order.lua: ", bad, "\n")
   os.exit(2)
 end
-
-local p = argparse("schedule_random_order.lua", "Block orders as Lua functions in an ebm.schedule.")
-p:option("--size", "Grid side.", "12"):convert(tonumber)
-p:option("--levels", "Levels per pixel (2..16).", "3"):convert(tonumber)
-p:option("--weight", "Ordinal coupling of every direction.", "0.25"):convert(tonumber)
-p:option("--chains", "Chains.", "256"):convert(tonumber)
-p:option("--samples", "Samples per chain.", "50"):convert(tonumber)
-p:option("--seed", "Seed.", "1"):convert(tonumber)
-local okp, a = p:pparse()
-if not okp then die(a) end
-local function int(v, name, lo, hi)
-  if not v or v ~= math.floor(v) or v < lo or v > hi then die(("%s must be an integer in %d..%d"):format(name, lo, hi)) end
-  return math.tointeger(v)
-end
-local size, K = int(a.size, "--size", 2, 256), int(a.levels, "--levels", 2, 16)
-local C, S, seed = int(a.chains, "--chains", 1, 65536), int(a.samples, "--samples", 1, 1e6), int(a.seed, "--seed", 0, 2 ^ 53)
-if not a.weight then die("--weight must be a number") end
+local size, K, C, S, seed = a.size, a.levels, a.chains, a.samples, a.seed
 
 local m = ebm.grid{ height = size, width = size, levels = K, stencil = "8", coupling = "ordinal" }
 m:set("weight.pair", { a.weight, a.weight, a.weight / 2, a.weight / 2 })

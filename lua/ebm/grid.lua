@@ -106,6 +106,21 @@ local function grid(o)
     end
     return nil
   end
+  -- m:blocks_image{path=, scale=8} -> u8 [h, w] with the block (colour) index 0..nb-1 of
+  -- each pixel, written as a PNG picture of the colouring when path is given (ebm.viz).
+  function m:blocks_image(opts)
+    opts = opts or {}
+    local blocks = self:colouring()
+    local img = ebm.zeros({ H, W }, "u8")
+    local flat = img:view(H * W)
+    for b, ids in ipairs(blocks) do
+      for _, i in ipairs(ids:totable()) do flat:set(i, b - 1) end
+    end
+    if opts.path then
+      ebm.viz.grid(img:view(1, H, W), { nrow = 1, scale = opts.scale or 8, pad = 0, levels = #blocks, path = opts.path })
+    end
+    return img
+  end
   return m
 end
 

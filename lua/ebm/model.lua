@@ -183,6 +183,16 @@ function Model:nparams()
   return k
 end
 
+-- m:randomise(scale, rng) -> m: every parameter uniform on [-scale, scale) (default 0.1) from
+-- the generator rng (an ebm.rng; default ebm.rng(0)), then materialise. For tests and
+-- random initialisations.
+function Model:randomise(scale, rng)
+  scale = scale or 0.1
+  rng = rng or ebm.rng(0)
+  for _, name in ipairs(self._order) do self._params[name]:uniform(rng, -scale, scale) end
+  return self:materialise()
+end
+
 -- m:set(name, values) -> m: copy a tensor or nested table into a parameter, then materialise.
 function Model:set(name, v)
   local p = self._params[name]

@@ -5,14 +5,7 @@ local ebm = require "ebm"
 t.seed(99)
 
 local rng = ebm.rng(1)
-local function randomise(m, scale)
-  local p, names = m:params()
-  for _, name in ipairs(names) do
-    local flat = p[name]:view(p[name]:numel())
-    for k = 1, flat:numel() do flat:set(k, rng:uniform(-scale, scale)) end
-  end
-  m:materialise()
-end
+local function randomise(m, scale) return m:randomise(scale, rng) end
 
 local function equal(a, b)
   local n = a:numel()
