@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/select.h>
 #include <stdio.h>
@@ -633,6 +634,12 @@ static void blas_coretype(char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* Tensor storage comes and goes in same-sized blocks (temporaries each step). glibc
+     * would mmap every block over its (adaptive) threshold and unmap it on free, paying
+     * page faults on each reuse; keep blocks up to 64 MiB in the heap and let up to
+     * 128 MiB of free space stay mapped for reuse. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     blas_coretype(argv);
     lua_State *L = luaL_newstate();
     if (L == NULL) {

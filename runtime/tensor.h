@@ -49,6 +49,10 @@ int ebm_dtype_from_name(const char *s);      /* -1 if unknown */
  * negative size, or element count overflowing). */
 int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size);
 
+/* Like ebm_tensor_init but the contents are left undefined: for outputs a kernel writes
+ * completely (saves a pass over memory). */
+int ebm_tensor_init_raw(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size);
+
 /* Release this view's hold on its storage; leaves `t` empty (storage NULL). Idempotent. */
 void ebm_tensor_release(ebm_tensor *t);
 

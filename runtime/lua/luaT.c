@@ -54,11 +54,11 @@ void luaT_checkshape(lua_State *L, int arg, const ebm_tensor *t, int ndim, const
 }
 
 
-ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) {
+static ebm_tensor *new_tensor(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size, int zero) {
     ebm_tensor *t = lua_newuserdatauv(L, sizeof *t, 0);
     memset(t, 0, sizeof *t); /* safe state before anything is allocated */
     luaL_setmetatable(L, EBM_TENSOR_MT);
-    int rc = ebm_tensor_init(t, dt, ndim, size);
+    int rc = zero ? ebm_tensor_init(t, dt, ndim, size) : ebm_tensor_init_raw(t, dt, ndim, size);
     if (rc) {
         memset(t, 0, sizeof *t);
         if (rc == EBM_ESHAPE) luaL_error(L, "invalid tensor shape %s", luaT_pushshape(L, ndim, size));
@@ -71,6 +71,10 @@ ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) 
     if (nbytes >= EBM_GC_MIN_BYTES) lua_gc(L, LUA_GCSTEP, (int)(nbytes >> 10 > INT_MAX ? INT_MAX : nbytes >> 10));
     return t;
 }
+
+ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) { return new_tensor(L, dt, ndim, size, 1); }
+
+ebm_tensor *luaT_newraw(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) { return new_tensor(L, dt, ndim, size, 0); }
 
 ebm_tensor *luaT_pushview(lua_State *L, const ebm_tensor *src) {
     ebm_tensor *t = lua_newuserdatauv(L, sizeof *t, 0);
