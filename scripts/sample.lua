@@ -5,9 +5,10 @@
 --   ebmlua scripts/sample.lua CKPT --warmup 500 --samples 8 --every 50 --beta 1.2
 --   ebmlua scripts/sample.lua CKPT --clamp top      # inpaint the bottom half of test images
 --
--- Schedule: `chains` chains start from `--init` (bias: independent draws from the biases;
--- uniform; data: test images), run `--warmup` sweeps, then `--samples` snapshots taken
--- every `--every` sweeps; each snapshot is one row of the grid. With --clamp REGION the
+-- Schedule (ebm.schedule): `chains` chains start from `--init` (bias: independent draws from
+-- the biases; uniform; data: test images), run `--warmup` sweeps (optionally annealed from
+-- --anneal to --beta), then `--samples` snapshots, one every `--every` sweeps; each
+-- snapshot is one row of the grid. An energy trace is plotted next to the PNG. With --clamp REGION the
 -- chains start from test images of the checkpoint's digit; the pixels of REGION keep their
 -- data values (an ebm.sampler clamp mask) and the rest is re-drawn from the biases, then
 -- sampled: the grid shows the data, the masked input, and the snapshots.
@@ -30,6 +31,7 @@ p:option("--init", "Chain start: bias, uniform or data.", "bias"):choices { "bia
 p:option("--clamp", "Inpainting: keep this region of test images fixed (top, bottom, left, right) and sample the rest.")
   :choices { "top", "bottom", "left", "right" }
 p:option("--order", "Block order per sweep: fixed or random.", "fixed"):choices { "fixed", "random" }
+p:option("--anneal", "Start at this inverse temperature and ramp linearly to --beta over the warm-up.")
 p:option("--seed", "Sampler seed.", "1")
 p:option("--scale", "Output pixels per image pixel.", "2")
 p:option("--out", "PNG path (default: <ckpt folder>/sample.png, or inpaint.png with --clamp).")
@@ -98,27 +100,44 @@ else
   x = s:chains(C, a.init, { beta = beta })
 end
 
-local opts = { beta = beta, clamp = clamp, order = a.order == "random" and "random" or nil }
-local snaps = {}
-local energies = {}
-s:sweep(x, { n = math.max(warmup, 0), beta = beta, clamp = clamp, order = opts.order })
-for k = 1, nsamp do
-  if k > 1 then s:sweep(x, { n = every, beta = beta, clamp = clamp, order = opts.order }) end
-  snaps[k] = x:t():contiguous():view(C, H, W)
-  energies[k] = m:energy(x):mean()
+-- the schedule (ebm.schedule): warm-up, then `samples` snapshots every `every` sweeps; with
+-- --anneal B0 the inverse temperature ramps linearly from B0 to beta during warm-up
+local beta_fn = beta
+if a.anneal then
+  local b0 = tonumber(a.anneal)
+  if not b0 or b0 < 0 then die("--anneal must be a number >= 0") end
+  beta_fn = function(sweep) return sweep >= warmup and beta or b0 + (beta - b0) * sweep / math.max(warmup, 1) end
 end
-local sweeps = warmup + (nsamp - 1) * every
+local trace = ebm.schedule.energy_trace()
+local sched = ebm.schedule { warmup = warmup, samples = nsamp, every = every, beta = beta_fn, clamp = clamp,
+  order = a.order == "random" and "random" or nil, observers = { trace } }
+local res = sched:run(s, x)
+local snaps, energies = {}, {}
+for k, xs in ipairs(res.samples) do
+  snaps[k] = xs:t():contiguous():view(C, H, W)
+  energies[k] = m:energy(xs):mean()
+end
+local sweeps = res.sweeps
 
 local entries = {}
 if data then entries[#entries + 1] = { label = "data", images = data, levels = K } end
 if masked then entries[#entries + 1] = { label = "input", images = masked } end
 for k = 1, nsamp do
-  entries[#entries + 1] = { label = string.format("%d", warmup + (k - 1) * every), images = snaps[k], levels = K }
+  entries[#entries + 1] = { label = string.format("%d", warmup + k * every), images = snaps[k], levels = K }
 end
 local okv, err = pcall(ebm.viz.rows, entries, { scale = scale, pad = 1, path = out })
 if not okv then die(err) end
-print(string.format("%s: %d chains, %d sweeps (warm-up %d, %d snapshots every %d), beta %g%s: %.2f s",
-  out, C, sweeps, warmup, nsamp, every, beta, a.clamp and (", clamped " .. a.clamp) or "", ebm.sys.clock() - t0))
+print(string.format("%s: %d chains, %d sweeps (warm-up %d, %d snapshots every %d), beta %g%s%s: %.2f s",
+  out, C, sweeps, warmup, nsamp, every, beta, a.anneal and (" annealed from " .. a.anneal) or "",
+  a.clamp and (", clamped " .. a.clamp) or "", ebm.sys.clock() - t0))
+local tr = trace:result()
+if ebm.plot.available() and #tr.sweep > 1 then
+  local tpath = out:gsub("%.png$", "") .. "-energy.png"
+  ebm.plot.lines { path = tpath, title = "mean energy of the chains", xlabel = "sweep", ylabel = "energy",
+    series = { { name = "mean", x = tr.sweep, y = tr.mean }, { name = "min", x = tr.sweep, y = tr.min },
+      { name = "max", x = tr.sweep, y = tr.max } } }
+  print("energy trace: " .. tpath)
+end
 print(string.format("mean energy of the snapshots: %s", table.concat((function()
   local t = {}
   for k, e in ipairs(energies) do t[k] = string.format("%.1f", e) end

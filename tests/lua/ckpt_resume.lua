@@ -4,12 +4,7 @@
 local t = require "tap"
 local ebm = require "ebm"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out:gsub("rc=%d+\n$", ""), tonumber(out:match("rc=(%d+)\n$"))
-end
+local sh = ebm.sys.capture
 
 local root = os.tmpname(); os.remove(root)
 local exe = "./ebmlua scripts/train_digit.lua 3 --limit 300 --epochs 3 --batch 64 --cd-steps 2 --sample-sweeps 2 --log-every 2 --quiet"

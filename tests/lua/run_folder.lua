@@ -13,6 +13,9 @@ t.cmp_ok(ebm.sys.clock() - c0, ">=", 0.009, "monotonic clock advances over a sle
 t.is(ebm.sys.isatty(io.open("/dev/null")), false, "/dev/null is not a terminal")
 t.error_like(function() ebm.sys.isatty("x") end, "bad argument #1", "isatty rejects a string")
 t.cmp_ok(ebm.sys.ncpus(), ">=", 1, "ncpus >= 1")
+local cout, crc = ebm.sys.capture("echo hi; echo err >&2; exit 3")
+t.is(cout, "hi\nerr\n", "capture returns stdout and stderr")
+t.is(crc, 3, "capture returns the exit status")
 t.ok(ebm.sys.exe():match("ebmlua$"), "exe is the running ebmlua")
 
 -- a run folder

@@ -4,12 +4,7 @@ local t = require "tap"
 local ebm = require "ebm"
 local lfs = require "lfs"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out:gsub("rc=%d+\n$", ""), tonumber(out:match("rc=(%d+)\n$"))
-end
+local sh = ebm.sys.capture
 local script = "./ebmlua scripts/train_digit.lua "
 
 local out, rc = sh(script .. "--help")
