@@ -29,7 +29,9 @@ typedef struct scratch {
     const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
 } scratch;
 
+#if EBM_AVX512
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
+#endif
 
 #if EBM_AVX512
 /* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
