@@ -459,14 +459,10 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
     if (!P) return NULL;
     P->ok = 1;
     int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
-    int64_t cap = 0;
-    for (int64_t q = 0; q < nn; q++) {
-        int32_t i = b->nodes[q];
-        cap += 16 + 18 * (m->adj_start[i + 1] - m->adj_start[i]); /* generous: every node alone */
-    }
+    int64_t cap = 1024 + 2 * nn;  /* ints in ib; grown as groups are added */
     P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
     P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
-    P->ib = EBM_CALLOC((size_t)(cap + 16), sizeof(int32_t));
+    P->ib = EBM_CALLOC((size_t)cap, sizeof(int32_t));
     int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
     if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
     for (int64_t q = 0; q < nn; q++)
@@ -487,6 +483,13 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
             int32_t lanes[16] = {0};
             while (p < hi && G->count < 16 && same_sig(m, i0, sorted[p])) lanes[G->count++] = sorted[p++];
             G->o_nid = ni; G->o_nbr = ni + 16; G->o_d = G->o_nbr + 16 * (int64_t)G->D;
+            if (G->o_d + 2 * (int64_t)G->D > cap) {
+                int64_t ncap = 2 * cap + 16 + 18 * (int64_t)G->D;
+                int32_t *nib = EBM_REALLOC(P->ib, sizeof(int32_t) * (size_t)ncap);
+                if (!nib) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
+                P->ib = nib;
+                cap = ncap;
+            }
             int32_t *ib = P->ib;
             for (int l = 0; l < 16; l++) {
                 int32_t i = lanes[l < G->count ? l : 0];
