@@ -8,54 +8,295 @@
 #include <omp.h>
 #endif
 
-#define TILE 128  /* chains per tile: the scratch of one tile stays in L1 */
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define EBM_AVX512 1
+#else
+#define EBM_AVX512 0
+#endif
+
+#define TILE 128  /* chains per tile (a multiple of 64): the scratch of one tile stays in L1 */
 
 /* Per-thread scratch for one tile. */
 typedef struct scratch {
-    uint32_t w[4][TILE / 4 + 2];  /* Philox words by word index, for the tile's chain quads */
-    uint32_t rnd[TILE + 8];      /* rnd[c + lead]: the word of chain c */
-    float h[TILE];               /* binary field */
+    uint32_t rnd[TILE + 64];     /* rnd[c]: the random word of chain c of the tile */
+    uint32_t g64[64];            /* one group of 64 words */
+    float h[TILE];               /* binary field / thresholds */
+    uint8_t sel[TILE];           /* drawn levels */
     float *L;                    /* [kmax * TILE] logits, level-major: L[k*TILE + c] */
     float *cum;                  /* [TILE] */
     float *mx;                   /* [TILE] */
+    const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
 } scratch;
 
+#if EBM_AVX512
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
+#endif
 
-/* Words for chains g0 .. g0+len-1 of node i at step s into S->rnd[lead .. lead+len-1],
- * where lead = g0 & 3. Vectorised over chain quads. */
-static inline int tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step, int64_t g0, int len) {
-    uint32_t q0 = (uint32_t)(g0 >> 2);
-    int nq = (int)(((g0 + len - 1) >> 2) - (g0 >> 2) + 1);
-    uint32_t k0i = (uint32_t)seed, k1i = (uint32_t)(seed >> 32), s0 = (uint32_t)step, s1 = (uint32_t)(step >> 32);
-    uint32_t *w0 = S->w[0], *w1 = S->w[1], *w2 = S->w[2], *w3 = S->w[3];
-#pragma omp simd
-    for (int b = 0; b < nq; b++) {
-        uint32_t c0 = q0 + (uint32_t)b, c1 = node, c2 = s0, c3 = s1, k0 = k0i, k1 = k1i;
-        for (int r = 0; r < 10; r++) {
-            uint64_t p0 = (uint64_t)PH_M0 * c0, p1 = (uint64_t)PH_M1 * c2;
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-            c1 = (uint32_t)p1; c3 = (uint32_t)p0; c0 = n0; c2 = n2;
-            k0 += PH_W0; k1 += PH_W1;
+#if EBM_AVX512
+/* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
+ * four result words. */
+static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t step, __m512i *out) {
+    const __m512i M0 = _mm512_set1_epi32((int)PH_M0), M1 = _mm512_set1_epi32((int)PH_M1);
+    __m512i c2 = _mm512_set1_epi32((int)(uint32_t)step), c3 = _mm512_set1_epi32((int)(uint32_t)(step >> 32));
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m512i e0 = _mm512_mul_epu32(c0, M0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), M0);
+        __m512i e1 = _mm512_mul_epu32(c2, M1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), M1);
+        __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
+        __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
+        __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
+        __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
+        __m512i n0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32((int)k0), 0x96);
+        __m512i n2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32((int)k1), 0x96);
+        c1 = lo1; c3 = lo0; c0 = n0; c2 = n2;
+        k0 += PH_W0; k1 += PH_W1;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+#endif
+
+/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
+ * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
+static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
+    uint32_t blk0 = (uint32_t)(G * 16);
+#if EBM_AVX512
+    __m512i w[4];
+    philox16v(seed, _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)),
+              _mm512_set1_epi32((int)node), step, w);
+    _mm512_storeu_si512(out, w[0]);
+    _mm512_storeu_si512(out + 16, w[1]);
+    _mm512_storeu_si512(out + 32, w[2]);
+    _mm512_storeu_si512(out + 48, w[3]);
+#else
+    ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    for (int b = 0; b < 16; b++) {
+        ebm_philox_ctr c = {{blk0 + (uint32_t)b, node, (uint32_t)step, (uint32_t)(step >> 32)}};
+        ebm_philox_ctr r = ebm_philox4x32(c, key);
+        for (int w = 0; w < 4; w++) out[w * 16 + b] = r.v[w];
+    }
+#endif
+}
+
+uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g) {
+    ebm_philox_ctr c = {{(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15)), node, (uint32_t)step, (uint32_t)(step >> 32)}};
+    ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    return ebm_philox4x32(c, key).v[(g >> 4) & 3];
+}
+
+/* Words for global chains g0 .. g0+len-1 of node i at step s into S->rnd[0 .. len-1]. */
+static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step, int64_t g0, int len) {
+    if (len < 2) { /* one chain: one Philox block */
+        for (int c = 0; c < len; c++) S->rnd[c] = ebm_gibbs_word(seed, node, step, g0 + c);
+        return;
+    }
+    int64_t G0 = g0 >> 6, G1 = (g0 + len - 1) >> 6;
+    for (int64_t G = G0; G <= G1; G++) {
+        int64_t lo = G * 64 > g0 ? G * 64 : g0, hi = G * 64 + 64 < g0 + len ? G * 64 + 64 : g0 + len;
+        if (lo == G * 64 && hi == G * 64 + 64) {
+            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0));
+        } else {
+            philox_group(seed, node, step, (uint64_t)G, S->g64);
+            memcpy(S->rnd + (lo - g0), S->g64 + (lo - G * 64), sizeof(uint32_t) * (size_t)(hi - lo));
         }
-        w0[b] = c0; w1[b] = c1; w2[b] = c2; w3[b] = c3;
     }
-    uint32_t *o = S->rnd;
-    for (int b = 0; b < nq; b++) {
-        o[4 * b] = w0[b]; o[4 * b + 1] = w1[b]; o[4 * b + 2] = w2[b]; o[4 * b + 3] = w3[b];
+}
+
+#if EBM_AVX512
+/* ebm_expf on 16 lanes with exactly the same roundings (roundscale = the magic-number
+ * rounding; scalef = the product with 2^n). */
+static inline __attribute__((always_inline)) __m512 expf16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);  /* p * 2^n, exact like the exponent-field product */
+}
+
+static inline __m512 u01_16(const uint32_t *r, __mmask16 mk) {
+    __m512i w = _mm512_maskz_loadu_epi32(mk, r);
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+}
+
+/* Binary fast path, 16 chains per step. Same arithmetic as the generic loop. */
+static void binary16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+    int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    const __m512 vb = _mm512_set1_ps(-beta), one = _mm512_set1_ps(1.0f);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512 h = _mm512_set1_ps(m->bin_c[i]);
+        for (int64_t p = a0; p < a1; p++) {
+            __m128i xb = _mm_maskz_loadu_epi8(mk, x + (int64_t)m->adj_nbr[p] * C + c0 + c);
+            __m512 xf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(xb));
+            h = _mm512_add_ps(h, _mm512_mul_ps(_mm512_set1_ps(m->adj_slope[p]), xf));
+        }
+        __m512 e = expf16(_mm512_mul_ps(vb, h));
+        __m512 u = u01_16(rnd + c, mk);
+        __mmask16 on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
     }
-    return (int)(g0 & 3);
+}
+
+/* Inverse-CDF draw for 16 sites from logits acc[0..K-1] (overwritten by the weights):
+ * weights exp(beta (l_k - max)), threshold t = u * total, level = #{k < K-1: cum_k <= t}. */
+static inline __attribute__((always_inline)) __m512i sample16(__m512 *acc, int K, __m512 vbeta, __m512 u) {
+    __m512 mx = acc[0];
+    for (int k = 1; k < K; k++) mx = _mm512_max_ps(acc[k], mx);
+    __m512 cum = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        acc[k] = expf16(_mm512_mul_ps(vbeta, _mm512_sub_ps(acc[k], mx)));
+        cum = _mm512_add_ps(cum, acc[k]);
+    }
+    __m512 t = _mm512_mul_ps(u, cum);
+    cum = _mm512_setzero_ps();
+    __m512i sel = _mm512_setzero_si512();
+    for (int k = 0; k < K - 1; k++) {
+        cum = _mm512_add_ps(cum, acc[k]);
+        sel = _mm512_mask_add_epi32(sel, _mm512_cmp_ps_mask(cum, t, _CMP_LE_OQ), sel, _mm512_set1_epi32(1));
+    }
+    return sel;
+}
+
+/* Binary threshold T(h) = P(x=1) * 2^32 on 16 lanes (the same roundings as bin4_thresholds). */
+static inline __m512i threshold16(__m512 h, __m512 vnegbeta) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 pr = _mm512_div_ps(one, _mm512_add_ps(one, expf16(_mm512_mul_ps(vnegbeta, h))));
+    __m512 q = _mm512_mul_ps(pr, _mm512_set1_ps(4294967296.0f));
+    __mmask16 big = _mm512_cmp_ps_mask(q, _mm512_set1_ps(4294967040.0f), _CMP_GE_OQ);
+    return _mm512_mask_blend_epi32(big, _mm512_cvttps_epu32(q), _mm512_set1_epi32(-1));
+}
+
+/* Level path for K <= 16 with neighbours of K <= 16: logits by in-register table lookups
+ * (vpermps on the padded columns), then the same max / exp / inverse-CDF steps as generic. */
+static inline __attribute__((always_inline)) void
+levels16_k(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+           const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, const int K) {
+    const float *b = (const float *)ebm_tensor_data(&m->bias) + m->boff[i];
+    int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    const __m512 vbeta = _mm512_set1_ps(beta);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512 acc[16];
+        for (int k = 0; k < K; k++) acc[k] = _mm512_set1_ps(b[k]);
+        for (int64_t p = a0; p < a1; p++) {
+            __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, x + (int64_t)m->adj_nbr[p] * C + c0 + c));
+            const float *col = m->ctab + m->adj_col[p];
+            for (int k = 0; k < K; k++)
+                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
+        }
+        __m512i sel = sample16(acc, K, vbeta, u01_16(rnd + c, mk));
+        __m128i v = _mm512_cvtepi32_epi8(sel);
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
+    }
+}
+
+/* levels16 with K a compile-time constant for the common sizes (the logits stay in registers). */
+static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+    switch (m->K[i]) {
+    case 2: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 2); break;
+    case 3: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 3); break;
+    case 4: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 4); break;
+    case 8: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 8); break;
+    case 16: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 16); break;
+    default: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, m->K[i]); break;
+    }
+}
+#endif
+
+/* Binary nodes with at most 4 neighbours: the field takes at most 16 values, one per
+ * neighbour configuration cfg = sum_e x_e << e. T[cfg] = threshold of P(x = 1) on 32 bits,
+ * computed in float with ebm_expf; x = 1 iff the chain's 32-bit word < T[cfg]. One exp per
+ * configuration instead of one per chain, and the compare uses all 32 random bits. */
+static void bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t *T) {
+    int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    float h[16];
+    for (int cfg = 0; cfg < 16; cfg++) h[cfg] = m->bin_c[i];
+    for (int e = 0; e < deg; e++) {
+        const float s = m->adj_slope[a0 + e];
+#pragma omp simd
+        for (int cfg = 0; cfg < 16; cfg++) h[cfg] += s * (float)((cfg >> e) & 1);
+    }
+#pragma omp simd
+    for (int cfg = 0; cfg < 16; cfg++) {
+        float p = 1.0f / (1.0f + ebm_expf(-beta * h[cfg]));
+        float q = p * 4294967296.0f;
+        T[cfg] = q >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)q;
+    }
+}
+
+static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
+                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre) {
+    uint32_t Tloc[16];
+    const uint32_t *T = Tpre;
+    if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
+    int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    memset(cfgbuf, 0, (size_t)len);
+    for (int e = 0; e < deg; e++) {
+        const uint8_t *xn = x + (int64_t)m->adj_nbr[a0 + e] * C + c0;
+#pragma omp simd
+        for (int c = 0; c < len; c++) cfgbuf[c] |= (uint8_t)(xn[c] << e);
+    }
+#if EBM_AVX512
+    const __m512i vT = _mm512_loadu_si512(T);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
+        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
+        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
+        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
+        if (cl) {
+            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
+            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        }
+        _mm_mask_storeu_epi8(xi + c, mk, v);
+    }
+#else
+    if (cl) {
+        for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : (uint8_t)(rnd[c] < T[cfgbuf[c]]);
+    } else {
+        for (int c = 0; c < len; c++) xi[c] = (uint8_t)(rnd[c] < T[cfgbuf[c]]);
+    }
+#endif
 }
 
 /* Update node i for chains c0 .. c0+len-1 (len <= TILE). */
 static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, int64_t c0, int len,
                         const ebm_gibbs_opts *o, uint64_t step, scratch *S) {
     const float beta = o->beta;
-    int lead = tile_random(S, o->seed, (uint32_t)i, step, o->chain_off + c0, len);
-    const uint32_t *rnd = S->rnd + lead;
+    tile_random(S, o->seed, (uint32_t)i, step, o->chain_off + c0, len);
+    const uint32_t *rnd = S->rnd;
     uint8_t *xi = x + (int64_t)i * C + c0;
     const uint8_t *cl = o->clamp_pc ? o->clamp_pc + (int64_t)i * C + c0 : NULL;
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
+    if (m->fast[i] && a1 - a0 <= 4) {
+        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL);
+        return;
+    }
+#if EBM_AVX512
+    if (m->fast[i]) { binary16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
+    if (m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
+#endif
     if (m->fast[i]) {
         float *h = S->h;
         const float base = m->bin_c[i];
@@ -66,22 +307,15 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
 #pragma omp simd
             for (int c = 0; c < len; c++) h[c] += s * (float)xn[c];
         }
-        if (cl) {
+        uint8_t *sel = S->sel;
 #pragma omp simd
-            for (int c = 0; c < len; c++) {
-                float e = ebm_expf(-beta * h[c]);
-                float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
-                uint8_t v = u * (1.0f + e) < 1.0f;
-                xi[c] = cl[c] ? xi[c] : v;
-            }
-        } else {
-#pragma omp simd
-            for (int c = 0; c < len; c++) {
-                float e = ebm_expf(-beta * h[c]);
-                float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
-                xi[c] = u * (1.0f + e) < 1.0f;
-            }
+        for (int c = 0; c < len; c++) {
+            float e = ebm_expf(-beta * h[c]);
+            float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
+            sel[c] = u * (1.0f + e) < 1.0f;
         }
+        if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
+        else memcpy(xi, sel, (size_t)len);
         return;
     }
     /* general K: logits level-major L[k*TILE + c] */
@@ -95,16 +329,9 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
     for (int64_t p = a0; p < a1; p++) {
         const uint8_t *xn = x + (int64_t)m->adj_nbr[p] * C + c0;
         const float *row = m->otab + m->adj_row[p];
-        if (K == 4) {
-            for (int c = 0; c < len; c++) {
-                const float *r = row + 4 * xn[c];
-                L[c] += r[0]; L[TILE + c] += r[1]; L[2 * TILE + c] += r[2]; L[3 * TILE + c] += r[3];
-            }
-        } else {
-            for (int c = 0; c < len; c++) {
-                const float *r = row + K * xn[c];
-                for (int k = 0; k < K; k++) L[k * TILE + c] += r[k];
-            }
+        for (int c = 0; c < len; c++) {
+            const float *r = row + K * xn[c];
+            for (int k = 0; k < K; k++) L[k * TILE + c] += r[k];
         }
     }
     for (int c = 0; c < len; c++) mx[c] = L[c];
@@ -112,21 +339,20 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
 #pragma omp simd
         for (int c = 0; c < len; c++) mx[c] = L[k * TILE + c] > mx[c] ? L[k * TILE + c] : mx[c];
     }
+    for (int c = 0; c < len; c++) cum[c] = 0.0f;
     for (int k = 0; k < K; k++) {
         float *Lk = L + k * TILE;
 #pragma omp simd
-        for (int c = 0; c < len; c++) Lk[c] = ebm_expf(beta * (Lk[c] - mx[c]));
+        for (int c = 0; c < len; c++) {
+            Lk[c] = ebm_expf(beta * (Lk[c] - mx[c]));
+            cum[c] += Lk[c];
+        }
     }
-    /* total, then count the inclusive cumulative sums <= u * total */
-    for (int c = 0; c < len; c++) cum[c] = 0.0f;
-    for (int k = 0; k < K; k++) {
-#pragma omp simd
-        for (int c = 0; c < len; c++) cum[c] += L[k * TILE + c];
-    }
-    float *t = S->h;  /* threshold u * total */
+    /* count the inclusive cumulative sums <= u * total */
+    float *t = S->h;
 #pragma omp simd
     for (int c = 0; c < len; c++) t[c] = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f) * cum[c];
-    uint8_t sel[TILE];
+    uint8_t *sel = S->sel;
     for (int c = 0; c < len; c++) { cum[c] = 0.0f; sel[c] = 0; }
     for (int k = 0; k < K - 1; k++) {
 #pragma omp simd
@@ -135,11 +361,8 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
             sel[c] += cum[c] <= t[c];
         }
     }
-    if (cl) {
-        for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
-    } else {
-        memcpy(xi, sel, (size_t)len);
-    }
+    if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
+    else memcpy(xi, sel, (size_t)len);
 }
 
 static int scratch_init(scratch *S, int kmax) {
@@ -147,6 +370,7 @@ static int scratch_init(scratch *S, int kmax) {
     if (!S->L) return EBM_ENOMEM;
     S->cum = S->L + (size_t)kmax * TILE;
     S->mx = S->cum + TILE;
+    S->bt = NULL;
     return EBM_OK;
 }
 
@@ -162,21 +386,227 @@ static void random_order(int32_t *perm, int32_t nb, uint64_t seed, uint64_t step
     }
 }
 
+/* The block order of sweep `step` into ord[nb]. */
+static void sweep_order(const ebm_gibbs_opts *o, int32_t only, int32_t nb, uint64_t step, int32_t *ord) {
+    if (only >= 0) ord[0] = only;
+    else if (o->random_order) random_order(ord, nb, o->seed, step);
+    else for (int32_t k = 0; k < nb; k++) ord[k] = o->order ? o->order[k] : k;
+}
+
+/* ---- single chain: 16 nodes of a block per SIMD step ------------------------------------ */
+
+/* A group: up to 16 nodes of one block with the same kind, K and neighbour signature (the
+ * same sequence of coupling tables, in CSR order), so neighbour slot d reads one table for
+ * all lanes: in-register lookups instead of gathers. Lane arrays live in plan->ib; only
+ * structure is stored (node ids, offsets), never table values, so a plan survives
+ * materialise(). */
+typedef struct plan_group {
+    int32_t kind;     /* 0: levels (vec16), 1: binary <= 4 neighbours, 2: binary > 4 neighbours */
+    int32_t K, D, count;          /* levels, degree (same for all lanes), lanes used */
+    int64_t o_nid, o_nbr;         /* offsets into ib: node ids [16], neighbours [D*16] */
+    int64_t o_d;                  /* offset into ib of [D] pairs (ctab offset, CSR position of lane 0) */
+} plan_group;
+
+typedef struct plan {
+    int64_t *gstart;  /* [nblocks+1] groups of block k: gstart[k] .. gstart[k+1]-1 */
+    plan_group *g;
+    int32_t *ib;
+    int ok;           /* 0: some node has no SIMD kind: use the chain path */
+} plan;
+
+void ebm_gibbs_plan_free(void *pl) {
+    plan *P = pl;
+    if (!P) return;
+    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P);
+}
+
+#if EBM_AVX512
+static int node_kind(const ebm_model *m, int32_t i) {
+    if (m->fast[i]) return m->adj_start[i + 1] - m->adj_start[i] <= 4 ? 1 : 2;
+    if (m->vec16[i]) return 0;
+    return -1;
+}
+
+static const ebm_model *sig_model; /* for the qsort comparator (plans are built single-threaded) */
+
+/* Order nodes by (kind, K, degree, table sequence), then id. */
+static int sig_cmp(const void *pa, const void *pb) {
+    const ebm_model *m = sig_model;
+    int32_t i = *(const int32_t *)pa, j = *(const int32_t *)pb;
+    int ki = node_kind(m, i), kj = node_kind(m, j);
+    if (ki != kj) return ki < kj ? -1 : 1;
+    if (m->K[i] != m->K[j]) return m->K[i] < m->K[j] ? -1 : 1;
+    int64_t di = m->adj_start[i + 1] - m->adj_start[i], dj = m->adj_start[j + 1] - m->adj_start[j];
+    if (di != dj) return di < dj ? -1 : 1;
+    for (int64_t d = 0; d < di; d++) {
+        int64_t ri = m->adj_row[m->adj_start[i] + d], rj = m->adj_row[m->adj_start[j] + d];
+        if (ri != rj) return ri < rj ? -1 : 1;
+    }
+    return i < j ? -1 : (i > j);
+}
+
+static int same_sig(const ebm_model *m, int32_t i, int32_t j) {
+    if (node_kind(m, i) != node_kind(m, j) || m->K[i] != m->K[j]) return 0;
+    int64_t di = m->adj_start[i + 1] - m->adj_start[i], dj = m->adj_start[j + 1] - m->adj_start[j];
+    if (di != dj) return 0;
+    for (int64_t d = 0; d < di; d++)
+        if (m->adj_row[m->adj_start[i] + d] != m->adj_row[m->adj_start[j] + d]) return 0;
+    return 1;
+}
+
+static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
+    plan *P = EBM_CALLOC(1, sizeof *P);
+    if (!P) return NULL;
+    P->ok = 1;
+    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
+    int64_t cap = 0;
+    for (int64_t q = 0; q < nn; q++) {
+        int32_t i = b->nodes[q];
+        cap += 16 + 18 * (m->adj_start[i + 1] - m->adj_start[i]); /* generous: every node alone */
+    }
+    P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
+    P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
+    P->ib = EBM_CALLOC((size_t)(cap + 16), sizeof(int32_t));
+    int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
+    if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
+    for (int64_t q = 0; q < nn; q++)
+        if (node_kind(m, b->nodes[q]) < 0) P->ok = 0;
+    if (!P->ok) { EBM_FREE(sorted); return P; }
+    memcpy(sorted, b->nodes, sizeof(int32_t) * (size_t)nn);
+    sig_model = m;
+    for (int32_t k = 0; k < b->nblocks; k++) {
+        P->gstart[k] = ng;
+        int64_t lo = b->start[k], hi = b->start[k + 1];
+        qsort(sorted + lo, (size_t)(hi - lo), sizeof(int32_t), sig_cmp);
+        int64_t p = lo;
+        while (p < hi) {
+            int32_t i0 = sorted[p];
+            plan_group *G = &P->g[ng++];
+            G->kind = node_kind(m, i0); G->K = m->K[i0]; G->count = 0;
+            G->D = (int32_t)(m->adj_start[i0 + 1] - m->adj_start[i0]);
+            int32_t lanes[16] = {0};
+            while (p < hi && G->count < 16 && same_sig(m, i0, sorted[p])) lanes[G->count++] = sorted[p++];
+            G->o_nid = ni; G->o_nbr = ni + 16; G->o_d = G->o_nbr + 16 * (int64_t)G->D;
+            int32_t *ib = P->ib;
+            for (int l = 0; l < 16; l++) {
+                int32_t i = lanes[l < G->count ? l : 0];
+                ib[G->o_nid + l] = i;
+                for (int d = 0; d < G->D; d++) ib[G->o_nbr + d * 16 + l] = m->adj_nbr[m->adj_start[i] + d];
+            }
+            for (int d = 0; d < G->D; d++) {
+                int64_t a = m->adj_start[i0] + d;
+                ib[G->o_d + 2 * d] = (int32_t)(m->adj_col[a] >= 0 ? m->adj_col[a] : m->ctab_zero);
+                ib[G->o_d + 2 * d + 1] = (int32_t)a;
+            }
+            ni = G->o_d + 2 * (int64_t)G->D;
+        }
+    }
+    P->gstart[b->nblocks] = ng;
+    EBM_FREE(sorted);
+    return P;
+}
+
+/* Update the nodes of group G in the single chain xs (int32 levels), chain id g. Same
+ * arithmetic, in the same order, as the chain-vectorised paths. */
+static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
+                       float beta, uint64_t seed, uint64_t step, int64_t g) {
+    const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
+    const int32_t *ib = P->ib;
+    __m512i nid = _mm512_loadu_si512(ib + G->o_nid);
+    __m512i w[4];
+    philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))), nid, step, w);
+    __m512i r = w[(g >> 4) & 3];
+    __m512i sel;
+    if (G->kind == 0) {
+        const float *bias = ebm_tensor_data(&m->bias);
+        const int K = G->K;
+        __m512i boff = _mm512_mullo_epi32(nid, _mm512_set1_epi32(K));
+        boff = _mm512_add_epi32(boff, _mm512_set1_epi32((int32_t)(m->boff[ib[G->o_nid]] - (int64_t)ib[G->o_nid] * K)));
+        __m512 acc[16];
+        for (int k = 0; k < K; k++)
+            acc[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, _mm512_add_epi32(boff, _mm512_set1_epi32(k)), bias, 4);
+        for (int d = 0; d < G->D; d++) {
+            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+            const float *col = m->ctab + ib[G->o_d + 2 * d];
+            for (int k = 0; k < K; k++)
+                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
+        }
+        __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+        sel = sample16(acc, K, _mm512_set1_ps(beta), u);
+    } else {
+        __m512 h = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, nid, m->bin_c, 4);
+        for (int d = 0; d < G->D; d++) {
+            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+            __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
+            h = _mm512_add_ps(h, _mm512_mul_ps(sl, _mm512_cvtepi32_ps(xv)));
+        }
+        __m512 nb = _mm512_set1_ps(-beta);
+        __mmask16 on;
+        if (G->kind == 1) {
+            on = _mm512_cmplt_epu32_mask(r, threshold16(h, nb));
+        } else {
+            __m512 one = _mm512_set1_ps(1.0f);
+            __m512 e = expf16(_mm512_mul_ps(nb, h));
+            __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
+            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+        }
+        sel = _mm512_maskz_mov_epi32(on, _mm512_set1_epi32(1));
+    }
+    __mmask16 st = mk;
+    if (cls) st = _mm512_mask_cmpeq_epi32_mask(mk, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, cls, 4),
+                                                _mm512_setzero_si512());
+    _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
+}
+
+/* One chain through the node-vectorised path; returns 0 if it does not apply (then the
+ * caller uses the chain path, which gives the same result). */
+static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int32_t nsweeps,
+                      const ebm_gibbs_opts *o) {
+    if (b->plan_model != m || !b->plan) {
+        ebm_gibbs_plan_free(b->plan);
+        b->plan = plan_build(m, b);
+        b->plan_model = b->plan ? m : NULL;
+    }
+    plan *P = b->plan;
+    if (!P || !P->ok) return 0;
+    int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
+    int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
+    int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
+    int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
+    if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return 0; }
+    int32_t *cls = NULL;
+    for (int32_t i = 0; i < m->n; i++) xs[i] = x[i];
+    const uint8_t *cm = o->clamp ? o->clamp : o->clamp_pc;
+    if (cm) {
+        cls = xs + m->n;
+        for (int32_t i = 0; i < m->n; i++) cls[i] = cm[i] != 0;
+    }
+    for (int32_t s = 0; s < nsweeps; s++) {
+        uint64_t step = o->step + (uint64_t)s;
+        sweep_order(o, only, nb, step, ord);
+        for (int32_t k = 0; k < nb; k++)
+            for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
+                node_group(m, P, &P->g[q], xs, cls, o->beta, o->seed, step, o->chain_off);
+    }
+    for (int32_t i = 0; i < m->n; i++) x[i] = (uint8_t)xs[i];
+    if (ord != ordbuf) EBM_FREE(ord);
+    if (xs != xsbuf) EBM_FREE(xs);
+    return 1;
+}
+#endif
+
 /* The sweep driver. Large batches: threads split chain tiles and each thread runs all sweeps
  * and blocks on its own tiles (no barriers). Small batches: threads split the nodes of each
- * block (a barrier after each block). Both give the same result: updates within a block are
- * independent and every random word is a pure function of (seed, node, chain, step). */
-static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
+ * block (a barrier after each block). One chain: 16 nodes per SIMD step. All give the same
+ * result: updates within a block are independent and every random word is a pure function
+ * of (seed, node, chain, step). */
+static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
                 const ebm_gibbs_opts *o) {
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
-    int32_t *orders = EBM_MALLOC(sizeof(int32_t) * (size_t)(nb > 0 ? nb : 1) * (size_t)(nsweeps > 0 ? nsweeps : 1));
-    if (!orders || nb == 0 || nsweeps <= 0 || C <= 0) { EBM_FREE(orders); return; }
-    for (int32_t s = 0; s < nsweeps; s++) {
-        int32_t *ord = orders + (size_t)s * nb;
-        if (only >= 0) ord[0] = only;
-        else if (o->random_order) random_order(ord, nb, o->seed, o->step + (uint64_t)s);
-        else for (int32_t k = 0; k < nb; k++) ord[k] = o->order ? o->order[k] : k;
-    }
+    if (nb == 0 || nsweeps <= 0 || C <= 0) return;
+#if EBM_AVX512
+    if (C == 1 && run_single(m, b, only, x, nsweeps, o)) return;
+#endif
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
     int nthr = 1;
@@ -184,19 +614,31 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
     nthr = omp_get_max_threads();
 #endif
     int by_tiles = ntiles >= nthr;
-    int par = work >= 8192 && nthr > 1;
+    /* threads pay off above ~8k updates per call when they split tiles, and need more work
+     * per block when they split nodes (a barrier after every block) */
+    int par = nthr > 1 && (by_tiles ? work >= 8192 : work >= 65536);
+    /* binary threshold tables once per call when there are enough chains to pay for them */
+    uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+    if (bt) {
+#pragma omp parallel for schedule(static) if (par)
+        for (int32_t i = 0; i < m->n; i++)
+            if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
+    }
 #pragma omp parallel if (par)
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
+        int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
+        ok = ok && ord;
+        S.bt = bt;
         if (by_tiles) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
             for (int64_t t = 0; t < ntiles; t++) {
                 if (!ok) continue;
                 int64_t c0 = t * TILE;
                 int len = (int)(C - c0 < TILE ? C - c0 : TILE);
                 for (int32_t s = 0; s < nsweeps; s++) {
-                    const int32_t *ord = orders + (size_t)s * nb;
+                    sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                     for (int32_t k = 0; k < nb; k++) {
                         int32_t blk = ord[k];
                         for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
@@ -209,10 +651,10 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
             }
         } else {
             for (int32_t s = 0; s < nsweeps; s++) {
-                const int32_t *ord = orders + (size_t)s * nb;
+                if (ok) sweep_order(o, only, nb, o->step + (uint64_t)s, ord);
                 for (int32_t k = 0; k < nb; k++) {
-                    int32_t blk = ord[k];
-#pragma omp for schedule(static)
+                    int32_t blk = ok ? ord[k] : 0;
+#pragma omp for schedule(dynamic, 8)
                     for (int64_t p = b->start[blk]; p < b->start[blk + 1]; p++) {
                         int32_t i = b->nodes[p];
                         if (!ok || (o->clamp && o->clamp[i])) continue;
@@ -222,17 +664,18 @@ static void run(const ebm_model *m, const ebm_blocks *b, int32_t only, uint8_t *
                 }
             }
         }
+        if (ord && ord != ordbuf) EBM_FREE(ord);
         EBM_FREE(S.L);
     }
-    EBM_FREE(orders);
+    EBM_FREE(bt);
 }
 
-void ebm_gibbs_sweeps(const ebm_model *m, const ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o) {
     run(m, b, -1, x, C, nsweeps, o);
 }
 
-void ebm_gibbs_update(const ebm_model *m, const ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
                       const ebm_gibbs_opts *o) {
     if (blk < 0 || blk >= b->nblocks) return;
     run(m, b, blk, x, C, 1, o);
@@ -250,10 +693,7 @@ void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const e
         for (int k = 0; k < K; k++) { p[k] = expf(o->beta * (b[k] - mxb)); tot += p[k]; }
         for (int64_t c = 0; c < C; c++) {
             if (o->clamp_pc && o->clamp_pc[(int64_t)i * C + c]) continue;
-            int64_t g = o->chain_off + c;
-            ebm_philox_ctr ctr = {{(uint32_t)(g >> 2), (uint32_t)i, (uint32_t)o->step, (uint32_t)(o->step >> 32)}};
-            ebm_philox_key key = {{(uint32_t)o->seed, (uint32_t)(o->seed >> 32)}};
-            uint32_t r = ebm_philox4x32(ctr, key).v[g & 3];
+            uint32_t r = ebm_gibbs_word(o->seed, (uint32_t)i, o->step, o->chain_off + c);
             int v;
             if (mode == 0) {
                 v = (int)(((uint64_t)r * (uint64_t)K) >> 32);
@@ -274,6 +714,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
     int32_t *perm = EBM_MALLOC(sizeof(int32_t) * (size_t)n);
     if (!perm) return;
     float lp[256];
+    ebm_philox_ctr blk = {{0, 0, 0, 0}};
+    int used = 4;  /* words of blk consumed: each Philox block gives four 32-bit uniforms */
     for (int32_t s = 0; s < nsweeps; s++) {
         for (int32_t k = 0; k < n; k++) perm[k] = k;
         if (scan == 1)
@@ -296,7 +738,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
             float mx = lp[0], tot = 0.0f;
             for (int k = 1; k < K; k++) mx = lp[k] > mx ? lp[k] : mx;
             for (int k = 0; k < K; k++) { lp[k] = expf(beta * (lp[k] - mx)); tot += lp[k]; }
-            float t = (float)ebm_rng_uniform(r) * tot, cum = 0.0f;
+            if (used == 4) { blk = ebm_rng_block(r->seed, r->stream, r->pos++); used = 0; }
+            float t = ebm_u01f(blk.v[used++]) * tot, cum = 0.0f;
             int v = K - 1;
             for (int k = 0; k < K; k++) { cum += lp[k]; if (t < cum) { v = k; break; } }
             x[i] = (uint8_t)v;

@@ -1,15 +1,18 @@
 /* gibbs.h - block Gibbs kernels over batches of chains, and the sequential reference sampler.
  *
  * Chain state: u8 [n, C] row-major (chains innermost): x[i*C + c] is node i of chain c.
- * Randomness: the uniform for (node i, global chain g, step s) is word g&3 of
- *     Philox4x32-10(key = seed, counter = {g >> 2, i, s_lo, s_hi}),
+ * Randomness: the uniform for (node i, global chain g, step s) is word (g >> 4) & 3 of
+ *     Philox4x32-10(key = seed, counter = {16 * (g >> 6) + (g & 15), i, s_lo, s_hi})
+ * (so 16 Philox blocks computed side by side give 64 consecutive chains' words in order),
  * a pure function, so results are bit-identical for any thread count and any split of the
  * batch (pass the global id of the first chain as chain_off). Each sweep uses one step value;
  * within a sweep every node is updated at most once, so every (node, chain, step) is drawn once.
  *
  * Conditionals: node i at level k has logit beta * (b_i[k] + sum_e T[k][x_nbr]); a level is
  * drawn by inverse CDF of one 24-bit uniform. Binary nodes with binary neighbours take a fast
- * path: field h = b1-b0 + sum (per-neighbour slope * x_nbr), x = 1 iff u * (1 + exp(-beta h)) < 1.
+ * path: field h = b1-b0 + sum (per-neighbour slope * x_nbr), x = 1 iff u * (1 + exp(-beta h)) < 1;
+ * with at most 4 neighbours the 16 possible fields give a threshold table
+ * T[cfg] = P(x = 1) * 2^32 (one exp per configuration, not per chain) and x = 1 iff word < T.
  * exp is ebm_expf below: a vectorisable Cody-Waite + degree-7 polynomial, relative error below
  * 3e-7 (about 2 float ulp, the same order as libm's expf and far below what the 24-bit uniform
  * resolves, 6e-8 absolute), so the sampled distribution is exact to float precision.
@@ -34,12 +37,16 @@ typedef struct ebm_gibbs_opts {
     int random_order;         /* 1: a fresh random permutation of the blocks every sweep */
 } ebm_gibbs_opts;
 
-/* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). */
-void ebm_gibbs_sweeps(const ebm_model *m, const ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+/* The random word of (node, global chain g, step) under the contract above. */
+uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g);
+
+/* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). `b` is not
+ * changed except for its cached single-chain plan (built on first use for model m). */
+void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o);
 
 /* Update block `blk` of `b` once for all chains, with step o->step. */
-void ebm_gibbs_update(const ebm_model *m, const ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
                       const ebm_gibbs_opts *o);
 
 /* Initialise chains: uniform levels (mode 0) or independent draws from softmax(beta * b_i)
@@ -48,27 +55,31 @@ void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const e
 
 /* Sequential single-site Gibbs on ONE chain x[n] (plain C, libm expf, no blocking): each sweep
  * visits every unclamped node in raster order (scan 0) or in a fresh random permutation (scan 1),
- * drawing from the exact conditional with the stateful generator r. The correctness reference
- * and speed baseline. */
+ * drawing from the exact conditional (libm expf, inverse CDF of a 24-bit uniform; the stateful
+ * generator r gives four uniforms per Philox block). The correctness reference and speed
+ * baseline. */
 void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
                           int scan, ebm_rng *r);
 
-/* exp(x) for float x, accurate to ~2 ulp for x in [-87, 88] (clamped outside); vectorisable. */
+/* exp(x) for float x, accurate to ~1 ulp for x in [-87, 88] (clamped outside); vectorisable.
+ * Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial in fused
+ * multiply-adds (fmaf is exactly rounded, so the scalar and the SIMD versions agree bit for bit),
+ * times 2^n built in the exponent field. */
 static inline float ebm_expf(float x) {
     x = x < -87.0f ? -87.0f : x;  /* two plain selects: these vectorise, fminf/floorf do not */
     x = x > 88.0f ? 88.0f : x;
     float t = x * 1.44269504088896341f;
-    float n = (t + 12582912.0f) - 12582912.0f;  /* round to nearest (|t| < 2^22) */
-    float r = x - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187e-06f;
+    float n = (t + 12582912.0f) - 12582912.0f;  /* round to nearest even (|t| < 2^22) */
+    float r = __builtin_fmaf(-n, 0.693145751953125f, x);
+    r = __builtin_fmaf(-n, 1.428606765330187e-06f, r);
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = __builtin_fmaf(p, r, 1.0f / 720.0f);
+    p = __builtin_fmaf(p, r, 1.0f / 120.0f);
+    p = __builtin_fmaf(p, r, 1.0f / 24.0f);
+    p = __builtin_fmaf(p, r, 1.0f / 6.0f);
+    p = __builtin_fmaf(p, r, 0.5f);
+    p = __builtin_fmaf(p, r, 1.0f);
+    p = __builtin_fmaf(p, r, 1.0f);
     union { uint32_t u; float f; } s;
     s.u = (uint32_t)((int32_t)n + 127) << 23;
     return p * s.f;

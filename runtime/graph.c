@@ -12,7 +12,7 @@ void ebm_model_free(ebm_model *m) {
     EBM_FREE(m->ei); EBM_FREE(m->ej); EBM_FREE(m->es);
     EBM_FREE(m->adj_start); EBM_FREE(m->adj_nbr); EBM_FREE(m->adj_edge); EBM_FREE(m->adj_dir);
     EBM_FREE(m->otab); EBM_FREE(m->adj_row); EBM_FREE(m->fast); EBM_FREE(m->bin_c);
-    EBM_FREE(m->adj_slope);
+    EBM_FREE(m->adj_slope); EBM_FREE(m->ctab); EBM_FREE(m->adj_col); EBM_FREE(m->vec16);
     ebm_tensor_release(&m->bias);
     ebm_tensor_release(&m->tables);
     EBM_FREE(m);
@@ -53,7 +53,8 @@ ebm_model *ebm_model_new(int32_t n, const int32_t *K, int32_t nslots, const int3
     m->adj_edge = NEWA(int32_t, 2 * nedges); m->adj_dir = NEWA(uint8_t, 2 * nedges);
     m->adj_row = NEWA(int64_t, 2 * nedges); m->adj_slope = NEWA(float, 2 * nedges);
     m->fast = NEWA(uint8_t, n); m->bin_c = NEWA(float, n);
-    if (!m->K || !m->boff || !m->ska || !m->skb || !m->toff || !m->ei || !m->ej || !m->es || !m->adj_start ||
+    m->adj_col = NEWA(int64_t, 2 * nedges); m->vec16 = NEWA(uint8_t, n);
+    if (!m->adj_col || !m->vec16 || !m->K || !m->boff || !m->ska || !m->skb || !m->toff || !m->ei || !m->ej || !m->es || !m->adj_start ||
         !m->adj_nbr || !m->adj_edge || !m->adj_dir || !m->adj_row || !m->adj_slope || !m->fast || !m->bin_c)
         goto oom;
     memcpy(m->K, K, (size_t)n * sizeof *K);
@@ -70,7 +71,13 @@ ebm_model *ebm_model_new(int32_t n, const int32_t *K, int32_t nslots, const int3
     int64_t nb = m->boff[n], nt = m->toff[nslots] > 0 ? m->toff[nslots] : 1;
     if (ebm_tensor_init(&m->bias, EBM_F32, 1, &nb) || ebm_tensor_init(&m->tables, EBM_F32, 1, &nt)) goto oom;
     m->otab = NEWA(float, 2 * nt);
-    if (!m->otab) goto oom;
+    int64_t nc = 0;
+    for (int32_t s = 0; s < nslots; s++)
+        if (ska[s] <= 16 && skb[s] <= 16) nc += (int64_t)(ska[s] + skb[s]) * 16;
+    m->ctab_zero = nc;
+    nc += 256;
+    m->ctab = NEWA(float, nc);
+    if (!m->otab || !m->ctab) goto oom;
     /* CSR by counting sort */
     for (int64_t e = 0; e < nedges; e++) { m->adj_start[ei[e] + 1]++; m->adj_start[ej[e] + 1]++; }
     for (int32_t i = 0; i < n; i++) m->adj_start[i + 1] += m->adj_start[i];
@@ -89,6 +96,10 @@ ebm_model *ebm_model_new(int32_t n, const int32_t *K, int32_t nslots, const int3
         for (int64_t p = m->adj_start[i]; p < m->adj_start[i + 1]; p++)
             if (K[m->adj_nbr[p]] != 2) f = 0;
         m->fast[i] = (uint8_t)f;
+        int v = K[i] <= 16;
+        for (int64_t p = m->adj_start[i]; p < m->adj_start[i + 1]; p++)
+            if (K[m->adj_nbr[p]] > 16) v = 0;
+        m->vec16[i] = (uint8_t)v;
     }
     ebm_model_refresh(m);
     return m;
@@ -110,6 +121,32 @@ void ebm_model_refresh(ebm_model *m) {
         for (int32_t a = 0; a < ka; a++)
             for (int32_t c = 0; c < kb; c++) U[c * ka + a] = T[a * kb + c];
     }
+    /* column tables: slot s side a at coff, side b at coff + ka*16 */
+    int64_t coff = 0;
+    int64_t *cbase = EBM_MALLOC(sizeof(int64_t) * (size_t)(m->nslots + 1));
+    for (int32_t s = 0; s < m->nslots; s++) {
+        int32_t ka = m->ska[s], kb = m->skb[s];
+        if (ka > 16 || kb > 16) { if (cbase) cbase[s] = -1; continue; }
+        if (cbase) cbase[s] = coff;
+        const float *T = tab + m->toff[s];
+        float *A = m->ctab + coff, *B = A + (int64_t)ka * 16;
+        memset(A, 0, sizeof(float) * (size_t)(ka + kb) * 16);
+        for (int32_t a = 0; a < ka; a++)
+            for (int32_t c = 0; c < kb; c++) {
+                A[a * 16 + c] = T[a * kb + c];  /* node is a, level a, neighbour at c */
+                B[c * 16 + a] = T[a * kb + c];  /* node is b, level c, neighbour at a */
+            }
+        coff += (int64_t)(ka + kb) * 16;
+    }
+    for (int32_t i = 0; i < m->n; i++) {
+        for (int64_t p = m->adj_start[i]; p < m->adj_start[i + 1]; p++) {
+            int32_t s = m->es[m->adj_edge[p]];
+            int64_t cb = cbase ? cbase[s] : -1;
+            m->adj_col[p] = cb < 0 ? -1 : cb + (m->adj_dir[p] ? (int64_t)m->ska[s] * 16 : 0);
+        }
+    }
+    if (!cbase) memset(m->vec16, 0, (size_t)m->n); /* out of memory: the generic path only */
+    EBM_FREE(cbase);
     for (int32_t i = 0; i < m->n; i++) {
         float c = m->K[i] == 2 ? b[m->boff[i] + 1] - b[m->boff[i]] : 0.0f;
         for (int64_t p = m->adj_start[i]; p < m->adj_start[i + 1]; p++) {
@@ -148,10 +185,13 @@ int ebm_model_copy_tables(ebm_model *m, int32_t slot0, int32_t ns, const float *
     return EBM_OK;
 }
 
+void ebm_gibbs_plan_free(void *plan);  /* gibbs.c */
+
 void ebm_blocks_free(ebm_blocks *b) {
     if (!b) return;
     EBM_FREE(b->start); EBM_FREE(b->nodes);
-    b->start = NULL; b->nodes = NULL; b->nblocks = 0;
+    ebm_gibbs_plan_free(b->plan);
+    b->start = NULL; b->nodes = NULL; b->nblocks = 0; b->plan = NULL; b->plan_model = NULL;
 }
 
 int ebm_blocks_check(const ebm_model *m, const ebm_blocks *b, char *err, int errlen) {
@@ -225,6 +265,8 @@ int32_t ebm_colour_dsatur(const ebm_model *m, int32_t *colour) {
 }
 
 int ebm_blocks_from_colours(ebm_blocks *b, int32_t n, const int32_t *colour, int32_t nc) {
+    b->plan = NULL;
+    b->plan_model = NULL;
     b->nblocks = nc;
     b->start = NEWA(int64_t, nc + 1);
     b->nodes = NEWA(int32_t, n);

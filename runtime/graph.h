@@ -40,6 +40,13 @@ typedef struct ebm_model {
     uint8_t *fast;       /* [n] 1 if K[i] == 2 and every neighbour has K == 2 (binary path) */
     float *bin_c;        /* [n] binary nodes: b1 - b0 + sum_e (row_e[0][1] - row_e[0][0]) */
     float *adj_slope;    /* [2*nedges] binary pairs: change of the field per neighbour level */
+    /* Column tables for the SIMD level path (slots with K_a, K_b <= 16): for slot s seen from
+     * side d (0: node is a), column k over the neighbour's levels, padded to 16 floats:
+     * ctab[adj_col[e] + k*16 + x_nbr] == otab[adj_row[e] + x_nbr*K[i] + k]. */
+    float *ctab;         /* [sum over small slots of (K_a + K_b) * 16] */
+    int64_t *adj_col;    /* [2*nedges] offset into ctab, or -1 when the slot is too large */
+    uint8_t *vec16;      /* [n] 1 if K[i] <= 16 and every neighbour has K <= 16 */
+    int64_t ctab_zero;   /* offset of 16*16 zeros in ctab (padding for absent neighbours) */
 } ebm_model;
 
 /* Build a model from per-node levels, slot shapes and an edge list (arrays are copied).
@@ -67,13 +74,15 @@ typedef struct ebm_blocks {
     int32_t nblocks;
     int64_t *start;      /* [nblocks+1] */
     int32_t *nodes;      /* [start[nblocks]] node ids */
+    void *plan;          /* single-chain kernel plan (gibbs.c), built on first use; owned */
+    const ebm_model *plan_model; /* the model the plan was built for */
 } ebm_blocks;
 
 /* Check that `b` is a valid block set for `m`: nodes in range, no node twice in one block,
  * and no edge inside a block. On failure returns nonzero and writes e.g.
  * "block 2 contains interacting nodes 3 and 4 (edge 7)" into err. */
 int ebm_blocks_check(const ebm_model *m, const ebm_blocks *b, char *err, int errlen);
-void ebm_blocks_free(ebm_blocks *b);
+void ebm_blocks_free(ebm_blocks *b);  /* frees the lists and the plan (gibbs.c's plan free hook) */
 
 /* Greedy DSATUR colouring: colour[i] in 0..ncolours-1 with no edge inside a colour class.
  * Returns the number of colours, or -1 when out of memory. */

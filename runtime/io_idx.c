@@ -102,18 +102,12 @@ static int64_t gz_read_full(gzFile gz, void *buf, int64_t n) {
     return have;
 }
 
-static const char *gz_msg(gzFile gz) {
-    int errnum;
-    const char *m = gzerror(gz, &errnum);
-    return errnum == Z_ERRNO ? strerror(errno) : m;
-}
-
 /* Error code and reason for a failed gzread: a cut-off or damaged stream is a format error. */
 static int gz_fail(gzFile gz, char *err, size_t errlen) {
     int errnum;
-    gzerror(gz, &errnum);
+    const char *msg = gzerror(gz, &errnum);
     if (errnum == Z_ERRNO) return fail(err, errlen, EBM_EIO, "read error: %s", strerror(errno));
-    return fail(err, errlen, EBM_EFORMAT, "corrupt or truncated gzip stream: %s", gz_msg(gz));
+    return fail(err, errlen, EBM_EFORMAT, "corrupt or truncated gzip stream: %s", msg);
 }
 
 /* Gzip data: read `bytes` bytes into a buffer grown in steps, so a lying header costs at

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/select.h>
 #include <stdio.h>
@@ -77,9 +78,14 @@ static int docall(lua_State *L, int narg, int nres) {
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     globalL = L;
-    signal(SIGINT, laction);
+    struct sigaction sa, old; /* Ctrl-C interrupts this chunk; the caller's handler after */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = laction;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    sigaction(SIGINT, &old, NULL);
     lua_remove(L, base);
     return status;
 }
@@ -259,13 +265,8 @@ static void cb_linehandler(char *line) {
 }
 
 /* Read one line with `prompt`: 1 = got a line (*out, malloc'd), 0 = end of input,
- * 2 = interrupted by Ctrl-C. */
+ * 2 = interrupted by Ctrl-C. SIGINT must be handled by prompt_sigint (doREPL sets it). */
 static int read_line(const char *prompt, char **out) {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = prompt_sigint; /* no SA_RESTART: select() returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
     prompt_interrupted = 0;
     cb_done = 0;
     cb_line = NULL;
@@ -296,7 +297,6 @@ static int read_line(const char *prompt, char **out) {
         }
         rl_callback_read_char();
     }
-    sigaction(SIGINT, &old, NULL);
     if (result == 1 && cb_line == NULL) result = 0;
     *out = cb_line;
     return result;
@@ -485,8 +485,15 @@ static void doREPL(lua_State *L) {
     rl_readline_name = "ebmlua";
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^#~[]";
     rl_attempted_completion_function = ebm_completion;
-    char *hist = history_path();
+    char *hist = isatty(STDIN_FILENO) ? history_path() : NULL; /* keep piped input out of it */
     if (hist) read_history(hist);
+    /* Between chunks Ctrl-C only sets a flag (the prompt drops the line); docall
+     * installs laction while a chunk runs. No SA_RESTART, so select() returns EINTR. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
     int status;
     while ((status = loadline(L)) != -1) {
         if (status == REPL_INTERRUPTED) continue;
@@ -494,6 +501,7 @@ static void doREPL(lua_State *L) {
         if (status == LUA_OK) l_print(L);
         else report(L, status);
     }
+    sigaction(SIGINT, &old, NULL);
     lua_settop(L, 0);
     if (isatty(STDIN_FILENO)) fputs("\n", stdout);
     fflush(stdout);
@@ -581,7 +589,11 @@ static int pmain(lua_State *L) {
     luaL_openlibs(L);
     createargtable(L, argv, argc, script);
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    /* Incremental, not generational (lua.c's default): tensors report their storage to
+     * the collector as debt (luaT_new), and in generational mode a temporary that is
+     * still in a register during two minor collections becomes old and lives until a
+     * major one, so loops making big temporaries grew by gigabytes. */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     if (args & has_E) {
         lua_pushboolean(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -622,6 +634,12 @@ static void blas_coretype(char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* Tensor storage comes and goes in same-sized blocks (temporaries each step). glibc
+     * would mmap every block over its (adaptive) threshold and unmap it on free, paying
+     * page faults on each reuse; keep blocks up to 64 MiB in the heap and let up to
+     * 128 MiB of free space stay mapped for reuse. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     blas_coretype(argv);
     lua_State *L = luaL_newstate();
     if (L == NULL) {

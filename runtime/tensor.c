@@ -1,6 +1,8 @@
 /* tensor.c - core of the dense tensor type: storage, views, element access, copy. */
 #include "tensor.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 size_t ebm_dtype_size(ebm_dtype t) {
@@ -42,7 +44,17 @@ const char *ebm_strerror(int code) {
     return "unknown error";
 }
 
-static ebm_storage *storage_new(size_t nbytes) {
+int ebm_errorf(char *err, size_t errlen, int code, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static ebm_storage *storage_new(size_t nbytes, int zero) {
     ebm_storage *s = EBM_MALLOC(sizeof *s);
     if (!s) return NULL;
     s->nbytes = nbytes;
@@ -55,12 +67,12 @@ static ebm_storage *storage_new(size_t nbytes) {
             EBM_FREE(s);
             return NULL;
         }
-        memset(s->data, 0, rounded);
+        if (zero) memset(s->data, 0, rounded);
     }
     return s;
 }
 
-int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size) {
+static int tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size, int zero) {
     memset(t, 0, sizeof *t);
     if (ndim < 0 || ndim > EBM_MAXDIM) return EBM_ESHAPE;
     int64_t n = 1;
@@ -71,7 +83,7 @@ int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *siz
     }
     size_t es = ebm_dtype_size(dtype);
     if ((uint64_t)n > (SIZE_MAX / 2) / es) return EBM_ENOMEM;
-    t->storage = storage_new((size_t)n * es);
+    t->storage = storage_new((size_t)n * es, zero);
     if (!t->storage) return EBM_ENOMEM;
     t->dtype = dtype;
     t->ndim = ndim;
@@ -82,6 +94,14 @@ int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *siz
         st *= size[d] ? size[d] : 1;
     }
     return EBM_OK;
+}
+
+int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size) {
+    return tensor_init(t, dtype, ndim, size, 1);
+}
+
+int ebm_tensor_init_raw(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size) {
+    return tensor_init(t, dtype, ndim, size, 0);
 }
 
 void ebm_tensor_release(ebm_tensor *t) {

@@ -49,6 +49,10 @@ int ebm_dtype_from_name(const char *s);      /* -1 if unknown */
  * negative size, or element count overflowing). */
 int ebm_tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size);
 
+/* Like ebm_tensor_init but the contents are left undefined: for outputs a kernel writes
+ * completely (saves a pass over memory). */
+int ebm_tensor_init_raw(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size);
+
 /* Release this view's hold on its storage; leaves `t` empty (storage NULL). Idempotent. */
 void ebm_tensor_release(ebm_tensor *t);
 
@@ -128,5 +132,13 @@ void ebm_iter_init(ebm_iter *it, const ebm_tensor *t);
 void ebm_iter_next(ebm_iter *it);
 
 const char *ebm_strerror(int code);
+
+/* Write a printf-style reason into err (errlen bytes; err may be NULL) and return `code`:
+ * for runtime calls that explain their failures, `return ebm_errorf(err, n, EBM_EIO, ...)`. */
+int ebm_errorf(char *err, size_t errlen, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 #endif

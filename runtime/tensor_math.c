@@ -7,6 +7,10 @@
 #include <string.h>
 #include <tgmath.h> /* exp/log/... pick the float versions for float arguments */
 
+/* OpenMP is used only for kernels that compute enough per element to gain from a second
+ * core (transcendentals, random numbers). Memory-bound loops (add, axpy, sums) stay serial:
+ * on 2 shared cores threads did not make them faster, and when the cores were busy they
+ * made them 5-8x slower (bench_tensor.lua). */
 #define PAR_MIN 262144 /* elements below which loops stay serial */
 #define CHUNK 65536    /* elements per parallel task (and per partial sum) */
 
@@ -94,13 +98,13 @@ static int loop_init(loop_t *L, ebm_tensor *out, const ebm_tensor **in, int nin)
 }
 
 /* Run kernel `f` over the loop: rows of the innermost dim, split into CHUNK pieces; the
- * pieces run in parallel when the whole loop is large. */
-static void loop_run(const loop_t *L, kern_fn f, const void *ctx) {
+ * pieces run in parallel when `heavy` and the whole loop is large. */
+static void loop_run(const loop_t *L, kern_fn f, const void *ctx, int heavy) {
     int64_t len = L->size[L->nd - 1], rows = 1;
     for (int d = 0; d < L->nd - 1; d++) rows *= L->size[d];
     if (rows * len == 0) return;
     int64_t pieces = (len + CHUNK - 1) / CHUNK, tasks = rows * pieces;
-#pragma omp parallel for schedule(static) if (rows * len >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (heavy && rows * len >= PAR_MIN)
     for (int64_t task = 0; task < tasks; task++) {
         int64_t row = task / pieces, piece = task % pieces;
         char *p[3];
@@ -217,7 +221,7 @@ int ebm_tensor_binary(ebm_tensor *out, const ebm_tensor *a, const ebm_tensor *b,
         rc = loop_init(&L, out, in, 2);
         if (!rc) {
             bin_ctx c = {op, alpha, {L.dt[0], L.dt[1], L.dt[2]}};
-            loop_run(&L, bin_kernel, &c);
+            loop_run(&L, bin_kernel, &c, op == EBM_OP_POW);
         }
     }
     ebm_tensor_release(&ta);
@@ -315,7 +319,8 @@ int ebm_tensor_unary(ebm_tensor *out, const ebm_tensor *a, ebm_unop op, double p
     rc = loop_init(&L, out, &ua, 1);
     if (!rc) {
         un_ctx c = {op, p1, p2, {L.dt[0], L.dt[1]}};
-        loop_run(&L, un_kernel, &c);
+        int heavy = op == EBM_UN_EXP || op == EBM_UN_LOG || op == EBM_UN_SIGMOID || op == EBM_UN_TANH || op == EBM_UN_SQRT;
+        loop_run(&L, un_kernel, &c, heavy);
     }
     ebm_tensor_release(&ta);
     return rc;
@@ -347,7 +352,6 @@ typedef struct { double start, step; } seq_ctx;
 
 static void seq_gen(const void *vc, void *data, ebm_dtype dt, int64_t n) {
     const seq_ctx *c = vc;
-#pragma omp parallel for if (n >= PAR_MIN)
     for (int64_t i = 0; i < n; i++) ebm_store_raw(data, dt, i, c->start + (double)i * c->step);
 }
 
@@ -455,8 +459,8 @@ int ebm_tensor_bernoulli_t(ebm_tensor *t, ebm_rng *r, const ebm_tensor *p) {
 
 /* ---- reductions over all elements --------------------------------------------------- */
 
-/* Sum of f(x) over t: contiguous data in CHUNK pieces (partials summed in order, so the
- * result is the same for any thread count), other layouts serially. kind 0 = x, 1 = x^2. */
+/* Sum of f(x) over t: contiguous data in CHUNK pieces (partial sums added in order: the
+ * result is fixed and rounding error grows with the number of chunks, not elements). kind 0 = x, 1 = x^2. */
 static double sum_chunk(const void *data, ebm_dtype dt, int64_t n, int kind) {
     double s = 0;
     if (dt == EBM_F32) {
@@ -495,8 +499,7 @@ static double sum_kind(const ebm_tensor *t, int kind) {
     if (nc == 1) return sum_chunk(data, t->dtype, n, kind);
     double *part = EBM_MALLOC(sizeof(double) * (size_t)nc);
     if (!part) return sum_chunk(data, t->dtype, n, kind);
-#pragma omp parallel for if (n >= PAR_MIN)
-    for (int64_t c = 0; c < nc; c++) {
+    for (int64_t c = 0; c < nc; c++) { /* memory-bound: serial (see PAR_MIN) */
         int64_t len = n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK;
         part[c] = sum_chunk(data + (size_t)(c * CHUNK) * es, t->dtype, len, kind);
     }

@@ -80,6 +80,10 @@ end
 
 function ebm.repl_print(...) return require("ebm.repl").print(...) end
 
+-- ebm.Tensor: the method table shared by all tensors; add Lua methods with
+-- `function ebm.Tensor:name(...) ... end`.
+ebm.Tensor = debug.getregistry()["ebm.Tensor"].__index
+
 -- Lazy submodules ------------------------------------------------------------------
 
 setmetatable(ebm, {

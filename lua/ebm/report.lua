@@ -99,6 +99,8 @@ local function flatten(t, prefix, out)
       local parts = {}
       for i, x in ipairs(v) do parts[i] = tostring(x) end
       out[#out + 1] = { name, "[" .. table.concat(parts, ", ") .. "]" }
+    elseif math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 1e15 then
+      out[#out + 1] = { name, string.format("%d", v) }
     else out[#out + 1] = { name, tostring(v) } end
   end
   return out
@@ -135,12 +137,21 @@ function M.write(dir, opts)
     { "epochs", tostring(h.epochs) },
     { "training seconds", h.seconds and num(h.seconds, "%.1f") },
   }
+  if summary.baseline_valid_pll then
+    cards[#cards + 1] = { "independent-pixel baseline: validation PLL per pixel", num(summary.baseline_valid_pll, "%.4f") }
+    if h.valid_pll then
+      cards[#cards + 1] = { "gain over the baseline (nats per pixel)", string.format("%+.4f", h.valid_pll - summary.baseline_valid_pll) }
+    end
+  end
+  -- other summary figures; final_* repeat the headline above and are not shown twice
   local skeys = {}
-  for k in pairs(summary) do if k ~= "title" and k ~= "notes" then skeys[#skeys + 1] = k end end
+  for k in pairs(summary) do
+    if k ~= "title" and k ~= "notes" and k ~= "baseline_valid_pll" and not k:match("^final_") then skeys[#skeys + 1] = k end
+  end
   table.sort(skeys)
   for _, k in ipairs(skeys) do
     local v = summary[k]
-    if type(v) ~= "table" then cards[#cards + 1] = { k:gsub("_", " "), num(v, "%.4g") } end
+    if type(v) ~= "table" then cards[#cards + 1] = { (k:gsub("_", " ")), num(v, "%.4g") } end
   end
   for _, c in ipairs(cards) do
     if c[2] then w("<div class=\"card\"><div class=\"v\">", c[2], "</div><div class=\"k\">", esc(c[1]), "</div></div>\n") end

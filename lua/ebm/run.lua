@@ -223,7 +223,7 @@ function M.new(opts)
     versions = { ebm = ebm.version, lua = _VERSION, git = sys.git_commit() },
     created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     host = (M.read_file("/etc/hostname") or ""):gsub("%s+$", ""),
-    threads = sys.nthreads(),
+    threads = ebm.threads and ebm.threads() or nil,
     command = M.command_line(),
   }
   local mpath = dir .. "/metrics.csv"

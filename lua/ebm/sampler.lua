@@ -52,8 +52,7 @@ function Sampler:chains(C, init, opts)
   end
   local x = ebm.zeros({ n, C }, "u8")
   local step = opts.step or (1 << 62) + self.step
-  core.gibbs_init(self.graph, x, init, { beta = opts.beta or 1, seed = self.seed, step = step,
-                                         chain_offset = opts.chain_offset or 0 }, opts.clamp)
+  core.gibbs_init(self.graph, x, init, opts.beta or 1, self.seed, step, opts.chain_offset or 0, opts.clamp)
   if not opts.step then self.step = self.step + 1 end
   return x
 end
@@ -63,8 +62,7 @@ function Sampler:sweep(x, opts)
   opts = opts or {}
   local n = opts.n or 1
   local step = opts.step or self.step
-  core.gibbs_sweep(self.graph, self.blocks, x, n,
-    { beta = opts.beta or 1, seed = self.seed, step = step, chain_offset = opts.chain_offset or 0 },
+  core.gibbs_sweep(self.graph, self.blocks, x, n, opts.beta or 1, self.seed, step, opts.chain_offset or 0,
     opts.clamp, opts.order)
   if not opts.step then self.step = self.step + n end
   return x
@@ -74,8 +72,7 @@ end
 function Sampler:update(x, k, opts)
   opts = opts or {}
   local step = opts.step or self.step
-  core.gibbs_update(self.graph, self.blocks, k, x,
-    { beta = opts.beta or 1, seed = self.seed, step = step, chain_offset = opts.chain_offset or 0 }, opts.clamp)
+  core.gibbs_update(self.graph, self.blocks, k, x, opts.beta or 1, self.seed, step, opts.chain_offset or 0, opts.clamp)
   if not opts.step then self.step = self.step + 1 end
   return x
 end

@@ -314,7 +314,7 @@ function M.collect(dir, opts)
   return rows
 end
 
--- A plot of `metric` against epoch, one line per trial (best five first), through ebm.plot.
+-- A plot of `metric` against epoch, one line per trial (the best eight), through ebm.plot.
 function M.plot(dir, rows, metric)
   local ok, plot = pcall(require, "ebm.plot")
   if not ok or type(plot) ~= "table" or not plot.lines then return nil end
@@ -325,12 +325,13 @@ function M.plot(dir, rows, metric)
     for _, m in ipairs(r.series) do
       if m[metric] and m.epoch then xs[#xs + 1] = m.epoch; ys[#ys + 1] = m[metric] end
     end
-    if #xs > 0 then series[#series + 1] = { x = xs, y = ys, title = r.trial } end
+    if #xs > 0 then series[#series + 1] = { x = xs, y = ys, name = r.trial, style = "linespoints" } end
   end
   if #series == 0 then return nil end
   run.mkdirs(dir .. "/plots")
   local path = dir .. "/plots/" .. metric .. ".png"
-  local pok, perr = pcall(plot.lines, series, { path = path, title = "sweep: " .. metric, xlabel = "epoch", ylabel = metric })
+  if not plot.available() then return nil end
+  local pok, perr = pcall(plot.lines, { path = path, series = series, title = "sweep: " .. metric, xlabel = "epoch", ylabel = metric })
   if not pok then io.stderr:write("ebm.sweep: plot failed: ", tostring(perr), "\n"); return nil end
   return path
 end

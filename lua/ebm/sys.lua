@@ -7,11 +7,31 @@
 --   ebm.sys.loadavg()           1, 5, 15 minute load averages
 --   ebm.sys.exe()               path of the running ebmlua
 --   ebm.sys.sleep(s)
+--   out, status = ebm.sys.capture(cmd)   run a shell command, output with stderr
 local core = require "ebm.core"
 
 local M = {}
-for _, k in ipairs { "isatty", "clock", "cputime", "nthreads", "set_threads", "ncpus", "loadavg", "pid", "exe", "sleep" } do
+for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "exe", "sleep" } do
   M[k] = core["sys_" .. k]
+end
+
+-- Thread count (OpenMP), kept here for callers of ebm.sys; the binding is core.threads
+-- (runtime/lua/l_gibbs.c, also ebm.threads).
+function M.nthreads() return core.threads() end
+function M.set_threads(n)
+  if math.type(n) ~= "integer" or n < 1 or n > 1024 then
+    error("bad argument #1 to 'set_threads' (thread count must be an integer in 1..1024)", 2)
+  end
+  core.threads(n)
+end
+
+-- Run a shell command; returns its output (stdout and stderr together) and exit status.
+function M.capture(cmd)
+  local p = assert(io.popen("(" .. cmd .. "\n) 2>&1; echo \"rc=$?\""))
+  local out = p:read("a")
+  p:close()
+  local rc = tonumber(out:match("rc=(%d+)\n$"))
+  return (out:gsub("rc=%d+\n$", "")), rc
 end
 
 -- Git commit of the source tree holding `dir` (default: the current directory), or nil.

@@ -21,21 +21,21 @@ static void check_clamp(lua_State *L, int arg, const ebm_model *m, int64_t C, eb
     else luaL_argerror(L, arg, lua_pushfstring(L, "clamp mask must be u8 [%d] or [%d, %d]", (int)m->n, (int)m->n, (int)C));
 }
 
-/* Read the common options table at `arg`: beta, seed, step, chain_off. */
+/* Read the common options, positional from `arg`: beta, seed, step, chain_offset (positional
+ * rather than a table: this is on the per-call path). */
 static void read_opts(lua_State *L, int arg, ebm_gibbs_opts *o) {
     memset(o, 0, sizeof *o);
-    luaL_checktype(L, arg, LUA_TTABLE);
-    o->beta = (float)luaT_optnumfield(L, arg, "beta", 1.0);
+    o->beta = (float)luaL_optnumber(L, arg, 1.0);
     if (!(o->beta >= 0.0f)) luaL_argerror(L, arg, "beta must be >= 0");
-    o->seed = (uint64_t)luaT_optintfield(L, arg, "seed", 0);
-    o->step = (uint64_t)luaT_optintfield(L, arg, "step", 0);
-    o->chain_off = luaT_optintfield(L, arg, "chain_offset", 0);
-    if (o->chain_off < 0) luaL_argerror(L, arg, "chain_offset must be >= 0");
+    o->seed = (uint64_t)luaL_optinteger(L, arg + 1, 0);
+    o->step = (uint64_t)luaL_optinteger(L, arg + 2, 0);
+    o->chain_off = luaL_optinteger(L, arg + 3, 0);
+    if (o->chain_off < 0) luaL_argerror(L, arg + 3, "chain_offset must be >= 0");
 }
 
-/* core.gibbs_sweep(g, blocks, states, nsweeps, opts, clamp, order)
- * opts: {beta=, seed=, step=, chain_offset=}; order: nil, "random", or i32 tensor / table of
- * 1-based block ids. Updates states [n, C] in place. */
+/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order)
+ * order: nil, "random", or i32 tensor / table of 1-based block ids. Updates states [n, C]
+ * in place. */
 static int l_gibbs_sweep(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -45,34 +45,36 @@ static int l_gibbs_sweep(lua_State *L) {
     luaL_argcheck(L, ns >= 0 && ns <= INT32_MAX, 4, "number of sweeps out of range");
     ebm_gibbs_opts o;
     read_opts(L, 5, &o);
-    check_clamp(L, 6, m, C, &o);
+    check_clamp(L, 9, m, C, &o);
     int32_t ordbuf[64], *ord = NULL;
-    if (lua_type(L, 7) == LUA_TSTRING) {
-        luaL_argcheck(L, strcmp(lua_tostring(L, 7), "random") == 0, 7, "order must be \"random\" or a list of block ids");
+    const int OA = 10; /* the order argument */
+    if (lua_type(L, OA) == LUA_TSTRING) {
+        luaL_argcheck(L, strcmp(lua_tostring(L, OA), "random") == 0, OA, "order must be \"random\" or a list of block ids");
         o.random_order = 1;
-    } else if (lua_istable(L, 7) || luaT_test(L, 7)) {
-        ebm_tensor *t = luaT_test(L, 7);
-        int64_t len = t ? ebm_tensor_numel(t) : (int64_t)luaL_len(L, 7);
-        luaL_argcheck(L, len >= 1, 7, "empty block order");
+    } else if (lua_istable(L, OA) || luaT_test(L, OA)) {
+        ebm_tensor *t = luaT_test(L, OA);
+        int64_t len = t ? ebm_tensor_numel(t) : (int64_t)luaL_len(L, OA);
+        luaL_argcheck(L, len >= 1, OA, "empty block order");
         ord = len <= 64 ? ordbuf : lua_newuserdatauv(L, sizeof(int32_t) * (size_t)len, 0);
         for (int64_t k = 0; k < len; k++) {
             lua_Integer v;
             if (t) v = (lua_Integer)ebm_tensor_get_linear(t, k);
-            else { lua_geti(L, 7, k + 1); v = lua_tointeger(L, -1); lua_pop(L, 1); }
-            if (v < 1 || v > b->nblocks) luaL_argerror(L, 7, lua_pushfstring(L, "block id %d out of range 1..%d", (int)v, (int)b->nblocks));
+            else { lua_geti(L, OA, k + 1); v = lua_tointeger(L, -1); lua_pop(L, 1); }
+            if (v < 1 || v > b->nblocks) luaL_argerror(L, OA, lua_pushfstring(L, "block id %d out of range 1..%d", (int)v, (int)b->nblocks));
             ord[k] = (int32_t)v - 1;
         }
         o.order = ord;
         o.norder = (int32_t)len;
-    } else if (!lua_isnoneornil(L, 7)) {
-        luaL_argerror(L, 7, "order must be nil, \"random\" or a list of block ids");
+    } else if (!lua_isnoneornil(L, OA)) {
+        luaL_argerror(L, OA, "order must be nil, \"random\" or a list of block ids");
     }
     ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
     lua_settop(L, 3);
     return 1;
 }
 
-/* core.gibbs_update(g, blocks, k, states, opts, clamp): update block k (1-based) once. */
+/* core.gibbs_update(g, blocks, k, states, beta, seed, step, chain_offset, clamp): update
+ * block k (1-based) once. */
 static int l_gibbs_update(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -82,13 +84,14 @@ static int l_gibbs_update(lua_State *L) {
     uint8_t *x = (uint8_t *)luaG_checkstates(L, 4, m, 0, &C);
     ebm_gibbs_opts o;
     read_opts(L, 5, &o);
-    check_clamp(L, 6, m, C, &o);
+    check_clamp(L, 9, m, C, &o);
     ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
     lua_settop(L, 4);
     return 1;
 }
 
-/* core.gibbs_init(g, states, mode, opts, clamp): mode "uniform" or "bias". */
+/* core.gibbs_init(g, states, mode, beta, seed, step, chain_offset, clamp): mode "uniform" or
+ * "bias". */
 static int l_gibbs_init(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_tensor *t = luaT_checkcontig(L, 2, EBM_U8);
@@ -97,7 +100,7 @@ static int l_gibbs_init(lua_State *L) {
     int mode = luaL_checkoption(L, 3, "uniform", modes);
     ebm_gibbs_opts o;
     read_opts(L, 4, &o);
-    check_clamp(L, 5, m, t->size[1], &o);
+    check_clamp(L, 8, m, t->size[1], &o);
     ebm_gibbs_init(m, ebm_tensor_data(t), t->size[1], mode, &o);
     lua_settop(L, 2);
     return 1;

@@ -9,11 +9,12 @@
 #define EBM_BLOCKS_MT "ebm.Blocks"
 
 typedef struct { ebm_model *m; } luaG_graph;            /* m is NULL once freed */
-typedef struct { ebm_blocks b; int32_t n; } luaG_blocks; /* n: node count of the model checked against */
+typedef struct { ebm_blocks b; const ebm_model *m; } luaG_blocks; /* m: the model checked against,
+                                                           kept alive by the uservalue */
 
 /* The model at `arg`, or a Lua error naming the argument. */
 ebm_model *luaG_checkgraph(lua_State *L, int arg);
-/* The block set at `arg`; it must have been checked against a model with m->n nodes. */
+/* The block set at `arg`; it must have been built for model m. */
 ebm_blocks *luaG_checkblocks(lua_State *L, int arg, const ebm_model *m);
 /* A contiguous u8 state batch for m at `arg`: [n, C] (layout chains) or, when rows is set,
  * [C, n] or [C, ...] with n elements per row. Checks every level < K. Sets *C. */

@@ -117,15 +117,15 @@ static int new_binary(lua_State *L, ebm_binop op) {
         int nd;
         int64_t size[EBM_MAXDIM];
         if (ebm_broadcast_shape(a, b, &nd, size)) return shape_error(L, 2, b, a);
-        ebm_tensor *o = luaT_new(L, promote(a->dtype, b->dtype), nd, size);
+        ebm_tensor *o = luaT_newraw(L, promote(a->dtype, b->dtype), nd, size);
         rc = ebm_tensor_binary(o, a, b, op, 1.0);
     } else if (a) {
         double s = lua_tonumber(L, 2);
-        ebm_tensor *o = luaT_new(L, promote_scalar(a->dtype, s), a->ndim, a->size);
+        ebm_tensor *o = luaT_newraw(L, promote_scalar(a->dtype, s), a->ndim, a->size);
         rc = ebm_tensor_binary_scalar(o, a, s, op);
     } else { /* number <op> tensor */
         double s = lua_tonumber(L, 1);
-        ebm_tensor *o = luaT_new(L, promote_scalar(b->dtype, s), b->ndim, b->size);
+        ebm_tensor *o = luaT_newraw(L, promote_scalar(b->dtype, s), b->ndim, b->size);
         ebm_binop rop = op == EBM_OP_SUB ? EBM_OP_RSUB : op == EBM_OP_DIV ? EBM_OP_RDIV : op;
         if (op == EBM_OP_POW) return luaL_argerror(L, 1, "scalar ^ tensor is not supported");
         rc = ebm_tensor_binary_scalar(o, b, s, rop);
@@ -153,14 +153,14 @@ static int f_unary(lua_State *L) {
     ebm_dtype dt = a->dtype;
     int keeps = op == EBM_UN_NEG || op == EBM_UN_ABS || op == EBM_UN_SQUARE || op == EBM_UN_CLAMP;
     if (!keeps && (dt == EBM_U8 || dt == EBM_I32)) dt = EBM_F32;
-    ebm_tensor *o = luaT_new(L, dt, a->ndim, a->size);
+    ebm_tensor *o = luaT_newraw(L, dt, a->ndim, a->size);
     check_rc(L, ebm_tensor_unary(o, a, op, p1, p2), "unary op");
     return 1;
 }
 
 static int f_unm(lua_State *L) {
     ebm_tensor *a = luaT_check(L, 1);
-    ebm_tensor *o = luaT_new(L, a->dtype, a->ndim, a->size);
+    ebm_tensor *o = luaT_newraw(L, a->dtype, a->ndim, a->size);
     check_rc(L, ebm_tensor_unary(o, a, EBM_UN_NEG, 0, 0), "unm");
     return 1;
 }
@@ -257,7 +257,7 @@ static ebm_tensor *new_reduced(lua_State *L, const ebm_tensor *t, int d, int kee
         if (k != d) size[nd++] = t->size[k];
         else if (keepdim) size[nd++] = 1;
     }
-    return luaT_new(L, dt, nd, size);
+    return luaT_newraw(L, dt, nd, size); /* ebm_tensor_reduce writes every element */
 }
 
 /* t:sum([dim [, keepdim]]), t:mean(...): a number over all elements, else a tensor.
@@ -387,7 +387,7 @@ static int f_matmul(lua_State *L) {
         if (c->dtype != a->dtype) return luaL_argerror(L, oarg, "out must have the inputs' dtype");
         lua_pushvalue(L, oarg);
     } else {
-        c = luaT_new(L, a->dtype, 2, want);
+        c = luaT_newraw(L, a->dtype, 2, want); /* beta = 0: BLAS ignores C's contents */
         beta = 0;
     }
     check_rc(L, ebm_tensor_gemm(c, a, b, ta, tb, alpha, beta), "matmul");

@@ -6,27 +6,42 @@
 
 #include "../stats.h"
 
+/* An optional u8 tensor with one entry per node at `arg` (a mask or per-node values), or NULL. */
+static const uint8_t *opt_nodebytes(lua_State *L, int arg, const ebm_model *m) {
+    if (lua_isnoneornil(L, arg)) return NULL;
+    ebm_tensor *t = luaT_checkcontig(L, arg, EBM_U8);
+    luaL_argcheck(L, ebm_tensor_numel(t) == m->n, arg, "need one u8 entry per node");
+    return ebm_tensor_data(t);
+}
+
 static int check_layout(lua_State *L, int arg) {
     static const char *const names[] = {"chains", "rows", NULL};
     return luaL_checkoption(L, arg, "chains", names);
 }
 
+/* The prologue shared by the functions below: graph at 1, states at 2, layout name at 3. */
+static const uint8_t *graph_states(lua_State *L, ebm_model **m, int *layout, int64_t *C) {
+    *m = luaG_checkgraph(L, 1);
+    *layout = check_layout(L, 3);
+    return luaG_checkstates(L, 2, *m, *layout, C);
+}
+
 /* core.energy(g, states, layout) -> f64 [C] */
 static int l_energy(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    int layout = check_layout(L, 3);
+    ebm_model *m;
+    int layout;
     int64_t C;
-    const uint8_t *x = luaG_checkstates(L, 2, m, layout, &C);
+    const uint8_t *x = graph_states(L, &m, &layout, &C);
     ebm_energy(m, x, C, layout, ebm_tensor_data(luaT_new(L, EBM_F64, 1, &C)));
     return 1;
 }
 
 /* core.conditional(g, states, layout, chain, node, beta) -> f64 [K] (chain, node 1-based) */
 static int l_conditional(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    int layout = check_layout(L, 3);
+    ebm_model *m;
+    int layout;
     int64_t C;
-    const uint8_t *x = luaG_checkstates(L, 2, m, layout, &C);
+    const uint8_t *x = graph_states(L, &m, &layout, &C);
     lua_Integer c = luaL_checkinteger(L, 4), i = luaL_checkinteger(L, 5);
     double beta = luaL_optnumber(L, 6, 1.0);
     luaL_argcheck(L, c >= 1 && c <= C, 4, "chain out of range");
@@ -38,17 +53,12 @@ static int l_conditional(lua_State *L) {
 
 /* core.pseudo_loglik(g, states, layout, beta, mask) -> f64 [C] */
 static int l_pseudo_loglik(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    int layout = check_layout(L, 3);
+    ebm_model *m;
+    int layout;
     int64_t C;
-    const uint8_t *x = luaG_checkstates(L, 2, m, layout, &C);
+    const uint8_t *x = graph_states(L, &m, &layout, &C);
     double beta = luaL_optnumber(L, 4, 1.0);
-    const uint8_t *mask = NULL;
-    if (!lua_isnoneornil(L, 5)) {
-        ebm_tensor *t = luaT_checkcontig(L, 5, EBM_U8);
-        luaL_argcheck(L, ebm_tensor_numel(t) == m->n, 5, "mask must have one entry per node");
-        mask = ebm_tensor_data(t);
-    }
+    const uint8_t *mask = opt_nodebytes(L, 5, m);
     ebm_pseudo_loglik(m, x, C, layout, beta, mask, ebm_tensor_data(luaT_new(L, EBM_F64, 1, &C)));
     return 1;
 }
@@ -56,10 +66,10 @@ static int l_pseudo_loglik(lua_State *L) {
 /* core.suff_stats(g, states, layout[, scale]) -> hist f64 [boff[n]], cooc f64 [toff[nslots]], C
  * (sums over the batch times scale; layouts as the flat biases and tables). */
 static int l_suff_stats(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    int layout = check_layout(L, 3);
+    ebm_model *m;
+    int layout;
     int64_t C;
-    const uint8_t *x = luaG_checkstates(L, 2, m, layout, &C);
+    const uint8_t *x = graph_states(L, &m, &layout, &C);
     int64_t nb = m->boff[m->n], nt = m->toff[m->nslots] > 0 ? m->toff[m->nslots] : 1;
     double *h = ebm_tensor_data(luaT_new(L, EBM_F64, 1, &nb));
     double *t = ebm_tensor_data(luaT_new(L, EBM_F64, 1, &nt));
@@ -94,14 +104,10 @@ static int l_stats_contract(lua_State *L) {
 static int l_exact(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     double beta = luaL_optnumber(L, 2, 1.0);
-    const uint8_t *clamp = NULL, *x0 = NULL;
-    if (!lua_isnoneornil(L, 3)) {
-        ebm_tensor *t = luaT_checkcontig(L, 3, EBM_U8);
-        luaL_argcheck(L, ebm_tensor_numel(t) == m->n, 3, "clamp mask must have one entry per node");
-        clamp = ebm_tensor_data(t);
-        ebm_tensor *v = luaT_checkcontig(L, 4, EBM_U8);
-        luaL_argcheck(L, ebm_tensor_numel(v) == m->n, 4, "clamp values must have one entry per node");
-        x0 = ebm_tensor_data(v);
+    const uint8_t *clamp = opt_nodebytes(L, 3, m), *x0 = NULL;
+    if (clamp) {
+        luaL_checktype(L, 4, LUA_TUSERDATA);
+        x0 = opt_nodebytes(L, 4, m);
         for (int32_t i = 0; i < m->n; i++)
             if (clamp[i] && x0[i] >= m->K[i]) luaL_argerror(L, 4, "clamped value out of range");
     }
@@ -123,16 +129,11 @@ static int l_exact(lua_State *L) {
  * for each state, q = mixed-radix index of its free nodes (lowest free node least significant,
  * as core.exact). */
 static int l_exact_count(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    int layout = check_layout(L, 3);
+    ebm_model *m;
+    int layout;
     int64_t C;
-    const uint8_t *x = luaG_checkstates(L, 2, m, layout, &C);
-    const uint8_t *clamp = NULL;
-    if (!lua_isnoneornil(L, 4)) {
-        ebm_tensor *t = luaT_checkcontig(L, 4, EBM_U8);
-        luaL_argcheck(L, ebm_tensor_numel(t) == m->n, 4, "clamp mask must have one entry per node");
-        clamp = ebm_tensor_data(t);
-    }
+    const uint8_t *x = graph_states(L, &m, &layout, &C);
+    const uint8_t *clamp = opt_nodebytes(L, 4, m);
     ebm_tensor *cnt = luaT_checkcontig(L, 5, EBM_F64);
     int64_t M = ebm_exact_nstates(m, clamp, ebm_tensor_numel(cnt));
     luaL_argcheck(L, M == ebm_tensor_numel(cnt), 5, "counts must have one entry per free state");

@@ -1,8 +1,7 @@
 /* l_sys.c - small operating-system helpers for the Lua library (ebm.sys):
- * terminal detection, a monotonic clock, CPU time, thread count, load average, the
- * executable's path. Used by progress bars, run folders and sweeps. */
+ * terminal detection, a monotonic clock, CPU time, load average, the executable's path.
+ * (Thread count: ebm.threads, runtime/lua/l_gibbs.c.) Used by progress bars, run folders and sweeps. */
 #include <errno.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +42,6 @@ static int sys_clock(lua_State *L) {
 static int sys_cputime(lua_State *L) {
     lua_pushnumber(L, ts_seconds(CLOCK_PROCESS_CPUTIME_ID));
     return 1;
-}
-
-/* sys_nthreads() -> the number of OpenMP threads parallel regions will use. */
-static int sys_nthreads(lua_State *L) {
-    lua_pushinteger(L, omp_get_max_threads());
-    return 1;
-}
-
-/* sys_set_threads(n): use n >= 1 OpenMP threads from now on. */
-static int sys_set_threads(lua_State *L) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count must be in 1..1024");
-    omp_set_num_threads((int)n);
-    return 0;
 }
 
 /* sys_ncpus() -> processors online. */
@@ -102,7 +87,7 @@ static int sys_sleep(lua_State *L) {
 void ebm_open_sys(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
-        {"sys_nthreads", sys_nthreads}, {"sys_set_threads", sys_set_threads}, {"sys_ncpus", sys_ncpus},
+        {"sys_ncpus", sys_ncpus},
         {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
         {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);

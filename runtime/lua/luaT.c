@@ -1,7 +1,10 @@
 /* luaT.c - argument checking and userdata plumbing shared by the binding files. */
 #include "luaT.h"
 
+#include <limits.h>
 #include <string.h>
+
+#define EBM_GC_MIN_BYTES 1024 /* storage at least this big is reported to the collector */
 
 ebm_tensor *luaT_test(lua_State *L, int arg) { return luaL_testudata(L, arg, EBM_TENSOR_MT); }
 
@@ -51,18 +54,27 @@ void luaT_checkshape(lua_State *L, int arg, const ebm_tensor *t, int ndim, const
 }
 
 
-ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) {
+static ebm_tensor *new_tensor(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size, int zero) {
     ebm_tensor *t = lua_newuserdatauv(L, sizeof *t, 0);
     memset(t, 0, sizeof *t); /* safe state before anything is allocated */
     luaL_setmetatable(L, EBM_TENSOR_MT);
-    int rc = ebm_tensor_init(t, dt, ndim, size);
+    int rc = zero ? ebm_tensor_init(t, dt, ndim, size) : ebm_tensor_init_raw(t, dt, ndim, size);
     if (rc) {
         memset(t, 0, sizeof *t);
         if (rc == EBM_ESHAPE) luaL_error(L, "invalid tensor shape %s", luaT_pushshape(L, ndim, size));
         luaL_error(L, "cannot allocate tensor of shape %s (%s)", luaT_pushshape(L, ndim, size), ebm_strerror(rc));
     }
+    /* The collector sees only the small userdata; tell it about big storage, or loops that
+     * make temporaries (c = a + b) grow memory by gigabytes before a collection runs. The
+     * added debt makes the next collection come sooner; it is forgotten afterwards. */
+    size_t nbytes = t->storage ? t->storage->nbytes : 0;
+    if (nbytes >= EBM_GC_MIN_BYTES) lua_gc(L, LUA_GCSTEP, (int)(nbytes >> 10 > INT_MAX ? INT_MAX : nbytes >> 10));
     return t;
 }
+
+ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) { return new_tensor(L, dt, ndim, size, 1); }
+
+ebm_tensor *luaT_newraw(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size) { return new_tensor(L, dt, ndim, size, 0); }
 
 ebm_tensor *luaT_pushview(lua_State *L, const ebm_tensor *src) {
     ebm_tensor *t = lua_newuserdatauv(L, sizeof *t, 0);

@@ -36,6 +36,8 @@ ebm_tensor *luaT_test(lua_State *L, int arg);
 
 /* Push a new zero-filled contiguous tensor; raises a Lua error if out of memory. */
 ebm_tensor *luaT_new(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size);
+/* Like luaT_new with undefined contents, for results a kernel overwrites completely. */
+ebm_tensor *luaT_newraw(lua_State *L, ebm_dtype dt, int ndim, const int64_t *size);
 /* Push a new view sharing src's storage. */
 ebm_tensor *luaT_pushview(lua_State *L, const ebm_tensor *src);
 /* Raise a Lua error for runtime code `rc` from function `fname`. */

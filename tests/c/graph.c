@@ -45,7 +45,7 @@ int main(void) {
     ebm_blocks_free(&b);
     int64_t st[3] = {0, 2, 9};
     int32_t nodes[9] = {0, 4, 1, 2, 3, 5, 6, 7, 8};
-    ebm_blocks bad = {2, st, nodes};
+    ebm_blocks bad = {2, st, nodes, NULL, NULL};
     ok(ebm_blocks_check(m, &bad, err, sizeof err) != EBM_OK && strstr(err, "block 2 contains interacting nodes 2 and 3"),
        "an interacting pair is refused and named: %s", err);
 

@@ -97,6 +97,10 @@ int main(void) {
     ok(expect("ebm.f32(", 5), "tab completes ebm.f3 to ebm.f32(");
     send_keys("2, 3)\r");
     ok(expect("[ebm.Tensor f32 of size 2x3]", 5), "the completed call runs");
+    send_keys("pri\t");
+    ok(expect("print(", 5), "tab completes the global pri to print(");
+    send_keys("#'glob' * 111)\r");
+    ok(expect("444", 5), "the completed global call runs");
     send_keys("while true do end\r");
     usleep(300000);
     kill(pid, SIGINT); /* what the terminal does on Ctrl-C, without depending on tty settings */
@@ -114,6 +118,12 @@ int main(void) {
     usleep(200000);
     send_keys("print(('fr'):rep(2) .. 'esh')\r"); /* the echo of the keys never contains the output */
     ok(expect("frfresh", 5), "Ctrl-C at the prompt drops the typed line and keeps the REPL");
+    send_keys("for i = 1, 3 do\r");
+    ok(expect(">> ", 5), "continuation prompt");
+    send_keys("\x03");
+    usleep(200000);
+    send_keys("print(#'abcd' * 11)\r");
+    ok(expect("44", 5), "Ctrl-C at the continuation prompt drops the unfinished chunk");
     send_keys("error('oo' .. 'ps')\r");
     ok(expect("oops", 5), "errors are reported");
     send_keys("print(#'alive' * 1001)\r");

@@ -5,14 +5,7 @@ local ebm = require "ebm"
 t.seed(99)
 
 local rng = ebm.rng(1)
-local function randomise(m, scale)
-  local p, names = m:params()
-  for _, name in ipairs(names) do
-    local flat = p[name]:view(p[name]:numel())
-    for k = 1, flat:numel() do flat:set(k, rng:uniform(-scale, scale)) end
-  end
-  m:materialise()
-end
+local function randomise(m, scale) return m:randomise(scale, rng) end
 
 local function equal(a, b)
   local n = a:numel()
@@ -62,6 +55,54 @@ for _, cs in ipairs(cases) do
   t.ok(not equal(whole, w2), name .. ": another seed gives other chains")
 end
 ebm.threads(nthr0)
+
+-- one chain at a time (the single-chain kernel) equals the same chain inside a batch (the
+-- chain-vectorised kernel), for every kernel path: K levels, binary <= 4 and > 4 neighbours,
+-- a two-layer model, clamps and a random block order
+do
+  local two = ebm.model{ layers = { { name = "v", n = 20, levels = 3 }, { name = "h", n = 6, levels = 2 } },
+    factors = { { name = "vh", a = "v", b = "h", i = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 20 },
+                  j = { 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6 }, coupling = "full" } } }
+  local singles = {
+    { "K=4 4-nbr", ebm.grid{ height = 9, width = 7, levels = 4 } },
+    { "K=16 8-nbr", ebm.grid{ height = 6, width = 6, levels = 16, stencil = "8", coupling = "potts" } },
+    { "binary 4-nbr", ebm.grid{ height = 9, width = 9, levels = 2, coupling = "spin" } },
+    { "binary 8-nbr", ebm.grid{ height = 9, width = 9, levels = 2, stencil = "8" } },
+    { "two layers", two },
+  }
+  for _, cs in ipairs(singles) do
+    local name, m = cs[1], cs[2]
+    randomise(m, 1.5)
+    local clamp = ebm.zeros({ m.n }, "u8")
+    for i = 1, m.n, 5 do clamp:set(i, 1) end
+    local s = ebm.sampler{ model = m, seed = 17 }
+    local batch = s:chains(6, "uniform", { step = 77 })
+    local init = batch:clone()
+    s:sweep(batch, { n = 3, step = 1, clamp = clamp, order = "random", beta = 0.8 })
+    s:update(batch, 1, { step = 9 })
+    local same = true
+    for c = 1, 6 do
+      local one = init:narrow(2, c, 1):clone()
+      s:sweep(one, { n = 3, step = 1, clamp = clamp, order = "random", beta = 0.8, chain_offset = c - 1 })
+      s:update(one, 1, { step = 9, chain_offset = c - 1 })
+      if not equal(one, batch:narrow(2, c, 1)) then same = false end
+    end
+    t.ok(same, name .. ": each chain run alone (chain_offset) equals its column of the batch")
+  end
+  -- the node-split threaded path (a large model, a batch smaller than two tiles)
+  local big = ebm.grid{ height = 28, width = 28, levels = 4 }
+  randomise(big, 1)
+  local runs = {}
+  for _, nt in ipairs({ 1, 2 }) do
+    ebm.threads(nt)
+    local s = ebm.sampler{ model = big, seed = 5 }
+    local x = s:chains(100)
+    s:sweep(x, { n = 3 })
+    runs[nt] = x
+  end
+  t.ok(equal(runs[1], runs[2]), "28x28 K=4, 100 chains (threads split nodes): 1 and 2 threads identical")
+  ebm.threads(nthr0)
+end
 
 -- clamps: per node and per chain
 do

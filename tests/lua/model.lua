@@ -5,14 +5,7 @@ local ebm = require "ebm"
 t.seed(3)
 
 local rng = ebm.rng(5)
-local function randomise(m, scale)
-  local p, names = m:params()
-  for _, name in ipairs(names) do
-    local flat = p[name]:view(p[name]:numel())
-    for k = 1, flat:numel() do flat:set(k, rng:uniform(-scale, scale)) end
-  end
-  m:materialise()
-end
+local function randomise(m, scale) return m:randomise(scale, rng) end
 
 -- the seed model
 local seed = ebm.grid{ height = 28, width = 28, levels = 4, stencil = "4", coupling = "ordinal", tie = "direction" }
@@ -183,6 +176,20 @@ t.error_like(function() ebm.sampler{ model = g3, blocks = { { 1, 3, 5 }, { 2, 4,
 t.error_like(function() g3:energy(ebm.u8(9, 2):fill(2)) end, "level", "states with a level >= K are refused")
 t.error_like(function() g3:energy(ebm.f32(9, 2)) end, "u8", "non-u8 states are refused")
 t.lives_ok(function() ebm.sampler{ model = g3, blocks = { { 1, 3, 5, 7, 9 }, { 2, 4, 6, 8 } } } end, "a valid user block set is accepted")
+
+-- a picture of the blocks
+do
+  local g8 = ebm.grid{ height = 4, width = 6, stencil = "8" }
+  local img = g8:blocks_image()
+  t.is_deeply({ img:get(1, 1), img:get(1, 2), img:get(2, 1), img:get(2, 2), img:get(3, 3) }, { 0, 1, 2, 3, 0 },
+    "blocks_image: the 8-neighbour colouring is the 2x2 pattern")
+  local path = os.tmpname() .. ".png"
+  g8:blocks_image{ path = path, scale = 2 }
+  local f = io.open(path, "rb")
+  t.ok(f and f:read(8) == "\137PNG\r\n\26\n", "blocks_image writes a PNG")
+  if f then f:close() end
+  os.remove(path)
+end
 
 -- building a model with ~10^5 edges
 do

@@ -12,8 +12,11 @@ local c0 = ebm.sys.clock(); ebm.sys.sleep(0.01)
 t.cmp_ok(ebm.sys.clock() - c0, ">=", 0.009, "monotonic clock advances over a sleep")
 t.is(ebm.sys.isatty(io.open("/dev/null")), false, "/dev/null is not a terminal")
 t.error_like(function() ebm.sys.isatty("x") end, "bad argument #1", "isatty rejects a string")
-t.error_like(function() ebm.sys.set_threads(0) end, "thread count", "set_threads(0) is an error")
-t.cmp_ok(ebm.sys.nthreads(), ">=", 1, "nthreads >= 1")
+t.cmp_ok(ebm.sys.ncpus(), ">=", 1, "ncpus >= 1")
+local cout, crc = ebm.sys.capture("echo hi; echo err >&2; exit 3")
+t.is(cout, "hi\nerr\n", "capture returns stdout and stderr")
+t.is(crc, 3, "capture returns the exit status")
+t.ok(ebm.sys.exe():match("ebmlua$"), "exe is the running ebmlua")
 
 -- a run folder
 local r = ebm.run.new { out = dir, config = { lr = 0.05, levels = 4, model = "potts", tags = { "a", "b" } }, seed = 7 }
@@ -44,9 +47,9 @@ t.is(rows[3].valid_pll, 0, "resume: new row appended")
 t.ok(ebm.run.read_json(dir .. "/config.json").resumed, "config.json records the resume")
 
 -- report
-local html = io.open(ebm.report.write(dir, { summary = { baseline_pll = -0.42 } })):read("a")
+local html = io.open(ebm.report.write(dir, { summary = { baseline_valid_pll = -0.42, parameters = 3138 } })):read("a")
 t.ok(html:find("<!DOCTYPE html>", 1, true), "report.html is HTML")
-t.ok(html:find("-0.42", 1, true), "report shows summary figures")
+t.ok(html:find("-0.4200", 1, true) and html:find("3138", 1, true), "report shows summary figures")
 t.ok(html:find("seconds per epoch", 1, true), "report shows time per epoch")
 t.ok(not html:find("<script", 1, true), "no JavaScript")
 local h = ebm.report.headline(ebm.run.read_metrics(dir .. "/metrics.csv"))

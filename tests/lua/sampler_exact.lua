@@ -8,15 +8,7 @@ local core = ebm.core
 t.seed(20261129)
 
 local rng = ebm.rng(7)
-local function randomise(m, scale)
-  local p, names = m:params()
-  for _, name in ipairs(names) do
-    local v = p[name]
-    local flat = v:view(v:numel())
-    for k = 1, v:numel() do flat:set(k, rng:uniform(-scale, scale)) end
-  end
-  m:materialise()
-end
+local function randomise(m, scale) return m:randomise(scale, rng) end
 
 -- set clamped rows of chain states x [n, C] to their values
 local function apply_clamp(x, clamp, values)

@@ -58,6 +58,21 @@ else
 end
 os.execute("rm -rf '" .. dir .. "' '" .. stub .. "'")
 
+-- a real 2-trial grid of scripts/train_digit.lua through the script and GNU parallel
+if os.execute("parallel --version >/dev/null 2>&1") then
+  dir = os.tmpname(); os.remove(dir)
+  local ok = os.execute("./ebmlua scripts/sweep.lua --out " .. dir .. " --grid cd-steps=1,3 -j 2 " ..
+    "--args '3 --limit 200 --epochs 1 --batch 50 --sample-sweeps 2 --quiet' > /dev/null")
+  t.ok(ok, "sweep.lua runs a 2-trial train_digit grid")
+  local rows = sweep.collect(dir, { metric = "valid_pll" })
+  t.is(#rows, 2, "two trials collected")
+  t.ok(rows[1].final and rows[2].final and rows[1].final >= rows[2].final, "ranked by final validation PLL")
+  t.is(rows[1].status, "ok", "trial exit status ok")
+  os.execute("rm -rf '" .. dir .. "'")
+else
+  t.skip("GNU parallel not installed", 4)
+end
+
 -- the script's argument errors exit 2
 local function rc(cmd) local _, _, code = os.execute(cmd .. " >/dev/null 2>&1"); return code end
 t.is(rc("./ebmlua scripts/sweep.lua --grid lr=log:1:2"), 2, "range without --random exits 2")

@@ -121,6 +121,27 @@ local unif = ebm.f64(20000):uniform(ebm.rng(3), 2, 4)
 t.ok(unif:min() >= 2 and unif:max() < 4, "uniform(lo, hi) stays in [lo, hi)")
 t.near(unif:mean(), 3, 5 * (2 / math.sqrt(12)) / math.sqrt(20000), "uniform mean within 5 standard errors")
 
+-- fills and sums give the same results for any number of threads (big enough to run in
+-- parallel)
+do
+  local sys = ebm.sys
+  local before = sys.nthreads()
+  local function run(threads)
+    sys.set_threads(threads)
+    local r = ebm.rng(11)
+    local x = ebm.f32(600000):uniform(r)
+    local z = ebm.f64(600000):normal(r)
+    local bb = ebm.u8(600000):bernoulli(r, 0.5)
+    return x, z, bb, x:sum(), z:sum()
+  end
+  local x1, z1, b1, s1, zs1 = run(1)
+  local x2, z2, b2, s2, zs2 = run(2)
+  sys.set_threads(before)
+  t.ok((x1 - x2):abs():max() == 0 and (z1 - z2):abs():max() == 0 and (b1:to("f32") - b2:to("f32")):abs():max() == 0,
+    "uniform/normal/bernoulli fills identical for 1 and 2 threads")
+  t.ok(s1 == s2 and zs1 == zs2, "sums identical for 1 and 2 threads")
+end
+
 -- printing
 local s = tostring(ebm.f32 { { 1, 2 }, { 3, 4 } })
 t.ok(s:find("1  2\n3  4\n", 1, true) and s:find("%[ebm.Tensor f32 of size 2x2%]"), "tostring shows values, dtype and shape")

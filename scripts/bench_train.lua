@@ -1,0 +1,66 @@
+-- bench_train.lua - seconds per training epoch (the issue's target: one epoch over the ~6,000
+-- training 3s with CD-10, batch 128, 4 levels, potts model, under 2 s on 2 cores), with a
+-- breakdown of one epoch's work and the machine's load, for 1 and 2 threads.
+--
+--   ebmlua scripts/bench_train.lua                 # potts, K=4, CD-10, batch 128, 5 epochs
+--   ebmlua scripts/bench_train.lua --model seed --epochs 3 --threads 2
+local argparse = require "argparse"
+local ebm = require "ebm"
+local train = ebm.train
+
+local p = argparse("bench_train.lua", "Time training epochs of train_digit.lua's trainer (no run folder).")
+p:option("--digit", "Digit.", "3")
+p:option("--model", "Model preset.", "potts"):choices { "seed", "potts", "potts-edge", "8nbr" }
+p:option("--levels", "Levels.", "4"):choices { "2", "4", "16" }
+p:option("--cd-steps", "CD steps.", "10")
+p:option("--batch", "Batch size.", "128")
+p:option("--epochs", "Epochs timed per thread count.", "5")
+p:option("--threads", "Thread counts, comma separated.", "1,2")
+p:flag("--pcd", "Persistent CD.")
+local okp, a = p:pparse()
+if not okp then io.stderr:write("bench_train.lua: ", a, "\n"); os.exit(2) end
+
+local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)), model = a.model, levels = tonumber(a.levels),
+  cd_steps = math.tointeger(tonumber(a.cd_steps)), batch = math.tointeger(tonumber(a.batch)), pcd = a.pcd,
+  epochs = math.tointeger(tonumber(a.epochs)), valid = 0, log_every = 0 }
+if not cfg then io.stderr:write("bench_train.lua: ", err, "\n"); os.exit(2) end
+local clock = ebm.sys.clock
+local images = train.load_digit(cfg)
+local N = images:size(1)
+
+local function median(xs) return ebm.report.median(xs) end
+local function load() local l1 = ebm.sys.loadavg(); return l1 or 0 / 0 end
+
+print(string.format("digit %s: %d training images, %s model K=%d, %s%d, batch %d; %d CPUs, load average %.2f at start",
+  a.digit, N, cfg.model, cfg.levels, cfg.pcd and "PCD-" or "CD-", cfg.cd_steps, cfg.batch, ebm.sys.ncpus(), load()))
+print(string.format("%-8s %-10s %-10s %-10s %-12s %-12s %-10s %-8s", "threads", "median s", "min s", "max s",
+  "sweeps s", "stats s", "other s", "load"))
+for th in a.threads:gmatch("%d+") do
+  ebm.threads(math.tointeger(tonumber(th)))
+  local m = train.build_model(cfg)
+  train.init_params(m, cfg, images)
+  local tr = train.trainer { model = m, train = images, config = cfg }
+  local times = {}
+  for _ = 1, cfg.epochs do
+    local t0 = clock()
+    tr:epoch()
+    times[#times + 1] = clock() - t0
+  end
+  -- breakdown of one epoch's work on the trained model: the Gibbs sweeps and the statistics
+  local steps = tr.steps_per_epoch
+  local s = ebm.sampler { model = m, seed = 5 }
+  local x = ebm.data.take(images, tr:_cycle(N, cfg.batch))
+  local chains = s:chains(x)
+  local t0 = clock()
+  for _ = 1, steps do s:sweep(chains, { n = cfg.cd_steps }) end
+  local t_sweep = clock() - t0
+  t0 = clock()
+  for _ = 1, steps do m:param_stats(x); m:param_stats(chains) end
+  local t_stats = clock() - t0
+  local med = median(times)
+  table.sort(times)
+  print(string.format("%-8s %-10.3f %-10.3f %-10.3f %-12.3f %-12.3f %-10.3f %-8.2f", th, med, times[1], times[#times],
+    t_sweep, t_stats, med - t_sweep - t_stats, load()))
+end
+local upd = N * cfg.cd_steps * 784
+print(string.format("(one epoch = %d updates, %.1fM pixel updates in the negative phase)", (N + cfg.batch - 1) // cfg.batch, upd / 1e6))
