@@ -251,11 +251,13 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
     const uint32_t *T = Tpre;
     if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
     int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    /* cfg = sum_e x_e << e by Horner from the last neighbour: byte adds only (a variable
+     * shift would widen every byte to 32 bits) */
     memset(cfgbuf, 0, (size_t)len);
-    for (int e = 0; e < deg; e++) {
+    for (int64_t e = deg - 1; e >= 0; e--) {
         const uint8_t *xn = x + (int64_t)m->adj_nbr[a0 + e] * C + c0;
 #pragma omp simd
-        for (int c = 0; c < len; c++) cfgbuf[c] |= (uint8_t)(xn[c] << e);
+        for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(cfgbuf[c] + cfgbuf[c] + xn[c]);
     }
 #if EBM_AVX512
     const __m512i vT = _mm512_loadu_si512(T);
