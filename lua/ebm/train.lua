@@ -566,8 +566,24 @@ function M.write_plots(tr, run, train_x)
   table.sort(all)
   local range = { all[1], all[#all] }
   if range[1] == range[2] then range[2] = range[1] + 1 end
-  ebm.plot.histogram { path = dir .. "/energy-data.png", title = "energy of training images", values = de, bins = 40, range = range, xlabel = "energy" }
-  ebm.plot.histogram { path = dir .. "/energy-samples.png", title = "energy of model samples", values = se, bins = 40, range = range, xlabel = "energy" }
+  -- one picture: the two energy distributions as frequency polygons over shared bins
+  local nb = 40
+  local w = (range[2] - range[1]) / nb
+  local function poly(vals)
+    local c = {}
+    for b = 1, nb do c[b] = 0 end
+    for _, v in ipairs(vals) do
+      local b = math.min(nb, math.floor((v - range[1]) / w) + 1)
+      c[b] = c[b] + 1 / #vals
+    end
+    return c
+  end
+  local xs = {}
+  for b = 1, nb do xs[b] = range[1] + (b - 0.5) * w end
+  ebm.plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
+    xlabel = "energy", ylabel = "fraction per bin", series = {
+      { name = string.format("data (%d images)", de:numel()), x = xs, y = poly(de:totable()) },
+      { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }
 end
 
 return M
