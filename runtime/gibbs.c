@@ -29,7 +29,9 @@ typedef struct scratch {
     const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
 } scratch;
 
+#if EBM_AVX512
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
+#endif
 
 #if EBM_AVX512
 /* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
@@ -457,14 +459,10 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
     if (!P) return NULL;
     P->ok = 1;
     int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
-    int64_t cap = 0;
-    for (int64_t q = 0; q < nn; q++) {
-        int32_t i = b->nodes[q];
-        cap += 16 + 18 * (m->adj_start[i + 1] - m->adj_start[i]); /* generous: every node alone */
-    }
+    int64_t cap = 1024 + 2 * nn;  /* ints in ib; grown as groups are added */
     P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
     P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
-    P->ib = EBM_CALLOC((size_t)(16 * cap + 16), sizeof(int32_t));
+    P->ib = EBM_CALLOC((size_t)cap, sizeof(int32_t));
     int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
     if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
     for (int64_t q = 0; q < nn; q++)
@@ -485,6 +483,13 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
             int32_t lanes[16] = {0};
             while (p < hi && G->count < 16 && same_sig(m, i0, sorted[p])) lanes[G->count++] = sorted[p++];
             G->o_nid = ni; G->o_nbr = ni + 16; G->o_d = G->o_nbr + 16 * (int64_t)G->D;
+            if (G->o_d + 2 * (int64_t)G->D > cap) {
+                int64_t ncap = 2 * cap + 16 + 18 * (int64_t)G->D;
+                int32_t *nib = EBM_REALLOC(P->ib, sizeof(int32_t) * (size_t)ncap);
+                if (!nib) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
+                P->ib = nib;
+                cap = ncap;
+            }
             int32_t *ib = P->ib;
             for (int l = 0; l < 16; l++) {
                 int32_t i = lanes[l < G->count ? l : 0];
@@ -712,6 +717,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
     int32_t *perm = EBM_MALLOC(sizeof(int32_t) * (size_t)n);
     if (!perm) return;
     float lp[256];
+    ebm_philox_ctr blk = {{0, 0, 0, 0}};
+    int used = 4;  /* words of blk consumed: each Philox block gives four 32-bit uniforms */
     for (int32_t s = 0; s < nsweeps; s++) {
         for (int32_t k = 0; k < n; k++) perm[k] = k;
         if (scan == 1)
@@ -734,7 +741,8 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
             float mx = lp[0], tot = 0.0f;
             for (int k = 1; k < K; k++) mx = lp[k] > mx ? lp[k] : mx;
             for (int k = 0; k < K; k++) { lp[k] = expf(beta * (lp[k] - mx)); tot += lp[k]; }
-            float t = (float)ebm_rng_uniform(r) * tot, cum = 0.0f;
+            if (used == 4) { blk = ebm_rng_block(r->seed, r->stream, r->pos++); used = 0; }
+            float t = ebm_u01f(blk.v[used++]) * tot, cum = 0.0f;
             int v = K - 1;
             for (int k = 0; k < K; k++) { cum += lp[k]; if (t < cum) { v = k; break; } }
             x[i] = (uint8_t)v;

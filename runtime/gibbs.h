@@ -55,8 +55,9 @@ void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const e
 
 /* Sequential single-site Gibbs on ONE chain x[n] (plain C, libm expf, no blocking): each sweep
  * visits every unclamped node in raster order (scan 0) or in a fresh random permutation (scan 1),
- * drawing from the exact conditional with the stateful generator r. The correctness reference
- * and speed baseline. */
+ * drawing from the exact conditional (libm expf, inverse CDF of a 24-bit uniform; the stateful
+ * generator r gives four uniforms per Philox block). The correctness reference and speed
+ * baseline. */
 void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
                           int scan, ebm_rng *r);
 

@@ -27,18 +27,29 @@ p:option("--plot", "PNG plot of updates/ns against batch size.", "out/bench_samp
 p:option("--reps", "Timed repetitions per configuration (the median is reported).")
 p:option("--target", "Seconds per timed repetition.")
 p:option("--threads", "Comma-separated thread counts.", "1,2")
+p:option("--levels", "Comma-separated level counts (default 2,4,16).")
+p:option("--stencils", "Comma-separated stencils, 4 and/or 8 (default 4,8).")
+p:option("--batches", "Comma-separated batch sizes (default 1,4,...,4096; quick: 1,16,256,4096).")
+p:flag("--no-sizes", "Skip the 14x14 and 56x56 grids.")
 local okp, a = p:pparse()
 if not okp then die(a) end
 local reps = a.reps and tonumber(a.reps) or (a.quick and 3 or 5)
 local target = a.target and tonumber(a.target) or (a.quick and 0.03 or 0.08)
 if not reps or reps < 1 or reps ~= math.floor(reps) then die("--reps must be a positive integer") end
 if not target or target <= 0 then die("--target must be a positive number of seconds") end
-local threads = {}
-for v in a.threads:gmatch("[^,]+") do
-  local n = math.tointeger(tonumber(v))
-  if not n or n < 1 or n > 256 then die("--threads must list positive integers, e.g. 1,2") end
-  threads[#threads + 1] = n
+-- a comma-separated list of integers in lo..hi, or def when the option is absent
+local function ints(opt, name, lo, hi, def)
+  if not opt then return def end
+  local out = {}
+  for v in opt:gmatch("[^,]+") do
+    local n = math.tointeger(tonumber(v))
+    if not n or n < lo or n > hi then die(("%s must list integers in %d..%d"):format(name, lo, hi)) end
+    out[#out + 1] = n
+  end
+  if #out == 0 then die(name .. " is empty") end
+  return out
 end
+local threads = ints(a.threads, "--threads", 1, 256)
 
 local clock = ebm.sys.clock
 local function median(t)
@@ -110,9 +121,13 @@ local function bench_seq(size, K, stencil)
   return r
 end
 
-local Ks = { 2, 4, 16 }
-local stencils = { "4", "8" }
-local batches = a.quick and { 1, 16, 256, 4096 } or { 1, 4, 16, 64, 256, 1024, 4096 }
+local Ks = ints(a.levels, "--levels", 2, 256, { 2, 4, 16 })
+local stencils = {}
+for _, v in ipairs(ints(a.stencils, "--stencils", 4, 8, { 4, 8 })) do
+  if v ~= 4 and v ~= 8 then die("--stencils must list 4 and/or 8") end
+  stencils[#stencils + 1] = tostring(v)
+end
+local batches = ints(a.batches, "--batches", 1, 1 << 20, a.quick and { 1, 16, 256, 4096 } or { 1, 4, 16, 64, 256, 1024, 4096 })
 local load0 = load()
 local t_start = clock()
 print(("# bench_sampling: %s, reps=%d, ~%.2f s per rep, load average %.2f at start, %d cpus, ebmlua %s")
@@ -133,7 +148,7 @@ for _, K in ipairs(Ks) do
     end
   end
 end
-for _, size in ipairs({ 14, 56 }) do
+for _, size in ipairs(a.no_sizes and {} or { 14, 56 }) do
   for _, K in ipairs(a.quick and { 4 } or { 2, 4 }) do
     show(bench_seq(size, K, "4"))
     for _, C in ipairs(a.quick and { 1, 256 } or { 1, 64, 1024 }) do

@@ -32,12 +32,16 @@ p:flag("--quality", "Judge samples with the classifier (needs --classifier).")
 p:option("--classifier", "Classifier checkpoint (scripts/train_classifier.lua).", "runs/classifier/mlp.ckpt")
 p:option("--samples", "Samples per digit (conditional) and unconditional samples / 10.", "100"):convert(math.tointeger)
 p:option("--steps", "Gibbs steps per sample chain.", "1000"):convert(math.tointeger)
+p:option("--anneal", "Sampling: ramp beta from 0 (base rate) to 1 over the first N steps.", "0"):convert(math.tointeger)
+p:option("--label-gain", "Class-conditional sampling: multiply the label weights by this factor (1 = the model's own p(x|y)).", "1"):convert(tonumber)
 p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for label models).")
 p:option("--json", "Output JSON (default: eval.json next to the checkpoint).")
 p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(math.tointeger)
 
 local okp, a = p:pparse()
 if not okp then die(a) end
+if not a.anneal or a.anneal < 0 then die("--anneal must be a non-negative integer") end
+if not a.label_gain or a.label_gain <= 0 then die("--label-gain must be a positive number") end
 for _, k in ipairs {"runs", "betas", "seed", "samples", "steps", "threads"} do
   if not a[k] or a[k] < 1 then die("--" .. k .. " must be a positive integer") end
 end
@@ -120,8 +124,8 @@ if a.quality then
   core.rbm_sample_visible(m, pb, xb, a.seed + 99, 0)
   q.fd_independent_pixels = ebm.eval.frechet(ebm.eval.stats(net, inputs(xb)), st_test)
   -- unconditional samples: labels (if any) sampled too
-  local su = m:sample(nu, {steps = a.steps, base = base, seed = a.seed})
-  local sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, mean = true})
+  local su = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, anneal = a.anneal})
+  local sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, mean = true, anneal = a.anneal})
   q.fd_samples = ebm.eval.frechet(ebm.eval.stats(net, inputs(su)), st_test)
   q.fd_samples_mean = ebm.eval.frechet(ebm.eval.stats(net, inputs(sum)), st_test)
   q.coverage = ebm.eval.coverage(net, inputs(su))
@@ -135,8 +139,10 @@ if a.quality then
   if m.nl > 0 then
     local asked = {}
     for i = 1, 10 * nper do asked[i] = (i - 1) // nper end
-    local sc = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked})
-    local scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, mean = true})
+    local sc = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, anneal = a.anneal,
+                                label_gain = a.label_gain})
+    local scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, mean = true,
+                                 anneal = a.anneal, label_gain = a.label_gain})
     local acc, per = ebm.eval.class_accuracy(net, inputs(sc), asked)
     local accm = ebm.eval.class_accuracy(net, inputs(scm), asked)
     q.conditional_accuracy, q.conditional_accuracy_mean, q.conditional_per_digit = acc, accm, {}
@@ -144,9 +150,11 @@ if a.quality then
     local pd = {}
     for d = 0, 9 do pd[#pd + 1] = string.format("%d:%.0f%%", d, 100 * per[d]) end
     print(string.format("class-conditional samples classified as the digit asked for: %.1f%% (binary samples), " ..
-      "%.1f%% (mean-field last step); %d per digit, %d Gibbs steps", 100 * acc, 100 * accm, nper, a.steps))
-    print("  per digit: " .. table.concat(pd, " "))
+      "%.1f%% (mean-field last step); %d per digit, %d Gibbs steps (annealed over %d), label gain %g", 100 * acc,
+      100 * accm, nper, a.steps, a.anneal, a.label_gain))
     q.fd_conditional = ebm.eval.frechet(ebm.eval.stats(net, inputs(sc)), st_test)
+    print("  per digit: " .. table.concat(pd, " ") .. string.format("; Frechet distance of these samples %.2f",
+      q.fd_conditional))
     if a.grid then
       local sel = ebm.i32(100)
       for d = 0, 9 do for j = 1, 10 do sel:set(d * 10 + j, d * nper + j) end end

@@ -9,8 +9,9 @@
 -- pixel (only one of a jump and its negation is kept). "4" = {{0,1},{1,0}}, "8" adds
 -- {1,1},{1,-1}. tie="direction": one weight slot per jump (the seed model: 28x28, 4 levels,
 -- ordinal, 4-neighbour -> 784*4 biases + 2 weights = 3,138 parameters); tie="edge": one
--- slot per edge. The colouring is a checkerboard for the 4-stencil, the 2x2 pattern (4
--- colours) for the 8-stencil (when the torus sizes allow), DSATUR otherwise.
+-- slot per edge. The colouring is a checkerboard for bipartite stencils (every jump with
+-- dy+dx odd, e.g. "4"), the 2x2 pattern (4 colours) when no jump has dy and dx both even
+-- (e.g. "8"), on a torus only with even sides; DSATUR otherwise.
 local ebm = require "ebm"
 local model = require "ebm.model"
 
@@ -51,60 +52,38 @@ local function grid(o)
   local torus = o.torus and true or false
   local tie = o.tie or "direction"
   if tie ~= "direction" and tie ~= "edge" then error("ebm.grid: tie must be \"direction\" or \"edge\"", 2) end
-  local I, J, S = {}, {}, {}
-  local seen = {}
-  for d, jp in ipairs(jumps) do
-    local dy, dx = jp[1], jp[2]
-    for y = 0, H - 1 do
-      for x = 0, W - 1 do
-        local y2, x2 = y + dy, x + dx
-        if torus then y2, x2 = y2 % H, x2 % W end
-        if y2 >= 0 and y2 < H and x2 >= 0 and x2 < W then
-          local a, b = y * W + x + 1, y2 * W + x2 + 1
-          local key = a < b and (a * (H * W + 1) + b) or (b * (H * W + 1) + a)
-          if a ~= b and not seen[key] then -- small tori can wrap onto the same pair
-            seen[key] = true
-            local k = #I + 1
-            I[k], J[k] = a, b
-            S[k] = tie == "direction" and d or k
-          end
-        end
-      end
-    end
-  end
-  local ns = tie == "direction" and #jumps or math.max(#I, 1)
+  local I, J, S = ebm.core.grid_edges(H, W, jumps, torus, tie == "edge")
+  local ns = tie == "direction" and #jumps or math.max(I:numel(), 1)
   local m = model.new{
     layers = { { name = "x", n = H * W, levels = K, values = o.values } },
-    factors = #I > 0 and { { name = "pair", a = "x", b = "x", i = ebm.i32(I), j = ebm.i32(J), slot = ebm.i32(S),
+    factors = I:numel() > 0 and { { name = "pair", a = "x", b = "x", i = I, j = J, slot = S,
                              nslots = ns, coupling = o.coupling or "ordinal" } } or {},
   }
   m.height, m.width, m.jumps, m.torus, m.tie = H, W, jumps, torus, tie
   m.spec = { grid = { height = H, width = W, levels = K, stencil = stname, torus = torus,
                       coupling = o.coupling or "ordinal", tie = tie, values = o.values } }
-  -- closed-form colourings
-  local kind = type(stname) == "string" and stname or nil
+  -- closed-form colourings: the checkerboard (y+x) mod 2 is proper when every jump has
+  -- dy+dx odd (the 4-stencil and other bipartite stencils); the 2x2 pattern
+  -- (y mod 2, x mod 2) when no jump has both dy and dx even (the 8-stencil). On a torus the
+  -- sides must be even. Otherwise DSATUR. Every colouring is checked in C anyway.
+  local parity_odd, no_even_even = true, true
+  for _, j in ipairs(jumps) do
+    if (j[1] + j[2]) % 2 == 0 then parity_odd = false end
+    if j[1] % 2 == 0 and j[2] % 2 == 0 then no_even_even = false end
+  end
+  local even_ok = not torus or (H % 2 == 0 and W % 2 == 0)
   m.colour_fn = function(self)
+    if not even_ok or not (parity_odd or no_even_even) then return nil end
     local col = ebm.i32(H * W)
-    if kind == "4" and (not torus or (H % 2 == 0 and W % 2 == 0)) then
-      for y = 0, H - 1 do for x = 0, W - 1 do col:set(y * W + x + 1, (y + x) % 2 + 1) end end
-      return col, (H * W > 1) and 2 or 1
-    elseif kind == "8" and (not torus or (H % 2 == 0 and W % 2 == 0)) then
-      local nc = 0
-      for y = 0, H - 1 do for x = 0, W - 1 do
-        local c = (y % 2) * 2 + x % 2 + 1
-        col:set(y * W + x + 1, c)
-        if c > nc then nc = c end
-      end end
-      -- colours may be missing on 1-wide grids: renumber densely
-      local map, k = {}, 0
-      for c = 1, nc do map[c] = nil end
-      local present = {}
-      for i = 1, H * W do present[col:get(i)] = true end
-      for c = 1, 4 do if present[c] then k = k + 1; map[c] = k end end
-      for i = 1, H * W do col:set(i, map[col:get(i)]) end
-      return col, k
-    end
-    return nil
+    local present, map, k = {}, {}, 0
+    for y = 0, H - 1 do for x = 0, W - 1 do
+      local c = parity_odd and (y + x) % 2 + 1 or (y % 2) * 2 + x % 2 + 1
+      col:set(y * W + x + 1, c)
+      present[c] = true
+    end end
+    for c = 1, 4 do if present[c] then k = k + 1; map[c] = k end end  -- dense numbering
+    for i = 1, H * W do col:set(i, map[col:get(i)]) end
+    return col, k
   end
   -- m:blocks_image{path=, scale=8} -> u8 [h, w] with the block (colour) index 0..nb-1 of
   -- each pixel, written as a PNG picture of the colouring when path is given (ebm.viz).

@@ -82,9 +82,9 @@ function M.new(spec)
     n = n + ln
   end
   self.n = n
-  -- gather edges into global 1-based ids
-  local ka, kb, EI, EJ, ES = {}, {}, {}, {}, {}
-  local nslots = 0
+  -- factors: slots, edge tensors and layer offsets for the C constructor
+  local ka, kb, specs = {}, {}, {}
+  local nslots, nedges = 0, 0
   for fi, F in ipairs(spec.factors or {}) do
     local name = F.name or ("factor" .. fi)
     local la = self.layer[F.a or self.layers[1].name]
@@ -97,57 +97,32 @@ function M.new(spec)
     end
     local ei, ej, es
     if F.edges then
-      local a, b, s = {}, {}, {}
-      for k, e in ipairs(F.edges) do a[k], b[k], s[k] = e[1], e[2], e[3] or 1 end
-      ei, ej, es = ebm.i32(#a > 0 and a or {0}), ebm.i32(#b > 0 and b or {0}), ebm.i32(#s > 0 and s or {0})
-      if #a == 0 then ei, ej, es = ebm.zeros({0}, "i32"), ebm.zeros({0}, "i32"), ebm.zeros({0}, "i32") end
+      local a, b, sl = {}, {}, {}
+      for k, e in ipairs(F.edges) do a[k], b[k], sl[k] = e[1], e[2], e[3] or 1 end
+      ei, ej, es = i32(a, "factor " .. name .. ".edges"), i32(b, "factor " .. name .. ".edges"), i32(sl, "factor " .. name .. ".edges")
     else
       ei, ej = i32(F.i, "factor " .. name .. ".i"), i32(F.j, "factor " .. name .. ".j")
-      es = F.slot and i32(F.slot, "factor " .. name .. ".slot") or ebm.ones({ei:numel()}, "i32")
+      es = F.slot and i32(F.slot, "factor " .. name .. ".slot") or ebm.ones({ ei:numel() }, "i32")
     end
     local ne = ei:numel()
     if ej:numel() ~= ne or es:numel() ~= ne then error(("ebm.model: factor %s: i, j, slot lengths differ"):format(name), 2) end
-    local ns = F.nslots
-    if ns == nil then
-      ns = 0
-      for k = 1, ne do local v = es:get(k); if v > ns then ns = v end end
-      if ns == 0 then ns = 1 end
-    end
+    local ns = F.nslots or (ne > 0 and math.max(1, math.tointeger(es:max())) or 1)
     local f = { name = name, a = la, b = lb, coupling = kind, nslots = ns, slot0 = nslots + 1,
                 nedges = ne, index = fi }
     if kind ~= "full" then f.pattern = pattern(kind, la, lb) end
     self.factors[fi], self.factor[name] = f, f
-    for s = 1, ns do ka[nslots + s], kb[nslots + s] = la.levels, lb.levels end
-    EI[#EI + 1], EJ[#EJ + 1], ES[#ES + 1] = { ei, la.offset, la.n }, { ej, lb.offset, lb.n }, { es, nslots, ns }
-    nslots = nslots + ns
+    for sl = 1, ns do ka[nslots + sl], kb[nslots + sl] = la.levels, lb.levels end
+    specs[#specs + 1] = { i = ei, j = ej, slot = es, a0 = la.offset, na = la.n, b0 = lb.offset, nb = lb.n,
+                          s0 = nslots, ns = ns, name = name }
+    nslots, nedges = nslots + ns, nedges + ne
   end
-  self.nslots = nslots
-  -- per-node levels and the global edge arrays (a C pass would be faster; this is build-time)
-  local K = {}
-  for _, lay in ipairs(self.layers) do for k = 1, lay.n do K[lay.offset + k] = lay.levels end end
-  local gi, gj, gs = {}, {}, {}
-  for f = 1, #EI do
-    local ei, off_a, na = table.unpack(EI[f])
-    local ej, off_b, nb = table.unpack(EJ[f])
-    local es, off_s, ns = table.unpack(ES[f])
-    local ti, tj, ts = ei:totable(), ej:totable(), es:totable()
-    local name = self.factors[f].name
-    for k = 1, #ti do
-      local a, b, s = ti[k], tj[k], ts[k]
-      if a < 1 or a > na or b < 1 or b > nb then
-        error(("ebm.model: factor %s edge %d: node out of range"):format(name, k), 2)
-      end
-      if s < 1 or s > ns then error(("ebm.model: factor %s edge %d: slot %d out of 1..%d"):format(name, k, s, ns), 2) end
-      local m = #gi + 1
-      gi[m], gj[m], gs[m] = a + off_a, b + off_b, s + off_s
-    end
-  end
-  self.nedges = #gi
-  local empty = ebm.zeros({0}, "i32")
-  local ok, g = pcall(core.graph_new, ebm.i32(K),
-    nslots > 0 and ebm.i32(ka) or empty, nslots > 0 and ebm.i32(kb) or empty,
-    #gi > 0 and ebm.i32(gi) or empty, #gj > 0 and ebm.i32(gj) or empty, #gs > 0 and ebm.i32(gs) or empty)
-  if not ok then error("ebm.model: " .. tostring(g):gsub("^.-graph_new: ", ""), 2) end
+  self.nslots, self.nedges = nslots, nedges
+  local K = ebm.i32(n)
+  for _, lay in ipairs(self.layers) do K:narrow(1, lay.offset + 1, lay.n):fill(lay.levels) end
+  local empty = ebm.zeros({ 0 }, "i32")
+  local ok, g = pcall(core.graph_from_factors, K, nslots > 0 and ebm.i32(ka) or empty,
+    nslots > 0 and ebm.i32(kb) or empty, specs)
+  if not ok then error("ebm.model: " .. tostring(g):gsub("^.-graph_from_factors: ", ""), 2) end
   self.graph = g
   local boff, toff = g:offsets()
   self._boff, self._toff = boff, toff

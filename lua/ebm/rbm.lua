@@ -150,7 +150,10 @@ end
 -- opt: steps (1000), seed (model seed + 1), label (digit 0..nl-1, or a Lua table of n digits:
 -- clamped), init (f32 [n, D] start; default a base-rate sample when opt.base is given, else
 -- uniform), base (f32 [D] base-rate biases for the start), mean (true: return the final
--- visible probabilities instead of a sample, for display).
+-- visible probabilities instead of a sample, for display), anneal (0: number of initial
+-- steps over which the inverse temperature ramps from 0 to 1, starting at the base-rate
+-- model `base`), label_gain (1: with clamped labels, multiply the label-hidden weights by
+-- this factor while sampling -- a guidance knob; 1 samples the model's own p(x | label)).
 -- Returns f32 [n, D].
 function Rbm:sample(n, opt)
   opt = opt or {}
@@ -172,11 +175,24 @@ function Rbm:sample(n, opt)
       for k = 1, self.nl do x:set(r, off + k, k - 1 == d and 1 or 0) end
     end
   end
+  local anneal = opt.anneal or 0
+  local gain = opt.label_gain or 1
+  local model = self
+  if clamp and gain ~= 1 then
+    -- guidance: sample from the model whose label-hidden weights are multiplied by `gain`
+    -- (gain 1 is the model's own p(x | label)).
+    local W = self.W:clone()
+    W:narrow(2, self.nv * (self.K - 1) + 1, self.nl):mul(gain)
+    model = {W = W, b = self.b, c = self.c, nv = self.nv, K = self.K, nl = self.nl}
+  end
   for t = 1, steps do
-    core.rbm_hidden_probs(self, x, h)
+    -- annealing: beta ramps linearly from ~0 to 1 over the first `anneal` steps along the
+    -- AIS path (base-rate model -> this model), then stays at 1.
+    local beta = t <= anneal and t / anneal or 1.0
+    core.rbm_hidden_probs(model, x, h, beta)
     core.rbm_sample_hidden(h, h, seed, t)
-    core.rbm_visible_probs(self, h, p, 1.0, nil, clamp)
-    if t < steps or not opt.mean then core.rbm_sample_visible(self, p, x, seed, t, 0, clamp) end
+    core.rbm_visible_probs(model, h, p, beta, beta < 1 and opt.base or nil, clamp)
+    if t < steps or not opt.mean then core.rbm_sample_visible(model, p, x, seed, t, 0, clamp) end
   end
   if opt.mean then
     if clamp then -- keep the clamped labels in the returned rows

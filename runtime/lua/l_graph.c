@@ -59,29 +59,131 @@ static const int32_t *check_i32(lua_State *L, int arg, int64_t len, int64_t *got
     return ebm_tensor_data(t);
 }
 
-/* core.graph_new(K, slot_ka, slot_kb, ei, ej, es) -> graph. All i32 tensors; node and slot
- * ids are 1-based. Raises an error describing the first invalid entry. */
-static int graph_new(lua_State *L) {
-    int64_t n, ns, ne;
+/* core.graph_from_factors(K, slot_ka, slot_kb, factors) -> graph. K, slot shapes: i32 tensors.
+ * factors: list of {i=, j=, slot= (i32 tensors, 1-based within the layers / the factor),
+ * a0=, na=, b0=, nb=, s0=, ns= (0-based offsets and sizes of the two layers and the slots),
+ * name=}. Every edge is checked; an error names the factor and the edge. */
+static int graph_from_factors(lua_State *L) {
+    int64_t n, ns;
     const int32_t *K = check_i32(L, 1, -1, &n);
     const int32_t *ka = check_i32(L, 2, -1, &ns);
     const int32_t *kb = check_i32(L, 3, ns, NULL);
-    const int32_t *ei = check_i32(L, 4, -1, &ne);
-    const int32_t *ej = check_i32(L, 5, ne, NULL);
-    const int32_t *es = check_i32(L, 6, ne, NULL);
+    luaL_checktype(L, 4, LUA_TTABLE);
     if (n < 1 || n > INT32_MAX / 2) luaL_argerror(L, 1, "need 1 .. 2^30 nodes");
+    int nf = (int)luaL_len(L, 4);
+    int64_t ne = 0;
+    for (int f = 1; f <= nf; f++) {
+        lua_geti(L, 4, f);
+        lua_getfield(L, -1, "i");
+        ne += ebm_tensor_numel(luaT_checkcontig(L, -1, EBM_I32));
+        lua_pop(L, 2);
+    }
     if (ne > INT32_MAX / 2) luaL_argerror(L, 4, "too many edges");
     luaG_graph *g = lua_newuserdatauv(L, sizeof *g, 0);
     g->m = NULL;
     luaL_setmetatable(L, EBM_GRAPH_MT);
-    int32_t *tmp = EBM_MALLOC(sizeof(int32_t) * (size_t)(3 * ne + 1));
-    if (!tmp) return luaL_error(L, "graph_new: out of memory");
-    for (int64_t e = 0; e < ne; e++) { tmp[e] = ei[e] - 1; tmp[ne + e] = ej[e] - 1; tmp[2 * ne + e] = es[e] - 1; }
+    int gi = lua_gettop(L);
+    int32_t *tmp = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)(3 * ne + 1), 0); /* freed by the GC */
+    int64_t e = 0;
+    for (int f = 1; f <= nf; f++) {
+        lua_geti(L, 4, f);
+        int ft = lua_gettop(L);
+        lua_getfield(L, ft, "i"); const int32_t *fi = ebm_tensor_data(luaT_checkcontig(L, -1, EBM_I32));
+        int64_t len = ebm_tensor_numel(luaT_check(L, -1));
+        lua_getfield(L, ft, "j"); ebm_tensor *tj = luaT_checkcontig(L, -1, EBM_I32);
+        lua_getfield(L, ft, "slot"); ebm_tensor *ts = luaT_checkcontig(L, -1, EBM_I32);
+        lua_getfield(L, ft, "name"); const char *name = lua_tostring(L, -1);
+        if (!name) name = "?";
+        if (ebm_tensor_numel(tj) != len || ebm_tensor_numel(ts) != len)
+            return luaL_error(L, "factor %s: i, j, slot lengths differ", name);
+        const int32_t *fj = ebm_tensor_data(tj), *fs = ebm_tensor_data(ts);
+        lua_Integer a0 = luaT_optintfield(L, ft, "a0", 0), na = luaT_optintfield(L, ft, "na", 0);
+        lua_Integer b0 = luaT_optintfield(L, ft, "b0", 0), nb = luaT_optintfield(L, ft, "nb", 0);
+        lua_Integer s0 = luaT_optintfield(L, ft, "s0", 0), nsl = luaT_optintfield(L, ft, "ns", 0);
+        for (int64_t k = 0; k < len; k++, e++) {
+            if (fi[k] < 1 || fi[k] > na || fj[k] < 1 || fj[k] > nb)
+                return luaL_error(L, "factor %s edge %d: node out of range", name, (int)k + 1);
+            if (fs[k] < 1 || fs[k] > nsl)
+                return luaL_error(L, "factor %s edge %d: slot %d out of 1..%d", name, (int)k + 1, (int)fs[k], (int)nsl);
+            tmp[e] = (int32_t)(fi[k] - 1 + a0);
+            tmp[ne + e] = (int32_t)(fj[k] - 1 + b0);
+            tmp[2 * ne + e] = (int32_t)(fs[k] - 1 + s0);
+        }
+        lua_settop(L, ft - 1);
+    }
     char err[256];
     g->m = ebm_model_new((int32_t)n, K, (int32_t)ns, ka, kb, ne, tmp, tmp + ne, tmp + 2 * ne, err, sizeof err);
-    EBM_FREE(tmp);
-    if (!g->m) return luaL_error(L, "graph_new: %s", err);
+    if (!g->m) return luaL_error(L, "%s", err);
+    lua_settop(L, gi);
     return 1;
+}
+
+/* Key of an unordered pair, for finding repeats. */
+typedef struct { int64_t key; int64_t idx; } pair_key;
+static int pair_cmp(const void *a, const void *b) {
+    const pair_key *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* core.grid_edges(H, W, jumps, torus, per_edge) -> i, j, slot (i32, 1-based): for each jump
+ * {dy, dx} in order (slot = jump index, or the edge index when per_edge) and each pixel in
+ * raster order, the edge to (y+dy, x+dx) when inside the grid (wrapped on a torus). Self
+ * loops and repeated pairs (small tori) are dropped, the first occurrence kept. */
+static int grid_edges(lua_State *L) {
+    lua_Integer H = luaL_checkinteger(L, 1), W = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, H >= 1 && W >= 1 && H * W <= (1 << 28), 1, "grid size out of range");
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int torus = lua_toboolean(L, 4), per_edge = lua_toboolean(L, 5);
+    int nj = (int)luaL_len(L, 3);
+    int64_t cap = (int64_t)nj * H * W;
+    int32_t *buf = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)(3 * cap + 1), 0);
+    int64_t ne = 0;
+    for (int d = 1; d <= nj; d++) {
+        lua_geti(L, 3, d);
+        lua_geti(L, -1, 1); lua_Integer dy = luaL_checkinteger(L, -1);
+        lua_geti(L, -2, 2); lua_Integer dx = luaL_checkinteger(L, -1);
+        lua_pop(L, 3);
+        for (lua_Integer y = 0; y < H; y++)
+            for (lua_Integer x = 0; x < W; x++) {
+                lua_Integer y2 = y + dy, x2 = x + dx;
+                if (torus) { y2 = ((y2 % H) + H) % H; x2 = ((x2 % W) + W) % W; }
+                if (y2 < 0 || y2 >= H || x2 < 0 || x2 >= W) continue;
+                int32_t a = (int32_t)(y * W + x), b = (int32_t)(y2 * W + x2);
+                if (a == b) continue;
+                buf[ne] = a; buf[cap + ne] = b; buf[2 * cap + ne] = d;
+                ne++;
+            }
+    }
+    uint8_t *drop = NULL;
+    if (torus && ne > 0) {
+        pair_key *pk = EBM_MALLOC(sizeof(pair_key) * (size_t)ne);
+        drop = EBM_CALLOC((size_t)ne, 1);
+        if (!pk || !drop) { EBM_FREE(pk); EBM_FREE(drop); return luaL_error(L, "grid_edges: out of memory"); }
+        for (int64_t k = 0; k < ne; k++) {
+            int64_t a = buf[k], b = buf[cap + k];
+            pk[k].key = a < b ? a * (H * W) + b : b * (H * W) + a;
+            pk[k].idx = k;
+        }
+        qsort(pk, (size_t)ne, sizeof *pk, pair_cmp);
+        for (int64_t k = 1; k < ne; k++)
+            if (pk[k].key == pk[k - 1].key) drop[pk[k].idx] = 1;
+        EBM_FREE(pk);
+    }
+    int64_t kept = 0;
+    for (int64_t k = 0; k < ne; k++) kept += !(drop && drop[k]);
+    int32_t *I = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
+    int32_t *J = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
+    int32_t *S = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
+    int64_t q = 0;
+    for (int64_t k = 0; k < ne; k++) {
+        if (drop && drop[k]) continue;
+        I[q] = buf[k] + 1; J[q] = buf[cap + k] + 1;
+        S[q] = per_edge ? (int32_t)(q + 1) : buf[2 * cap + k];
+        q++;
+    }
+    EBM_FREE(drop);
+    return 3;
 }
 
 static int graph_gc(lua_State *L) {
@@ -286,6 +388,7 @@ void ebm_open_graph(lua_State *L, int mod) {
     luaL_setfuncs(L, bmethods, 0);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {{"graph_new", graph_new}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"graph_from_factors", graph_from_factors},
+                                   {"grid_edges", grid_edges}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }
