@@ -35,11 +35,12 @@ M.PRESETS = {
 M.OPTIONS = {
   { name = "--levels", help = "Grey levels per pixel: 2, 4 or 16.", default = 4, choices = { "2", "4", "16" } },
   { name = "--model", help = "Model preset: seed, potts, potts-edge or 8nbr.", default = "potts", choices = { "seed", "potts", "potts-edge", "8nbr" } },
-  { name = "--epochs", help = "Passes over the training images.", default = 10 },
+  { name = "--epochs", help = "Passes over the training images.", default = 20 },
   { name = "--batch", help = "Images per update (and persistent chains with --pcd).", default = 128 },
-  { name = "--lr", help = "Learning rate.", default = 0.05 },
+  { name = "--lr", help = "Learning rate.", default = 0.03 },
   { name = "--cd-steps", help = "Gibbs sweeps per update (k of CD-k).", default = 10 },
-  { flag = "--pcd", help = "Persistent CD: keep the negative chains across updates." },
+  { flag = "--pcd", help = "Persistent CD (the default): keep the negative chains across updates." },
+  { flag = "--cd", help = "Plain CD-k instead: restart the negative chains at each batch." },
   { name = "--beta", help = "Inverse temperature of the model.", default = 1 },
   { name = "--optim", help = "Optimiser: adam or sgd (momentum 0.9).", default = "adam", choices = { "adam", "sgd" } },
   { name = "--clip", help = "Clip the gradient norm to this value (0: no clipping).", default = 0 },
@@ -78,10 +79,13 @@ function M.config_from_args(a)
       if x == nil or x ~= x then return nil, string.format("--%s must be a number, got '%s'", key:gsub("_", "-"), tostring(v)) end
       v = x
     end
-    if o.flag then v = v and true or false end
+    if o.flag then v = v and true or nil end
     cfg[key] = v
   end
   if type(cfg.resume) == "table" then cfg.resume = cfg.resume[1] or true end
+  if cfg.cd and cfg.pcd then return nil, "--cd and --pcd exclude each other" end
+  cfg.pcd = not cfg.cd
+  cfg.cd = nil
   local d = a.digit
   if d == "all" then
     cfg.digit = "all"
@@ -101,6 +105,7 @@ function M.check_config(cfg)
     if cfg[key] == nil and o.default ~= nil then cfg[key] = o.default end
   end
   local function bad(fmt, ...) return nil, string.format(fmt, ...) end
+  if cfg.pcd == nil then cfg.pcd = true end
   if cfg.levels ~= 2 and cfg.levels ~= 4 and cfg.levels ~= 16 then return bad("--levels must be 2, 4 or 16, got %s", tostring(cfg.levels)) end
   if not M.PRESETS[cfg.model] then return bad("unknown --model '%s'", tostring(cfg.model)) end
   if cfg.epochs < 1 then return bad("--epochs must be >= 1") end
@@ -566,8 +571,24 @@ function M.write_plots(tr, run, train_x)
   table.sort(all)
   local range = { all[1], all[#all] }
   if range[1] == range[2] then range[2] = range[1] + 1 end
-  ebm.plot.histogram { path = dir .. "/energy-data.png", title = "energy of training images", values = de, bins = 40, range = range, xlabel = "energy" }
-  ebm.plot.histogram { path = dir .. "/energy-samples.png", title = "energy of model samples", values = se, bins = 40, range = range, xlabel = "energy" }
+  -- one picture: the two energy distributions as frequency polygons over shared bins
+  local nb = 40
+  local w = (range[2] - range[1]) / nb
+  local function poly(vals)
+    local c = {}
+    for b = 1, nb do c[b] = 0 end
+    for _, v in ipairs(vals) do
+      local b = math.min(nb, math.floor((v - range[1]) / w) + 1)
+      c[b] = c[b] + 1 / #vals
+    end
+    return c
+  end
+  local xs = {}
+  for b = 1, nb do xs[b] = range[1] + (b - 0.5) * w end
+  ebm.plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
+    xlabel = "energy", ylabel = "fraction per bin", series = {
+      { name = string.format("data (%d images)", de:numel()), x = xs, y = poly(de:totable()) },
+      { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }
 end
 
 return M
