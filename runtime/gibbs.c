@@ -622,19 +622,18 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     /* threads pay off above ~8k updates per call when they split tiles, and need more work
      * per block when they split nodes (a barrier after every block) */
     int par = nthr > 1 && (by_tiles ? work >= 8192 : work >= 65536);
-    /* binary threshold tables once per call when there are enough chains to pay for them */
-    uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
-    if (bt) {
-#pragma omp parallel for schedule(static) if (par)
-        for (int32_t i = 0; i < m->n; i++)
-            if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
-    }
 #pragma omp parallel if (par)
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
         int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
         ok = ok && ord;
+        /* binary threshold tables, once per call and thread (no extra barrier) when there
+         * are enough chains to pay for them; without them each tile computes its own */
+        uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+        if (bt)
+            for (int32_t i = 0; i < m->n; i++)
+                if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
         S.bt = bt;
         if (by_tiles) {
 #pragma omp for schedule(dynamic, 1)
@@ -671,8 +670,8 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         }
         if (ord && ord != ordbuf) EBM_FREE(ord);
         EBM_FREE(S.L);
+        EBM_FREE(bt);
     }
-    EBM_FREE(bt);
 }
 
 void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
