@@ -251,11 +251,13 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
     const uint32_t *T = Tpre;
     if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
     int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    /* cfg = sum_e x_e << e by Horner from the last neighbour: byte adds only (a variable
+     * shift would widen every byte to 32 bits) */
     memset(cfgbuf, 0, (size_t)len);
-    for (int e = 0; e < deg; e++) {
+    for (int64_t e = deg - 1; e >= 0; e--) {
         const uint8_t *xn = x + (int64_t)m->adj_nbr[a0 + e] * C + c0;
 #pragma omp simd
-        for (int c = 0; c < len; c++) cfgbuf[c] |= (uint8_t)(xn[c] << e);
+        for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(cfgbuf[c] + cfgbuf[c] + xn[c]);
     }
 #if EBM_AVX512
     const __m512i vT = _mm512_loadu_si512(T);
@@ -620,19 +622,18 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     /* threads pay off above ~8k updates per call when they split tiles, and need more work
      * per block when they split nodes (a barrier after every block) */
     int par = nthr > 1 && (by_tiles ? work >= 8192 : work >= 65536);
-    /* binary threshold tables once per call when there are enough chains to pay for them */
-    uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
-    if (bt) {
-#pragma omp parallel for schedule(static) if (par)
-        for (int32_t i = 0; i < m->n; i++)
-            if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
-    }
 #pragma omp parallel if (par)
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
         int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
         ok = ok && ord;
+        /* binary threshold tables, once per call and thread (no extra barrier) when there
+         * are enough chains to pay for them; without them each tile computes its own */
+        uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+        if (bt)
+            for (int32_t i = 0; i < m->n; i++)
+                if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
         S.bt = bt;
         if (by_tiles) {
 #pragma omp for schedule(dynamic, 1)
@@ -669,8 +670,8 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         }
         if (ord && ord != ordbuf) EBM_FREE(ord);
         EBM_FREE(S.L);
+        EBM_FREE(bt);
     }
-    EBM_FREE(bt);
 }
 
 void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
