@@ -198,8 +198,9 @@ end
 
 -- ebm.run.new{name=, out=, root="runs", config={...}, seed=, resume=false}
 -- Creates the folder (runs/<name>/ or `out`), samples/ and plots/, writes config.json
--- and opens metrics.csv. A fresh run in an existing folder replaces the files this module
--- owns (metrics.csv, config.json); with resume=true they are kept and appended to.
+-- and opens metrics.csv. A fresh run in an existing folder replaces the files runs write
+-- (metrics.csv, config.json, summary.json, samples/*.png, plots/*.png); with resume=true
+-- they are kept and appended to.
 function M.new(opts)
   assert(type(opts) == "table", "ebm.run.new: expected a table of options")
   local dir = opts.out
@@ -232,7 +233,14 @@ function M.new(opts)
     if old and old.created then r.meta.created = old.created end
     r.meta.resumed = os.date("!%Y-%m-%dT%H:%M:%SZ")
   else
+    -- a fresh run owns the folder's generated files: drop those of an earlier run
     os.remove(mpath)
+    for _, sub in ipairs { "samples", "plots" } do
+      for f in lfs.dir(dir .. "/" .. sub) do
+        if f:match("%.png$") then os.remove(dir .. "/" .. sub .. "/" .. f) end
+      end
+    end
+    os.remove(dir .. "/summary.json")
   end
   r:save_config()
   local exists = lfs.attributes(mpath, "size")

@@ -373,7 +373,7 @@ function Trainer:epoch(progress)
 end
 
 -- Samples of the current model for pictures: `count` chains from the bias distribution,
--- `sweeps` sweeps, drawn with a sampler of its own (seed + 1, counter from the epoch) so
+-- `sweeps` sweeps, drawn with a sampler of its own (seed + 7919, counter from the epoch) so
 -- training never depends on them. Returns u8 [count, h, w].
 function Trainer:samples(count, sweeps)
   local m = self.model
@@ -487,6 +487,9 @@ function M.run_digit(cfg, hooks)
     train_images = train_x:size(1),
     valid_images = valid_x and valid_x:size(1) or 0,
     threads = ebm.threads(),
+    notes = string.format("Sample grids: 'data' = training images; 'model' = 30 fresh chains started from the biases, " ..
+      "after %d Gibbs sweeps at beta %g; %s", cfg.sample_sweeps, cfg.beta,
+      cfg.pcd and "'pcd' = 10 of the persistent chains used for the negative phase." or "(plain CD-k: no persistent chains)."),
   }
   M.write_plots(tr, run, train_x)
   ebm.report.write(run.dir, { summary = summary })
@@ -542,11 +545,9 @@ function M.write_plots(tr, run, train_x)
   local params, order = tr.model:params()
   for _, name in ipairs(order) do
     local p = params[name]
-    if p:numel() > 16 then
+    if p:numel() > 16 then -- (tied weights get the bar chart below)
       ebm.plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
         title = "parameter values: " .. name, xlabel = "value", ylabel = "count", values = p:contiguous():view(p:numel()), bins = 50 }
-    else
-      -- tied weights: one bar per slot
     end
   end
   local wname = order[#order]
