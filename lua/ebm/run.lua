@@ -60,6 +60,21 @@ function M.read_file(path)
   return s
 end
 
+-- The keys of table t as (key string, value) pairs sorted by the string: a stable order
+-- for config files, reports and sweep names.
+function M.sorted_pairs(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do
+    local v = t[k]
+    if v == nil then v = t[tonumber(k)] end
+    out[i] = { k, v }
+  end
+  return out
+end
+
 -- JSON with sorted keys and two-space indentation (stable, diffable config files).
 local function json_encode(v, indent)
   indent = indent or ""
@@ -79,13 +94,8 @@ local function json_encode(v, indent)
       for i = 1, n do parts[i] = inner .. json_encode(v[i], inner) end
       return "[\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "]"
     end
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-    table.sort(keys)
-    for i, k in ipairs(keys) do
-      local val = v[k]
-      if val == nil then val = v[tonumber(k)] end
-      parts[i] = inner .. json_encode(k) .. ": " .. json_encode(val, inner)
+    for i, kv in ipairs(M.sorted_pairs(v)) do
+      parts[i] = inner .. json_encode(kv[1]) .. ": " .. json_encode(kv[2], inner)
     end
     return "{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}"
   elseif t == "number" then
