@@ -636,9 +636,9 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
     if (nb == 0 || nsweeps <= 0 || C <= 0) return;
 #if EBM_AVX512
-    /* a few chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty chain
-     * vectors; the same result) */
-    if (C < 8 && run_single(m, b, only, x, C, nsweeps, o)) return;
+    /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
+     * chain vectors; the same result) */
+    if (C < 16 && run_single(m, b, only, x, C, nsweeps, o)) return;
 #endif
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
