@@ -407,19 +407,23 @@ typedef struct plan_group {
     int32_t K, D, count;          /* levels, degree (same for all lanes), lanes used */
     int64_t o_nid, o_nbr;         /* offsets into ib: node ids [16], neighbours [D*16] */
     int64_t o_d;                  /* offset into ib of [D] pairs (ctab offset, CSR position of lane 0) */
+    int64_t o_fb;                 /* offset into fb: bias rows [K][16] (kind 0) or bin_c [16] */
 } plan_group;
 
 typedef struct plan {
     int64_t *gstart;  /* [nblocks+1] groups of block k: gstart[k] .. gstart[k+1]-1 */
     plan_group *g;
     int32_t *ib;
+    float *fb;        /* per-lane copies of biases / binary constants, refreshed when the
+                         model's version changes (loads instead of gathers) */
+    uint64_t version; /* model version fb was filled from (0: never) */
     int ok;           /* 0: some node has no SIMD kind: use the chain path */
 } plan;
 
 void ebm_gibbs_plan_free(void *pl) {
     plan *P = pl;
     if (!P) return;
-    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P);
+    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P->fb); EBM_FREE(P);
 }
 
 #if EBM_AVX512
@@ -460,7 +464,7 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
     plan *P = EBM_CALLOC(1, sizeof *P);
     if (!P) return NULL;
     P->ok = 1;
-    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
+    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0, nf = 0;
     int64_t cap = 1024 + 2 * nn;  /* ints in ib; grown as groups are added */
     P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
     P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
@@ -504,11 +508,32 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
                 ib[G->o_d + 2 * d + 1] = (int32_t)a;
             }
             ni = G->o_d + 2 * (int64_t)G->D;
+            G->o_fb = nf;
+            nf += G->kind == 0 ? 16 * (int64_t)G->K : 16;
         }
     }
     P->gstart[b->nblocks] = ng;
     EBM_FREE(sorted);
+    P->fb = EBM_CALLOC((size_t)nf + 16, sizeof(float));
+    if (!P->fb) { ebm_gibbs_plan_free(P); return NULL; }
     return P;
+}
+
+/* Copy the current biases (kind 0) and binary constants into the plan's lane order. */
+static void plan_fill(const ebm_model *m, plan *P, int64_t ng) {
+    const float *bias = ebm_tensor_data(&m->bias);
+    for (int64_t q = 0; q < ng; q++) {
+        const plan_group *G = &P->g[q];
+        const int32_t *nid = P->ib + G->o_nid;
+        float *f = P->fb + G->o_fb;
+        for (int l = 0; l < 16; l++) {
+            if (G->kind == 0)
+                for (int k = 0; k < G->K; k++) f[16 * k + l] = bias[m->boff[nid[l]] + k];
+            else
+                f[l] = m->bin_c[nid[l]];
+        }
+    }
+    P->version = m->version;
 }
 
 /* Update the nodes of group G in the single chain xs (int32 levels), chain id g. Same
@@ -523,13 +548,10 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
     __m512i r = w[(g >> 4) & 3];
     __m512i sel;
     if (G->kind == 0) {
-        const float *bias = ebm_tensor_data(&m->bias);
         const int K = G->K;
-        __m512i boff = _mm512_mullo_epi32(nid, _mm512_set1_epi32(K));
-        boff = _mm512_add_epi32(boff, _mm512_set1_epi32((int32_t)(m->boff[ib[G->o_nid]] - (int64_t)ib[G->o_nid] * K)));
+        const float *fb = P->fb + G->o_fb;
         __m512 acc[16];
-        for (int k = 0; k < K; k++)
-            acc[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, _mm512_add_epi32(boff, _mm512_set1_epi32(k)), bias, 4);
+        for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(fb + 16 * k);
         for (int d = 0; d < G->D; d++) {
             __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
             const float *col = m->ctab + ib[G->o_d + 2 * d];
@@ -539,7 +561,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
         __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
         sel = sample16(acc, K, _mm512_set1_ps(beta), u);
     } else {
-        __m512 h = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, nid, m->bin_c, 4);
+        __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
         for (int d = 0; d < G->D; d++) {
             __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
             __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
@@ -575,6 +597,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     }
     plan *P = b->plan;
     if (!P || !P->ok) return 0;
+    if (P->version != m->version) plan_fill(m, P, P->gstart[b->nblocks]);
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
     int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
     int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
