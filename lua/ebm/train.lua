@@ -45,7 +45,7 @@ M.OPTIONS = {
   { name = "--optim", help = "Optimiser: adam or sgd (momentum 0.9).", default = "adam", choices = { "adam", "sgd" } },
   { name = "--clip", help = "Clip the gradient norm to this value (0: no clipping).", default = 0 },
   { name = "--weight-decay", help = "L2 weight decay.", default = 0 },
-  { name = "--schedule", help = "Learning-rate schedule: constant or cosine.", default = "constant", choices = { "constant", "cosine" } },
+  { name = "--schedule", help = "Learning-rate schedule: cosine (decay to 5% of --lr) or constant.", default = "cosine", choices = { "constant", "cosine" } },
   { name = "--init", help = "Initial biases: marginals (log pixel frequencies), zero or random.", default = "marginals", choices = { "marginals", "zero", "random" } },
   { name = "--seed", help = "Seed of every random choice (split, batches, Gibbs).", default = 1 },
   { name = "--valid", help = "Fraction of the training images held out for validation.", default = 0.1 },
