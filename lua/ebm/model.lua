@@ -193,8 +193,7 @@ function Model:materialise()
   end
   for _, f in ipairs(self.factors) do
     local p = self._params[f.param]
-    if f.coupling == "full" then g:copy_tables(f.slot0, p:contiguous())
-    else g:fill_tables(f.slot0, p:contiguous(), f.pattern) end
+    g:set_tables(f.slot0, p:contiguous(), f.pattern)  -- pattern is nil for full couplings
   end
   g:refresh()
   return self
