@@ -251,11 +251,13 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
     const uint32_t *T = Tpre;
     if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
     int64_t a0 = m->adj_start[i], deg = m->adj_start[i + 1] - a0;
+    /* cfg = sum_e x_e << e by Horner from the last neighbour: byte adds only (a variable
+     * shift would widen every byte to 32 bits) */
     memset(cfgbuf, 0, (size_t)len);
-    for (int e = 0; e < deg; e++) {
+    for (int64_t e = deg - 1; e >= 0; e--) {
         const uint8_t *xn = x + (int64_t)m->adj_nbr[a0 + e] * C + c0;
 #pragma omp simd
-        for (int c = 0; c < len; c++) cfgbuf[c] |= (uint8_t)(xn[c] << e);
+        for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(cfgbuf[c] + cfgbuf[c] + xn[c]);
     }
 #if EBM_AVX512
     const __m512i vT = _mm512_loadu_si512(T);
@@ -405,19 +407,23 @@ typedef struct plan_group {
     int32_t K, D, count;          /* levels, degree (same for all lanes), lanes used */
     int64_t o_nid, o_nbr;         /* offsets into ib: node ids [16], neighbours [D*16] */
     int64_t o_d;                  /* offset into ib of [D] pairs (ctab offset, CSR position of lane 0) */
+    int64_t o_fb;                 /* offset into fb: bias rows [K][16] (kind 0) or bin_c [16] */
 } plan_group;
 
 typedef struct plan {
     int64_t *gstart;  /* [nblocks+1] groups of block k: gstart[k] .. gstart[k+1]-1 */
     plan_group *g;
     int32_t *ib;
+    float *fb;        /* per-lane copies of biases / binary constants, refreshed when the
+                         model's version changes (loads instead of gathers) */
+    uint64_t version; /* model version fb was filled from (0: never) */
     int ok;           /* 0: some node has no SIMD kind: use the chain path */
 } plan;
 
 void ebm_gibbs_plan_free(void *pl) {
     plan *P = pl;
     if (!P) return;
-    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P);
+    EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P->fb); EBM_FREE(P);
 }
 
 #if EBM_AVX512
@@ -458,15 +464,11 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
     plan *P = EBM_CALLOC(1, sizeof *P);
     if (!P) return NULL;
     P->ok = 1;
-    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0;
-    int64_t cap = 0;
-    for (int64_t q = 0; q < nn; q++) {
-        int32_t i = b->nodes[q];
-        cap += 16 + 18 * (m->adj_start[i + 1] - m->adj_start[i]); /* generous: every node alone */
-    }
+    int64_t nn = b->start[b->nblocks], ng = 0, ni = 0, nf = 0;
+    int64_t cap = 1024 + 2 * nn;  /* ints in ib; grown as groups are added */
     P->gstart = EBM_CALLOC((size_t)b->nblocks + 1, sizeof(int64_t));
     P->g = EBM_CALLOC((size_t)nn + 1, sizeof(plan_group));
-    P->ib = EBM_CALLOC((size_t)(cap + 16), sizeof(int32_t));
+    P->ib = EBM_CALLOC((size_t)cap, sizeof(int32_t));
     int32_t *sorted = EBM_MALLOC(sizeof(int32_t) * (size_t)(nn + 1));
     if (!P->gstart || !P->g || !P->ib || !sorted) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
     for (int64_t q = 0; q < nn; q++)
@@ -487,6 +489,13 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
             int32_t lanes[16] = {0};
             while (p < hi && G->count < 16 && same_sig(m, i0, sorted[p])) lanes[G->count++] = sorted[p++];
             G->o_nid = ni; G->o_nbr = ni + 16; G->o_d = G->o_nbr + 16 * (int64_t)G->D;
+            if (G->o_d + 2 * (int64_t)G->D > cap) {
+                int64_t ncap = 2 * cap + 16 + 18 * (int64_t)G->D;
+                int32_t *nib = EBM_REALLOC(P->ib, sizeof(int32_t) * (size_t)ncap);
+                if (!nib) { EBM_FREE(sorted); ebm_gibbs_plan_free(P); return NULL; }
+                P->ib = nib;
+                cap = ncap;
+            }
             int32_t *ib = P->ib;
             for (int l = 0; l < 16; l++) {
                 int32_t i = lanes[l < G->count ? l : 0];
@@ -499,11 +508,32 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
                 ib[G->o_d + 2 * d + 1] = (int32_t)a;
             }
             ni = G->o_d + 2 * (int64_t)G->D;
+            G->o_fb = nf;
+            nf += G->kind == 0 ? 16 * (int64_t)G->K : 16;
         }
     }
     P->gstart[b->nblocks] = ng;
     EBM_FREE(sorted);
+    P->fb = EBM_CALLOC((size_t)nf + 16, sizeof(float));
+    if (!P->fb) { ebm_gibbs_plan_free(P); return NULL; }
     return P;
+}
+
+/* Copy the current biases (kind 0) and binary constants into the plan's lane order. */
+static void plan_fill(const ebm_model *m, plan *P, int64_t ng) {
+    const float *bias = ebm_tensor_data(&m->bias);
+    for (int64_t q = 0; q < ng; q++) {
+        const plan_group *G = &P->g[q];
+        const int32_t *nid = P->ib + G->o_nid;
+        float *f = P->fb + G->o_fb;
+        for (int l = 0; l < 16; l++) {
+            if (G->kind == 0)
+                for (int k = 0; k < G->K; k++) f[16 * k + l] = bias[m->boff[nid[l]] + k];
+            else
+                f[l] = m->bin_c[nid[l]];
+        }
+    }
+    P->version = m->version;
 }
 
 /* Update the nodes of group G in the single chain xs (int32 levels), chain id g. Same
@@ -518,13 +548,10 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
     __m512i r = w[(g >> 4) & 3];
     __m512i sel;
     if (G->kind == 0) {
-        const float *bias = ebm_tensor_data(&m->bias);
         const int K = G->K;
-        __m512i boff = _mm512_mullo_epi32(nid, _mm512_set1_epi32(K));
-        boff = _mm512_add_epi32(boff, _mm512_set1_epi32((int32_t)(m->boff[ib[G->o_nid]] - (int64_t)ib[G->o_nid] * K)));
+        const float *fb = P->fb + G->o_fb;
         __m512 acc[16];
-        for (int k = 0; k < K; k++)
-            acc[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, _mm512_add_epi32(boff, _mm512_set1_epi32(k)), bias, 4);
+        for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(fb + 16 * k);
         for (int d = 0; d < G->D; d++) {
             __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
             const float *col = m->ctab + ib[G->o_d + 2 * d];
@@ -534,7 +561,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
         __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
         sel = sample16(acc, K, _mm512_set1_ps(beta), u);
     } else {
-        __m512 h = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, nid, m->bin_c, 4);
+        __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
         for (int d = 0; d < G->D; d++) {
             __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
             __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
@@ -560,7 +587,8 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
 
 /* One chain through the node-vectorised path; returns 0 if it does not apply (then the
  * caller uses the chain path, which gives the same result). */
-static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int32_t nsweeps,
+/* Chains are column c of x [n, C] (stride C); each is copied in, swept and copied back. */
+static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o) {
     if (b->plan_model != m || !b->plan) {
         ebm_gibbs_plan_free(b->plan);
@@ -569,26 +597,29 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     }
     plan *P = b->plan;
     if (!P || !P->ok) return 0;
+    if (P->version != m->version) plan_fill(m, P, P->gstart[b->nblocks]);
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
     int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
     int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
     int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
     if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return 0; }
-    int32_t *cls = NULL;
-    for (int32_t i = 0; i < m->n; i++) xs[i] = x[i];
-    const uint8_t *cm = o->clamp ? o->clamp : o->clamp_pc;
-    if (cm) {
-        cls = xs + m->n;
-        for (int32_t i = 0; i < m->n; i++) cls[i] = cm[i] != 0;
+    for (int64_t c = 0; c < C; c++) {
+        int32_t *cls = NULL;
+        for (int32_t i = 0; i < m->n; i++) xs[i] = x[(int64_t)i * C + c];
+        if (o->clamp || o->clamp_pc) {
+            cls = xs + m->n;
+            for (int32_t i = 0; i < m->n; i++)
+                cls[i] = o->clamp ? o->clamp[i] != 0 : o->clamp_pc[(int64_t)i * C + c] != 0;
+        }
+        for (int32_t s = 0; s < nsweeps; s++) {
+            uint64_t step = o->step + (uint64_t)s;
+            sweep_order(o, only, nb, step, ord);
+            for (int32_t k = 0; k < nb; k++)
+                for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
+                    node_group(m, P, &P->g[q], xs, cls, o->beta, o->seed, step, o->chain_off + c);
+        }
+        for (int32_t i = 0; i < m->n; i++) x[(int64_t)i * C + c] = (uint8_t)xs[i];
     }
-    for (int32_t s = 0; s < nsweeps; s++) {
-        uint64_t step = o->step + (uint64_t)s;
-        sweep_order(o, only, nb, step, ord);
-        for (int32_t k = 0; k < nb; k++)
-            for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
-                node_group(m, P, &P->g[q], xs, cls, o->beta, o->seed, step, o->chain_off);
-    }
-    for (int32_t i = 0; i < m->n; i++) x[i] = (uint8_t)xs[i];
     if (ord != ordbuf) EBM_FREE(ord);
     if (xs != xsbuf) EBM_FREE(xs);
     return 1;
@@ -605,7 +636,9 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
     if (nb == 0 || nsweeps <= 0 || C <= 0) return;
 #if EBM_AVX512
-    if (C == 1 && run_single(m, b, only, x, nsweeps, o)) return;
+    /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
+     * chain vectors; the same result) */
+    if (C < 16 && run_single(m, b, only, x, C, nsweeps, o)) return;
 #endif
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
@@ -617,19 +650,18 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     /* threads pay off above ~8k updates per call when they split tiles, and need more work
      * per block when they split nodes (a barrier after every block) */
     int par = nthr > 1 && (by_tiles ? work >= 8192 : work >= 65536);
-    /* binary threshold tables once per call when there are enough chains to pay for them */
-    uint32_t *bt = C >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
-    if (bt) {
-#pragma omp parallel for schedule(static) if (par)
-        for (int32_t i = 0; i < m->n; i++)
-            if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
-    }
 #pragma omp parallel if (par)
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
         int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
         ok = ok && ord;
+        /* binary threshold tables, once per call and thread (no extra barrier) when there
+         * are enough chains to pay for them; without them each tile computes its own */
+        uint32_t *bt = C * nsweeps >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+        if (bt)
+            for (int32_t i = 0; i < m->n; i++)
+                if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
         S.bt = bt;
         if (by_tiles) {
 #pragma omp for schedule(dynamic, 1)
@@ -666,8 +698,8 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         }
         if (ord && ord != ordbuf) EBM_FREE(ord);
         EBM_FREE(S.L);
+        EBM_FREE(bt);
     }
-    EBM_FREE(bt);
 }
 
 void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,

@@ -110,6 +110,7 @@ oom:
 }
 
 void ebm_model_refresh(ebm_model *m) {
+    m->version++;
     const float *tab = ebm_tensor_data(&m->tables), *b = ebm_tensor_data(&m->bias);
     int64_t nt = m->toff[m->nslots];
     float *tr = m->otab + nt;

@@ -78,8 +78,15 @@ end
 -- median wall and CPU seconds per sweep of `fn(n)` running n sweeps, n chosen to last about
 -- `target` s
 local function time_sweeps(fn)
-  local t0 = clock(); fn(1); local t1 = clock() - t0  -- warm-up and calibration
-  local n = math.max(1, math.floor(target / math.max(t1, 1e-7)))
+  -- calibration: double n until one call lasts target/8 (a single short call can be
+  -- dominated by a thread wake-up when the machine is busy)
+  local n, t1 = 1, 0
+  while true do
+    local t0 = clock(); fn(n); t1 = clock() - t0
+    if t1 >= target / 8 or n >= 1 << 24 then break end
+    n = n * 2
+  end
+  n = math.max(1, math.floor(n * target / math.max(t1, 1e-9)))
   local ts, cs = {}, {}
   for r = 1, reps do
     local c0 = ebm.sys.cputime()
@@ -135,6 +142,10 @@ print(("# bench_sampling: %s, reps=%d, ~%.2f s per rep, load average %.2f at sta
 local hdr = ("%-10s %5s %3s %4s %5s %3s %14s %11s %9s %14s"):format("kind", "size", "K", "nbr", "batch", "thr",
   "us/sweep/chain", "updates/ns", "(cpu)", "50-sweep smp/s")
 print(hdr)
+if load0 > ebm.sys.ncpus() and not os.getenv("OMP_WAIT_POLICY") then
+  print("# note: the machine is busy; OpenMP threads spin while waiting and then slow each other")
+  print("#       down (rerun with OMP_WAIT_POLICY=passive for fairer multi-thread figures)")
+end
 local function show(r)
   print(("%-10s %5s %3d %4s %5d %3d %14.3f %11.3f %9.3f %14.1f"):format(r.kind, r.size .. "^2", r.levels, r.stencil,
     r.batch, r.threads, r.us_per_sweep_chain, r.updates_per_ns, r.updates_per_cpu_ns, r.samples50_per_s))
@@ -198,7 +209,8 @@ local load1 = load()
 print(("# load average %.2f at start, %.2f at end; %.1f s"):format(load0, load1, clock() - t_start))
 
 if a.json then
-  local doc = { host = { cpus = ebm.sys.ncpus(), load_start = load0, load_end = load1 }, quick = a.quick or false,
+  local doc = { host = { cpus = ebm.sys.ncpus(), load_start = load0, load_end = load1,
+                         omp_wait_policy = os.getenv("OMP_WAIT_POLICY") }, quick = a.quick or false,
                 reps = reps, target_s = target, results = results }
   local tmp = a.json .. ".tmp"
   local f = io.open(tmp, "w") or die("cannot write " .. a.json)

@@ -21,7 +21,7 @@ local okp, a = p:pparse()
 if not okp then io.stderr:write("bench_train.lua: ", a, "\n"); os.exit(2) end
 
 local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)), model = a.model, levels = tonumber(a.levels),
-  cd_steps = math.tointeger(tonumber(a.cd_steps)), batch = math.tointeger(tonumber(a.batch)), pcd = a.pcd,
+  cd_steps = math.tointeger(tonumber(a.cd_steps)), batch = math.tointeger(tonumber(a.batch)), pcd = a.pcd and true or false,
   epochs = math.tointeger(tonumber(a.epochs)), valid = 0, log_every = 0 }
 if not cfg then io.stderr:write("bench_train.lua: ", err, "\n"); os.exit(2) end
 local clock = ebm.sys.clock

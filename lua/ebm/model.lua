@@ -17,6 +17,11 @@
 -- Energy E(x) = -sum_i b_i[x_i] - sum_edges T_slot[x_i][x_j]; p(x) ~ exp(-beta E(x)).
 -- Parameters (m:params()) are f32 tensors owned by the model: "bias.<layer>" [n, K] and
 -- "weight.<factor>"; after changing them call m:materialise() to refresh the C tables.
+--
+-- Methods: params, nparams, set, randomise, materialise, energy, pseudo_loglik,
+-- conditional, stats, param_stats, colouring, blocks, layer_nodes (and blocks_image on grids).
+-- States are u8 tensors, [n, C] (chains innermost, the sampler's layout) or [C, ...] with n
+-- values per row (data); a 2-d [n, n] batch is read as chains unless {layout="rows"}.
 local ebm = require "ebm"
 local core = ebm.core
 
@@ -188,8 +193,7 @@ function Model:materialise()
   end
   for _, f in ipairs(self.factors) do
     local p = self._params[f.param]
-    if f.coupling == "full" then g:copy_tables(f.slot0, p:contiguous())
-    else g:fill_tables(f.slot0, p:contiguous(), f.pattern) end
+    g:set_tables(f.slot0, p:contiguous(), f.pattern)  -- pattern is nil for full couplings
   end
   g:refresh()
   return self

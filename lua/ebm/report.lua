@@ -87,12 +87,8 @@ pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em}
 -- Flatten a nested config into ("a.b", value) rows, sorted.
 local function flatten(t, prefix, out)
   out = out or {}
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local v = t[k]
-    if v == nil then v = t[tonumber(k)] end
+  for _, kv in ipairs(run.sorted_pairs(t)) do
+    local k, v = kv[1], kv[2]
     local name = prefix and (prefix .. "." .. k) or k
     if type(v) == "table" and next(v) ~= nil and #v == 0 then flatten(v, name, out)
     elseif type(v) == "table" then

@@ -60,6 +60,21 @@ function M.read_file(path)
   return s
 end
 
+-- The keys of table t as (key string, value) pairs sorted by the string: a stable order
+-- for config files, reports and sweep names.
+function M.sorted_pairs(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do
+    local v = t[k]
+    if v == nil then v = t[tonumber(k)] end
+    out[i] = { k, v }
+  end
+  return out
+end
+
 -- JSON with sorted keys and two-space indentation (stable, diffable config files).
 local function json_encode(v, indent)
   indent = indent or ""
@@ -79,13 +94,8 @@ local function json_encode(v, indent)
       for i = 1, n do parts[i] = inner .. json_encode(v[i], inner) end
       return "[\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "]"
     end
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-    table.sort(keys)
-    for i, k in ipairs(keys) do
-      local val = v[k]
-      if val == nil then val = v[tonumber(k)] end
-      parts[i] = inner .. json_encode(k) .. ": " .. json_encode(val, inner)
+    for i, kv in ipairs(M.sorted_pairs(v)) do
+      parts[i] = inner .. json_encode(kv[1]) .. ": " .. json_encode(kv[2], inner)
     end
     return "{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}"
   elseif t == "number" then
@@ -198,8 +208,9 @@ end
 
 -- ebm.run.new{name=, out=, root="runs", config={...}, seed=, resume=false}
 -- Creates the folder (runs/<name>/ or `out`), samples/ and plots/, writes config.json
--- and opens metrics.csv. A fresh run in an existing folder replaces the files this module
--- owns (metrics.csv, config.json); with resume=true they are kept and appended to.
+-- and opens metrics.csv. A fresh run in an existing folder replaces the files runs write
+-- (metrics.csv, config.json, summary.json, samples/*.png, plots/*.png); with resume=true
+-- they are kept and appended to.
 function M.new(opts)
   assert(type(opts) == "table", "ebm.run.new: expected a table of options")
   local dir = opts.out
@@ -232,7 +243,14 @@ function M.new(opts)
     if old and old.created then r.meta.created = old.created end
     r.meta.resumed = os.date("!%Y-%m-%dT%H:%M:%SZ")
   else
+    -- a fresh run owns the folder's generated files: drop those of an earlier run
     os.remove(mpath)
+    for _, sub in ipairs { "samples", "plots" } do
+      for f in lfs.dir(dir .. "/" .. sub) do
+        if f:match("%.png$") then os.remove(dir .. "/" .. sub .. "/" .. f) end
+      end
+    end
+    os.remove(dir .. "/summary.json")
   end
   r:save_config()
   local exists = lfs.attributes(mpath, "size")

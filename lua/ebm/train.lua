@@ -35,16 +35,17 @@ M.PRESETS = {
 M.OPTIONS = {
   { name = "--levels", help = "Grey levels per pixel: 2, 4 or 16.", default = 4, choices = { "2", "4", "16" } },
   { name = "--model", help = "Model preset: seed, potts, potts-edge or 8nbr.", default = "potts", choices = { "seed", "potts", "potts-edge", "8nbr" } },
-  { name = "--epochs", help = "Passes over the training images.", default = 10 },
+  { name = "--epochs", help = "Passes over the training images.", default = 20 },
   { name = "--batch", help = "Images per update (and persistent chains with --pcd).", default = 128 },
-  { name = "--lr", help = "Learning rate.", default = 0.05 },
+  { name = "--lr", help = "Learning rate.", default = 0.03 },
   { name = "--cd-steps", help = "Gibbs sweeps per update (k of CD-k).", default = 10 },
-  { flag = "--pcd", help = "Persistent CD: keep the negative chains across updates." },
+  { flag = "--pcd", help = "Persistent CD (the default): keep the negative chains across updates." },
+  { flag = "--cd", help = "Plain CD-k instead: restart the negative chains at each batch." },
   { name = "--beta", help = "Inverse temperature of the model.", default = 1 },
   { name = "--optim", help = "Optimiser: adam or sgd (momentum 0.9).", default = "adam", choices = { "adam", "sgd" } },
   { name = "--clip", help = "Clip the gradient norm to this value (0: no clipping).", default = 0 },
   { name = "--weight-decay", help = "L2 weight decay.", default = 0 },
-  { name = "--schedule", help = "Learning-rate schedule: constant or cosine.", default = "constant", choices = { "constant", "cosine" } },
+  { name = "--schedule", help = "Learning-rate schedule: cosine (decay to 5% of --lr) or constant.", default = "cosine", choices = { "constant", "cosine" } },
   { name = "--init", help = "Initial biases: marginals (log pixel frequencies), zero or random.", default = "marginals", choices = { "marginals", "zero", "random" } },
   { name = "--seed", help = "Seed of every random choice (split, batches, Gibbs).", default = 1 },
   { name = "--valid", help = "Fraction of the training images held out for validation.", default = 0.1 },
@@ -78,10 +79,13 @@ function M.config_from_args(a)
       if x == nil or x ~= x then return nil, string.format("--%s must be a number, got '%s'", key:gsub("_", "-"), tostring(v)) end
       v = x
     end
-    if o.flag then v = v and true or false end
+    if o.flag then v = v and true or nil end
     cfg[key] = v
   end
   if type(cfg.resume) == "table" then cfg.resume = cfg.resume[1] or true end
+  if cfg.cd and cfg.pcd then return nil, "--cd and --pcd exclude each other" end
+  cfg.pcd = not cfg.cd
+  cfg.cd = nil
   local d = a.digit
   if d == "all" then
     cfg.digit = "all"
@@ -101,6 +105,7 @@ function M.check_config(cfg)
     if cfg[key] == nil and o.default ~= nil then cfg[key] = o.default end
   end
   local function bad(fmt, ...) return nil, string.format(fmt, ...) end
+  if cfg.pcd == nil then cfg.pcd = true end
   if cfg.levels ~= 2 and cfg.levels ~= 4 and cfg.levels ~= 16 then return bad("--levels must be 2, 4 or 16, got %s", tostring(cfg.levels)) end
   if not M.PRESETS[cfg.model] then return bad("unknown --model '%s'", tostring(cfg.model)) end
   if cfg.epochs < 1 then return bad("--epochs must be >= 1") end
@@ -368,7 +373,7 @@ function Trainer:epoch(progress)
 end
 
 -- Samples of the current model for pictures: `count` chains from the bias distribution,
--- `sweeps` sweeps, drawn with a sampler of its own (seed + 1, counter from the epoch) so
+-- `sweeps` sweeps, drawn with a sampler of its own (seed + 7919, counter from the epoch) so
 -- training never depends on them. Returns u8 [count, h, w].
 function Trainer:samples(count, sweeps)
   local m = self.model
@@ -482,6 +487,9 @@ function M.run_digit(cfg, hooks)
     train_images = train_x:size(1),
     valid_images = valid_x and valid_x:size(1) or 0,
     threads = ebm.threads(),
+    notes = string.format("Sample grids: 'data' = training images; 'model' = 30 fresh chains started from the biases, " ..
+      "after %d Gibbs sweeps at beta %g; %s", cfg.sample_sweeps, cfg.beta,
+      cfg.pcd and "'pcd' = 10 of the persistent chains used for the negative phase." or "(plain CD-k: no persistent chains)."),
   }
   M.write_plots(tr, run, train_x)
   ebm.report.write(run.dir, { summary = summary })
@@ -537,11 +545,9 @@ function M.write_plots(tr, run, train_x)
   local params, order = tr.model:params()
   for _, name in ipairs(order) do
     local p = params[name]
-    if p:numel() > 16 then
+    if p:numel() > 16 then -- (tied weights get the bar chart below)
       ebm.plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
         title = "parameter values: " .. name, xlabel = "value", ylabel = "count", values = p:contiguous():view(p:numel()), bins = 50 }
-    else
-      -- tied weights: one bar per slot
     end
   end
   local wname = order[#order]
@@ -566,8 +572,24 @@ function M.write_plots(tr, run, train_x)
   table.sort(all)
   local range = { all[1], all[#all] }
   if range[1] == range[2] then range[2] = range[1] + 1 end
-  ebm.plot.histogram { path = dir .. "/energy-data.png", title = "energy of training images", values = de, bins = 40, range = range, xlabel = "energy" }
-  ebm.plot.histogram { path = dir .. "/energy-samples.png", title = "energy of model samples", values = se, bins = 40, range = range, xlabel = "energy" }
+  -- one picture: the two energy distributions as frequency polygons over shared bins
+  local nb = 40
+  local w = (range[2] - range[1]) / nb
+  local function poly(vals)
+    local c = {}
+    for b = 1, nb do c[b] = 0 end
+    for _, v in ipairs(vals) do
+      local b = math.min(nb, math.floor((v - range[1]) / w) + 1)
+      c[b] = c[b] + 1 / #vals
+    end
+    return c
+  end
+  local xs = {}
+  for b = 1, nb do xs[b] = range[1] + (b - 0.5) * w end
+  ebm.plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
+    xlabel = "energy", ylabel = "fraction per bin", series = {
+      { name = string.format("data (%d images)", de:numel()), x = xs, y = poly(de:totable()) },
+      { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }
 end
 
 return M

@@ -232,32 +232,23 @@ static int graph_refresh(lua_State *L) {
     return 1;
 }
 
-/* g:fill_tables(slot0, w, pattern): tables slot0 .. slot0+#w-1 (1-based) = w[s] * pattern. */
-static int graph_fill_tables(lua_State *L) {
+/* g:set_tables(slot0, w[, pattern]) -> g. With a pattern (f32 [K_a, K_b]): tables slot0 ..
+ * slot0+#w-1 (1-based) become w[s] * pattern (the tied parametrisations). Without: w holds
+ * whole tables f32 [ns, K_a, K_b] (full couplings). Slots in the range share one shape. */
+static int graph_set_tables(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     lua_Integer s0 = luaL_checkinteger(L, 2) - 1;
     ebm_tensor *w = luaT_checkcontig(L, 3, EBM_F32);
-    ebm_tensor *pat = luaT_checkcontig(L, 4, EBM_F32);
-    int64_t ns = ebm_tensor_numel(w);
-    luaL_argcheck(L, s0 >= 0 && s0 + ns <= m->nslots, 2, "slot range out of bounds");
-    if (ns > 0)
-        luaL_argcheck(L, ebm_tensor_numel(pat) == (int64_t)m->ska[s0] * m->skb[s0], 4, "pattern size differs from the slot's table");
-    if (ebm_model_fill_tables(m, (int32_t)s0, (int32_t)ns, ebm_tensor_data(w), ebm_tensor_data(pat)))
-        luaL_argerror(L, 3, "slots of different shapes");
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* g:copy_tables(slot0, full): full f32 [ns, K_a, K_b] into tables slot0 .. (1-based). */
-static int graph_copy_tables(lua_State *L) {
-    ebm_model *m = luaG_checkgraph(L, 1);
-    lua_Integer s0 = luaL_checkinteger(L, 2) - 1;
-    ebm_tensor *f = luaT_checkcontig(L, 3, EBM_F32);
+    ebm_tensor *pat = lua_isnoneornil(L, 4) ? NULL : luaT_checkcontig(L, 4, EBM_F32);
     luaL_argcheck(L, s0 >= 0 && s0 < m->nslots, 2, "slot out of range");
-    int64_t kk = (int64_t)m->ska[s0] * m->skb[s0], ns = ebm_tensor_numel(f) / kk;
-    luaL_argcheck(L, ns * kk == ebm_tensor_numel(f) && s0 + ns <= m->nslots, 3, "size is not a whole number of tables in range");
-    if (ebm_model_copy_tables(m, (int32_t)s0, (int32_t)ns, ebm_tensor_data(f)))
-        luaL_argerror(L, 3, "slots of different shapes");
+    int64_t kk = (int64_t)m->ska[s0] * m->skb[s0];
+    int64_t ns = pat ? ebm_tensor_numel(w) : ebm_tensor_numel(w) / kk;
+    if (pat) luaL_argcheck(L, ebm_tensor_numel(pat) == kk, 4, "pattern size differs from the slot's table");
+    else luaL_argcheck(L, ns * kk == ebm_tensor_numel(w), 3, "size is not a whole number of tables");
+    luaL_argcheck(L, s0 + ns <= m->nslots, 3, "slot range out of bounds");
+    int rc = pat ? ebm_model_fill_tables(m, (int32_t)s0, (int32_t)ns, ebm_tensor_data(w), ebm_tensor_data(pat))
+                 : ebm_model_copy_tables(m, (int32_t)s0, (int32_t)ns, ebm_tensor_data(w));
+    if (rc) luaL_argerror(L, 3, "slots of different shapes");
     lua_settop(L, 1);
     return 1;
 }
@@ -371,7 +362,7 @@ static int blocks_get(lua_State *L) {
 void ebm_open_graph(lua_State *L, int mod) {
     static const luaL_Reg methods[] = {
         {"info", graph_info}, {"bias", graph_bias}, {"tables", graph_tables}, {"offsets", graph_offsets},
-        {"refresh", graph_refresh}, {"fill_tables", graph_fill_tables}, {"copy_tables", graph_copy_tables},
+        {"refresh", graph_refresh}, {"set_tables", graph_set_tables},
         {"dsatur", graph_dsatur}, {"blocks", graph_blocks}, {"blocks_from_colours", graph_blocks_from_colours},
         {NULL, NULL}};
     luaL_newmetatable(L, EBM_GRAPH_MT);

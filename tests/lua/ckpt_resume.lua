@@ -47,7 +47,7 @@ local function compare(label, extra)
   return A
 end
 
-local A = compare("cd", "")
+local A = compare("cd", "--cd")
 compare("pcd", "--pcd --optim sgd --schedule cosine --model seed --levels 2")
 
 -- bad checkpoints: one line, exit 2

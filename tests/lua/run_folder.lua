@@ -73,6 +73,18 @@ t.ok(not text:find("\r", 1, true), "no carriage returns when not a terminal")
 t.ok(text:find("epoch 2/2  step 3/4", 1, true), "a line at the start of a new epoch")
 t.ok(text:find("done\n", 1, true), "finish message")
 t.is(ebm.progress.hms(3725), "1:02:05", "hms formatting")
+-- terminal mode (forced): one line redrawn with a bar, rate and ETA
+f = io.open(tmp, "w")
+bar = ebm.progress.new { total = 4, epochs = 1, out = f, tty = true }
+bar:update { epoch = 1, step = 1 }
+ebm.sys.sleep(0.11)
+bar:update { epoch = 1, step = 4 }
+bar:finish()
+f:close()
+text = io.open(tmp):read("a")
+t.ok(text:find("\r[", 1, true) and text:find("[########################] 100%", 1, true), "terminal mode redraws a bar")
+t.ok(text:find("it/s", 1, true) and text:find("ETA", 1, true), "terminal mode shows rate and ETA")
+t.ok(not text:find("\n.", 1), "terminal mode prints no extra lines")
 os.remove(tmp)
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()

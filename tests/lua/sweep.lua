@@ -53,8 +53,10 @@ if os.execute("parallel --version >/dev/null 2>&1") then
   local md = io.open(dir .. "/results.md"):read("a")
   t.ok(md:find("| 1 | t02-lr0.2 | 0.2 |", 1, true), "ranked markdown table")
   t.ok(io.open(dir .. "/sweep.slurm"):read("a"):find("#SBATCH --array=1-2", 1, true), "Slurm job array script")
+  local pc = sweep.parallel_command(plan, { jobs = 4, sshloginfile = "hosts.txt" })
+  t.ok(pc:find("-j 4", 1, true) and pc:find("--sshloginfile hosts.txt", 1, true), "parallel command passes -j and --sshloginfile")
 else
-  t.skip("GNU parallel not installed", 7)
+  t.skip("GNU parallel not installed", 8)
 end
 os.execute("rm -rf '" .. dir .. "' '" .. stub .. "'")
 
