@@ -77,6 +77,13 @@ local out = {checkpoint = a.checkpoint, protocol = protocol, model = m:meta(), n
 print(string.format("model: %d visible (K = %d)%s, %d hidden; data: %s; %d test images", m.nv, K,
   m.nl > 0 and (", " .. m.nl .. " labels") or "", m.nh, protocol, xte:size(1)))
 
+if m.nl > 0 then -- the joint model as a classifier: argmin_y F(x, y)
+  local pred, ok = m:classify(xte), 0
+  for i = 1, #pred do if pred[i] == telabs:get(i) then ok = ok + 1 end end
+  out.rbm_classification_accuracy = ok / #pred
+  print(string.format("label units as a classifier (argmin_y F(x,y)) on the test images: %.2f%%", 100 * ok / #pred))
+end
+
 if a.exact then
   if m.nh > 24 then die("--exact needs at most 24 hidden units (model has " .. m.nh .. ")") end
   local t0 = ebm.sys.clock()
