@@ -65,7 +65,9 @@ typedef struct plan {
     int32_t *nbr;     /* [n * MAXDEG] neighbours in CSR order (bit e of cfg is neighbour e) */
     uint32_t *T;      /* [n * 256] thresholds T[cfg], cfg < 2^deg */
     int64_t *loff;    /* [n] offset of node i's leaves in leaf */
-    uint8_t *leaf;    /* leaf[loff[i] + b * 2^deg + cfg] = 0xFF if bit 31-b of T[cfg] is set, else 0 */
+    uint32_t *leaf;   /* per node, per plane b (bit 31-b of T), 2^deg words: for each pair of
+                         configurations (2c, 2c+1): L(2c) and L(2c) ^ L(2c+1), where L(cfg) is
+                         all ones if the bit is set in T[cfg], else 0 (deg 0: one word, L(0)) */
 } plan;
 
 static void plan_free(plan *P) {
@@ -105,22 +107,27 @@ static int plan_build(const ebm_model *m, float beta, plan *P) {
         P->loff[i] = tot;
         tot += (int64_t)32 << d;
     }
-    P->leaf = malloc((size_t)tot);
+    P->leaf = malloc(sizeof(uint32_t) * (size_t)tot);
     if (!P->leaf) { plan_free(P); return EBM_ENOMEM; }
     for (int32_t i = 0; i < n; i++) {
         int d = P->deg[i];
         uint32_t *T = P->T + (int64_t)i * 256;
         thresholds(m, i, d, beta, T);
-        uint8_t *lf = P->leaf + P->loff[i];
-        for (int b = 0; b < 32; b++)
-            for (int c = 0; c < (1 << d); c++) lf[(b << d) + c] = ((T[c] >> (31 - b)) & 1) ? 0xFF : 0;
+        uint32_t *lf = P->leaf + P->loff[i];
+        for (int b = 0; b < 32; b++) {
+            uint32_t *row = lf + (b << d);
+            for (int c = 0; c < (1 << d); c++) row[c] = ((T[c] >> (31 - b)) & 1) ? 0xFFFFFFFFu : 0;
+            for (int c = 0; c + 1 < (1 << d); c += 2) row[c + 1] ^= row[c];
+        }
     }
     return EBM_OK;
 }
 
 static inline v8u vload(const uint64_t *p) { v8u v; memcpy(&v, p, sizeof v); return v; }
 static inline void vstore(uint64_t *p, v8u v) { memcpy(p, &v, sizeof v); }
-static inline v8u bcast(uint8_t b) { return (v8u){0} + (uint64_t)(int64_t)(int8_t)b; }
+typedef uint32_t v16w __attribute__((vector_size(8 * EBM_PK_GROUP)));
+/* A 32-bit word broadcast to every lane (a vpbroadcastd load, or an embedded {1to16} operand). */
+static inline v8u bc32(const uint32_t *w) { return (v8u)((v16w){0} + *w); }
 
 /* Low 32 bits of each lane times m, as a full 64-bit product (vpmuludq; GCC would otherwise
  * emit the slow 64x64 vpmullq). */
@@ -132,18 +139,26 @@ static inline v8u mul_lo32(v8u a, uint32_t m) {
 #endif
 }
 
-/* Philox4x32-10 on G lanes held in 64-bit lanes (the low 32 bits are the counter word; the
+static inline int all_zero(v8u v) {
+#if defined(__AVX512F__) && EBM_PK_GROUP == 8
+    return _mm512_test_epi64_mask((__m512i)v, (__m512i)v) == 0;
+#else
+    uint64_t any = 0;
+    for (int l = 0; l < G; l++) any |= v[l];
+    return any == 0;
+#endif
+}
+
+/* Philox4x32-10 (key schedule ks) on G lanes held in 64-bit lanes (the low 32 bits are the counter word; the
  * high bits are don't-care: the multiplies read only the low halves). Returns the two 64-bit
  * planes of each lane's block: words (0,1) and (2,3). */
-static inline __attribute__((always_inline)) void philox_planes(v8u c0, v8u c1, v8u c2, v8u c3, uint64_t key, v8u *pe, v8u *po) {
+static inline __attribute__((always_inline)) void philox_planes(v8u c0, v8u c1, v8u c2, v8u c3, const uint32_t *ks, v8u *pe,
+                                                                 v8u *po) {
     const v8u L = (v8u){0} + 0xFFFFFFFFu;
-    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
     for (int r = 0; r < 10; r++) {
         v8u p0 = mul_lo32(c0, 0xD2511F53u), p1 = mul_lo32(c2, 0xCD9E8D57u);
-        v8u n0 = (p1 >> 32) ^ c1 ^ k0, n2 = (p0 >> 32) ^ c3 ^ k1;
+        v8u n0 = (p1 >> 32) ^ c1 ^ bc32(ks + 2 * r), n2 = (p0 >> 32) ^ c3 ^ bc32(ks + 2 * r + 1);
         c1 = p1; c3 = p0; c0 = n0; c2 = n2;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
     }
     *pe = (c0 & L) | (c1 << 32);
     *po = (c2 & L) | (c3 << 32);
@@ -151,13 +166,10 @@ static inline __attribute__((always_inline)) void philox_planes(v8u c0, v8u c1, 
 
 /* Threshold bit of plane b for every lane: a mux tree over the neighbour words nb[0..D-1]
  * whose leaves are the constant words lf[cfg] (all ones or all zeros). */
-static inline __attribute__((always_inline)) v8u tbit(const uint8_t *lf, const v8u *nb, const int D) {
-    if (D == 0) return bcast(lf[0]);
+static inline __attribute__((always_inline)) v8u tbit(const uint32_t *lf, const v8u *nb, const int D) {
+    if (D == 0) return bc32(lf);
     v8u buf[128];
-    for (int c = 0; c < (1 << (D - 1)); c++) {
-        v8u a = bcast(lf[2 * c]), z = bcast(lf[2 * c + 1]);
-        buf[c] = a ^ (nb[0] & (a ^ z));
-    }
+    for (int c = 0; c < (1 << (D - 1)); c++) buf[c] = bc32(lf + 2 * c) ^ (nb[0] & bc32(lf + 2 * c + 1));
     for (int j = 1; j < D; j++)
         for (int c = 0; c < (1 << (D - 1 - j)); c++) buf[c] = buf[2 * c] ^ (nb[j] & (buf[2 * c] ^ buf[2 * c + 1]));
     return buf[0];
@@ -165,24 +177,24 @@ static inline __attribute__((always_inline)) v8u tbit(const uint8_t *lf, const v
 
 /* Update node i in the G words at xi (global word g0 onwards): lazy bit-serial draw. */
 static inline __attribute__((always_inline)) void
-update_group(const uint8_t *lf, const v8u *nb, uint64_t *xi, const uint64_t *keep, uint64_t key, uint32_t node,
+update_group(const uint32_t *lf, const v8u *nb, uint64_t *xi, const uint64_t *keep, const uint32_t *ks, uint32_t node,
              uint64_t step, int64_t g0, const int D) {
     v8u und = ~(v8u){0}, res = {0};
     v8u c0;
     for (int l = 0; l < G; l++) c0[l] = (uint64_t)(g0 + l) * 16;
     const v8u c1 = (v8u){0} + node, c2 = (v8u){0} + (uint32_t)step, c3 = (v8u){0} + (uint32_t)(step >> 32);
-    for (int q = 0; q < 16; q++) {
-        v8u r[2];
-        philox_planes(c0 + (uint64_t)q, c1, c2, c3, key, &r[0], &r[1]);
-        for (int h = 0; h < 2; h++) {
+    /* two Philox calls (four planes) per step: independent dependency chains side by side */
+    for (int q = 0; q < 16; q += 2) {
+        v8u r[4];
+        philox_planes(c0 + (uint64_t)q, c1, c2, c3, ks, &r[0], &r[1]);
+        philox_planes(c0 + (uint64_t)(q + 1), c1, c2, c3, ks, &r[2], &r[3]);
+        for (int h = 0; h < 4; h++) {
             v8u tb = tbit(lf + ((2 * q + h) << D), nb, D);
             v8u diff = (r[h] ^ tb) & und;
             res |= diff & tb;
             und &= ~diff;
         }
-        uint64_t any = 0;
-        for (int l = 0; l < G; l++) any |= und[l];
-        if (!any) break;
+        if (all_zero(und)) break;
     }
     v8u x = vload(xi);
     if (keep) {
@@ -193,22 +205,22 @@ update_group(const uint8_t *lf, const v8u *nb, uint64_t *xi, const uint64_t *kee
 }
 
 static void node_group(const plan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
-                       uint64_t key, uint64_t step) {
+                       const uint32_t *ks, uint64_t step) {
     int D = P->deg[i];
     v8u nb[EBM_PK_MAXDEG];
     for (int e = 0; e < D; e++) nb[e] = vload(p + (int64_t)P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] * nw + w0);
-    const uint8_t *lf = P->leaf + P->loff[i];
+    const uint32_t *lf = P->leaf + P->loff[i];
     uint64_t *xi = p + (int64_t)i * nw + w0;
     switch (D) {
-    case 0: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 0); break;
-    case 1: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 1); break;
-    case 2: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 2); break;
-    case 3: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 3); break;
-    case 4: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 4); break;
-    case 5: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 5); break;
-    case 6: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 6); break;
-    case 7: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 7); break;
-    default: update_group(lf, nb, xi, keep, key, (uint32_t)i, step, w0, 8); break;
+    case 0: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 0); break;
+    case 1: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 1); break;
+    case 2: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 2); break;
+    case 3: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 3); break;
+    case 4: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 4); break;
+    case 5: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 5); break;
+    case 6: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 6); break;
+    case 7: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 7); break;
+    default: update_group(lf, nb, xi, keep, ks, (uint32_t)i, step, w0, 8); break;
     }
 }
 
@@ -219,6 +231,11 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
     plan P;
     if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
     const uint64_t key = packed_key(o->seed);
+    uint32_t ks[20];  /* Philox key schedule: round r uses ks[2r], ks[2r+1] */
+    for (int r = 0; r < 10; r++) {
+        ks[2 * r] = (uint32_t)key + (uint32_t)r * 0x9E3779B9u;
+        ks[2 * r + 1] = (uint32_t)(key >> 32) + (uint32_t)r * 0xBB67AE85u;
+    }
     const int64_t ngroups = nw / G;
     /* Chains are independent: each thread runs all sweeps on its own groups of words (no
      * barriers), and a group's result depends only on its own counters. */
@@ -231,7 +248,7 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
                 for (int64_t k = b->start[blk]; k < b->start[blk + 1]; k++) {
                     int32_t i = b->nodes[k];
                     if (o->clamp && o->clamp[i]) continue;
-                    node_group(&P, i, p, nw, w0, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + w0 : NULL, key, step);
+                    node_group(&P, i, p, nw, w0, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + w0 : NULL, ks, step);
                 }
         }
     }
