@@ -88,7 +88,8 @@ function Sampler:sequential(state, opts)
 end
 
 -- Bit-packed fast path for binary models (runtime/gibbs_packed.h): every node K == 2 with at
--- most 8 neighbours, else an error. 64 chains per machine word; exact Bernoulli draws by lazy
+-- most 8 neighbours, else an error (fast for <= 4 neighbours: with 8 the u8 kernel is faster).
+-- 64 chains per machine word; exact Bernoulli draws by lazy
 -- bit-serial comparison with the same threshold table as the u8 kernel, other random streams.
 --   p = s:pack(x)                     -- ebm.Packed copy of u8 [n, C] chains
 --   s:sweep_packed(p, {n=1, beta=1, clamp=u8 [n] | u8 [n, C]})  -- in place; advances s.step
