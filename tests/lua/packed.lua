@@ -158,7 +158,33 @@ end
 check("3x3 8-nbr spin (up to 8 neighbours)", m8)
 check("3x4 long jumps potts", mj)
 
--- 6. per-chain clamp: clamped bits never change, the others do
+-- 6. same law as the u8 kernel on a larger model: from the same initial chains, k sweeps of either
+-- kernel (same transition probabilities, other random streams) give the same distribution, mixed
+-- or not; compare every node's mean over S chains (worst |z| of the difference < 5)
+do
+  local m = ebm.grid{ height = 6, width = 6, levels = 2, coupling = "ordinal" }
+  m:randomise(1.0, rng)
+  local S = 1 << 14
+  local s = ebm.sampler{ model = m, seed = 12 }
+  local x = s:chains(S)
+  local p = s:pack(x)
+  s:sweep_packed(p, { n = 7, beta = 0.9 })
+  local y = p:unpack()
+  s:sweep(x, { n = 7, beta = 0.9 })
+  local a, b = x:to("f64"), y:to("f64")
+  local worst = 0
+  for i = 1, m.n do
+    local ma = a:select(1, i):sum() / S
+    local mb = b:select(1, i):sum() / S
+    local pm = 0.5 * (ma + mb)
+    local se = math.sqrt(math.max(pm * (1 - pm), 1e-12) * 2 / S)
+    worst = math.max(worst, math.abs(ma - mb) / se)
+  end
+  t.cmp_ok(worst, "<", 5, "6x6 grid: packed and u8 kernels agree in law after 7 sweeps (worst z of node means)")
+  t.ok(not equal(x, y), "6x6 grid: the two kernels use different random streams")
+end
+
+-- 7. per-chain clamp: clamped bits never change, the others do
 do
   local s = ebm.sampler{ model = m1, seed = 8 }
   local x = random_states(9, 2048, rng)
