@@ -38,15 +38,30 @@ int ebm_packed_check(const ebm_model *m, char *err, int errlen) {
     return 0;
 }
 
+/* Bits of one word <-> len (<= 64) bytes of 0/1 (one AVX-512BW mask operation for full words). */
+static inline uint64_t pack_word(const uint8_t *x, int64_t len) {
+#if defined(__AVX512BW__)
+    if (len == 64) return _mm512_test_epi8_mask(_mm512_loadu_si512(x), _mm512_set1_epi8(-1));
+#endif
+    uint64_t v = 0;
+    for (int64_t j = 0; j < len; j++) v |= (uint64_t)(x[j] != 0) << j;
+    return v;
+}
+
+static inline void unpack_word(uint64_t v, uint8_t *x, int64_t len) {
+#if defined(__AVX512BW__)
+    if (len == 64) { _mm512_storeu_si512(x, _mm512_maskz_set1_epi8(v, 1)); return; }
+#endif
+    for (int64_t j = 0; j < len; j++) x[j] = (uint8_t)((v >> j) & 1);
+}
+
 void ebm_packed_pack(const uint8_t *x, int32_t n, int64_t C, uint64_t *p, int64_t nw) {
     for (int32_t i = 0; i < n; i++) {
         const uint8_t *xi = x + (int64_t)i * C;
         uint64_t *pi = p + (int64_t)i * nw;
         for (int64_t w = 0; w < nw; w++) {
-            uint64_t v = 0;
             int64_t c0 = w * 64, len = C - c0 < 64 ? C - c0 : 64;
-            for (int64_t j = 0; j < len; j++) v |= (uint64_t)(xi[c0 + j] != 0) << j;
-            pi[w] = v;
+            pi[w] = len > 0 ? pack_word(xi + c0, len) : 0;
         }
     }
 }
@@ -55,7 +70,10 @@ void ebm_packed_unpack(const uint64_t *p, int32_t n, int64_t C, int64_t nw, uint
     for (int32_t i = 0; i < n; i++) {
         uint8_t *xi = x + (int64_t)i * C;
         const uint64_t *pi = p + (int64_t)i * nw;
-        for (int64_t c = 0; c < C; c++) xi[c] = (uint8_t)((pi[c >> 6] >> (c & 63)) & 1);
+        for (int64_t w = 0; w * 64 < C; w++) {
+            int64_t c0 = w * 64;
+            unpack_word(pi[w], xi + c0, C - c0 < 64 ? C - c0 : 64);
+        }
     }
 }
 

@@ -103,14 +103,18 @@ for _, C in ipairs(batches) do
                 u8_flips_per_ns = flips / tu * 1e-9, u8_flips_per_cpu_ns = flips / cu * 1e-9,
                 pack_ms = tpack * 1e3, unpack_ms = tunpack * 1e3 }
     results[#results + 1] = r
-    print(("%7d %3d %12.2f %12.2f %10.2f %10.2f %8.1fx %9.3f %9.3f"):format(C, nt, r.packed_flips_per_ns,
-      r.packed_flips_per_cpu_ns, r.u8_flips_per_ns, r.u8_flips_per_cpu_ns, r.packed_flips_per_ns / r.u8_flips_per_ns,
-      r.pack_ms, r.unpack_ms))
+    local function f(v, fmt) return v == v and fmt:format(v) or "-" end  -- "-" for NaN (--no-u8)
+    print(("%7d %3d %12.2f %12.2f %10s %10s %9s %9.3f %9.3f"):format(C, nt, r.packed_flips_per_ns,
+      r.packed_flips_per_cpu_ns, f(r.u8_flips_per_ns, "%.2f"), f(r.u8_flips_per_cpu_ns, "%.2f"),
+      f(r.packed_flips_per_ns / r.u8_flips_per_ns, "%.1fx"), r.pack_ms, r.unpack_ms))
     pk:free()
   end
 end
 print("# uptime: " .. (io.popen("uptime"):read("l") or ""))
 if a.json then
+  for _, r in ipairs(results) do  -- JSON has no NaN
+    if r.u8_flips_per_ns ~= r.u8_flips_per_ns then r.u8_flips_per_ns, r.u8_flips_per_cpu_ns = nil, nil end
+  end
   local out = { uptime = uptime, results = results, reps = reps }
   local tmp = a.json .. ".tmp"
   local f = assert(io.open(tmp, "w"))
