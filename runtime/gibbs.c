@@ -245,6 +245,11 @@ static void bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t 
     }
 }
 
+/* Exported for the bit-packed kernel (gibbs_packed.c), so both kernels use one table. */
+void ebm_gibbs_bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t T[16]) {
+    bin4_thresholds(m, i, beta, T);
+}
+
 static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
                  const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre) {
     uint32_t Tloc[16];

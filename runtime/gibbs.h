@@ -53,6 +53,10 @@ void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x
  * (mode 1), using the same counter scheme with step o->step. Clamped nodes are left as they are. */
 void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const ebm_gibbs_opts *o);
 
+/* The binary threshold table of node i (K == 2, binary neighbours, at most 4 of them):
+ * T[cfg] = P(x_i = 1 | cfg) * 2^32 (saturated), cfg = sum_e x_nbr(e) << e in CSR order. */
+void ebm_gibbs_bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t T[16]);
+
 /* Sequential single-site Gibbs on ONE chain x[n] (plain C, libm expf, no blocking): each sweep
  * visits every unclamped node in raster order (scan 0) or in a fresh random permutation (scan 1),
  * drawing from the exact conditional (libm expf, inverse CDF of a 24-bit uniform; the stateful

@@ -616,21 +616,29 @@ static int pmain(lua_State *L) {
     return 1;
 }
 
-/* OpenBLAS (DYNAMIC_ARCH) picks its kernels from CPUID when the library loads; under some
- * hypervisors it sees a generic CPU ("Prescott") and runs sgemm about 6x slower. If the user
- * has not chosen, pick the kernel family from the CPU's features and re-exec once so the
- * library loads with it (OPENBLAS_CORETYPE is read only at load time). */
-static void blas_coretype(char **argv) {
-    if (getenv("OPENBLAS_CORETYPE")) return;
-    const char *core = NULL;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        core = "SkylakeX";
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        core = "Haswell";
-    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
-    execv("/proc/self/exe", argv); /* on failure carry on with the default kernels */
+/* Library defaults that can only be chosen through the environment before the libraries
+ * load, so they are set here and the program re-executes itself once:
+ * - OpenBLAS (DYNAMIC_ARCH) picks its kernels from CPUID when it loads; under some
+ *   hypervisors it sees a generic CPU ("Prescott") and runs sgemm about 6x slower. Unless
+ *   the user chose OPENBLAS_CORETYPE, pick the kernel family from the CPU's features.
+ * - libgomp's idle threads spin by default; on a machine whose cores are shared with other
+ *   work that made 2-thread sweeps and training epochs 3-30x slower than 1 thread. Unless
+ *   the user chose OMP_WAIT_POLICY, idle threads sleep ("passive").
+ * A variable the user has set is never changed. */
+static void env_defaults(char **argv) {
+    int changed = 0;
+    if (!getenv("OPENBLAS_CORETYPE")) {
+        const char *core = NULL;
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+            core = "SkylakeX";
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            core = "Haswell";
+        if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = 1;
+    }
+    if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) changed = 1;
+    if (changed) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
 }
 
 int main(int argc, char **argv) {
@@ -640,7 +648,7 @@ int main(int argc, char **argv) {
      * 128 MiB of free space stay mapped for reuse. */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
-    blas_coretype(argv);
+    env_defaults(argv);
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         l_message(argv[0], "cannot create state: not enough memory");

@@ -87,5 +87,23 @@ function Sampler:sequential(state, opts)
     opts.scan or "raster", opts.rng or self._rng)
 end
 
+-- Bit-packed fast path for binary models (runtime/gibbs_packed.h): every node K == 2 with at
+-- most 8 neighbours, else an error (fast for <= 4 neighbours: with 8 the u8 kernel is faster).
+-- 64 chains per machine word; exact Bernoulli draws by lazy
+-- bit-serial comparison with the same threshold table as the u8 kernel, other random streams.
+--   p = s:pack(x)                     -- ebm.Packed copy of u8 [n, C] chains
+--   s:sweep_packed(p, {n=1, beta=1, clamp=u8 [n] | u8 [n, C]})  -- in place; advances s.step
+--   x = p:unpack([x])                 -- u8 [n, C]; p:repack(x) overwrites p from x
+function Sampler:pack(x) return core.packed_pack(self.graph, x) end
+
+function Sampler:sweep_packed(p, opts)
+  opts = opts or {}
+  local n = opts.n or 1
+  local step = opts.step or self.step
+  core.packed_sweep(self.graph, self.blocks, p, n, opts.beta or 1, self.seed, step, opts.clamp)
+  if not opts.step then self.step = self.step + n end
+  return p
+end
+
 M.Sampler = Sampler
 return setmetatable(M, { __call = function(_, o) return M.new(o) end })
