@@ -44,8 +44,7 @@ for d = 0, 9 do
   protocol = ex.protocol
   local imgs = ebm.data.mnist{split = "train", digits = {d}, levels = m.K, binarize = ex.binarize, seed = ex.data_seed}
   local base = m:base_rate(m:encode(imgs))
-  local s = m:sample(n, {steps = a.steps, base = base, seed = a.seed + d})
-  local sm = m:sample(n, {steps = a.steps, base = base, seed = a.seed + d, mean = true})
+  local s, sm = m:sample(n, {steps = a.steps, base = base, seed = a.seed + d})
   local X = ebm.classifier.inputs(m:images(s), 255)
   per[d + 1] = ebm.eval.class_accuracy(net, X, d)
   if not all then all = ebm.f32(10 * n, X:size(2)) end

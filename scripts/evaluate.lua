@@ -131,8 +131,7 @@ if a.quality then
   core.rbm_sample_visible(m, pb, xb, a.seed + 99, 0)
   q.fd_independent_pixels = ebm.eval.frechet(ebm.eval.stats(net, inputs(xb)), st_test)
   -- unconditional samples: labels (if any) sampled too
-  local su = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, anneal = a.anneal})
-  local sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, mean = true, anneal = a.anneal})
+  local su, sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, anneal = a.anneal})
   q.fd_samples = ebm.eval.frechet(ebm.eval.stats(net, inputs(su)), st_test)
   q.fd_samples_mean = ebm.eval.frechet(ebm.eval.stats(net, inputs(sum)), st_test)
   q.coverage = ebm.eval.coverage(net, inputs(su))
@@ -146,10 +145,8 @@ if a.quality then
   if m.nl > 0 then
     local asked = {}
     for i = 1, 10 * nper do asked[i] = (i - 1) // nper end
-    local sc = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, anneal = a.anneal,
-                                label_gain = a.label_gain})
-    local scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked, mean = true,
-                                 anneal = a.anneal, label_gain = a.label_gain})
+    local sc, scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked,
+                                         anneal = a.anneal, label_gain = a.label_gain})
     local acc, per = ebm.eval.class_accuracy(net, inputs(sc), asked)
     local accm = ebm.eval.class_accuracy(net, inputs(scm), asked)
     q.conditional_accuracy, q.conditional_accuracy_mean, q.conditional_per_digit = acc, accm, {}

@@ -119,6 +119,7 @@ local bar = ebm.progress.new{total = a.epochs * ((n + a.batch - 1) // a.batch), 
 local steps_total = a.epochs * ((n + a.batch - 1) // a.batch)
 local adam_state, step, t_start = {}, 0, ebm.sys.clock()
 local epoch_times = {}
+local curves = {train = {}, test = {}, chains = {}, recon = {}}
 for epoch = 1, a.epochs do
   local t0 = ebm.sys.clock()
   local g = core.rng(a.seed):split(epoch)
@@ -142,6 +143,8 @@ for epoch = 1, a.epochs do
   epoch_times[#epoch_times + 1] = secs
   local fv, ft = mean(m:free_energy(vx)), mean(m:free_energy(tx))
   local fs = m.neg and mean(m:free_energy(m.neg)) or nil
+  curves.train[epoch], curves.test[epoch], curves.chains[epoch] = ft, fv, fs or 0/0
+  curves.recon[epoch] = nb > 0 and recon / nb or 0
   local pn = math.sqrt(m.W:norm() ^ 2 + m.b:norm() ^ 2 + m.c:norm() ^ 2)
   run:log{epoch = epoch, step = step, data_energy = ft, sample_energy = fs, energy_gap = fs and (fs - ft) or nil,
           param_norm = pn, lr = a.lr, seconds = ebm.sys.clock() - t_start}
@@ -158,6 +161,16 @@ table.sort(epoch_times)
 local med = epoch_times[(#epoch_times + 1) // 2]
 run.meta.timing = {median_epoch_s = med, threads = a.threads, load = {ebm.sys.loadavg()}}
 run:save_config()
+-- Plot of the free energies and the report page (best effort: gnuplot may be missing).
+local series = {{name = "F(train images)", y = curves.train}, {name = "F(test images)", y = curves.test}}
+if a.pcd then series[#series + 1] = {name = "F(persistent chains)", y = curves.chains} end
+local okplot, perr = pcall(ebm.plot.lines, {path = run:path("plots", "free_energy.png"), series = series,
+  xlabel = "epoch", ylabel = "mean free energy (nats)", title = "RBM free energies"})
+if not okplot and not a.quiet then print("note: no plot (" .. tostring(perr):gsub("\n.*", "") .. ")") end
+pcall(ebm.report.write, run.dir, {title = string.format("RBM %d hidden%s", a.hidden, a.labels and " + labels" or ""),
+  summary = {median_epoch_s = med, data = run.meta.data.protocol, final_F_train = curves.train[a.epochs],
+             final_F_test = curves.test[a.epochs]},
+  notes = "Log-likelihood: run scripts/evaluate.lua " .. run:path("model.ckpt") .. " --ais"})
 print(string.format("median epoch %.2f s (%d threads, load %.2f); run folder %s", med, a.threads,
   (ebm.sys.loadavg()), run.dir))
 run:close()

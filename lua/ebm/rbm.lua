@@ -154,7 +154,8 @@ end
 -- steps over which the inverse temperature ramps from 0 to 1, starting at the base-rate
 -- model `base`), label_gain (1: with clamped labels, multiply the label-hidden weights by
 -- this factor while sampling -- a guidance knob; 1 samples the model's own p(x | label)).
--- Returns f32 [n, D].
+-- Returns the final sample x and the last visible probabilities p (both f32 [n, D]);
+-- with opt.mean the order is p, x. (With steps = 0 p is all zeros.)
 function Rbm:sample(n, opt)
   opt = opt or {}
   local steps, seed = opt.steps or 1000, opt.seed or (self.seed * 7919 + 1)
@@ -192,16 +193,14 @@ function Rbm:sample(n, opt)
     core.rbm_hidden_probs(model, x, h, beta)
     core.rbm_sample_hidden(h, h, seed, t)
     core.rbm_visible_probs(model, h, p, beta, beta < 1 and opt.base or nil, clamp)
-    if t < steps or not opt.mean then core.rbm_sample_visible(model, p, x, seed, t, 0, clamp) end
+    core.rbm_sample_visible(model, p, x, seed, t, 0, clamp)
   end
-  if opt.mean then
-    if clamp then -- keep the clamped labels in the returned rows
-      local off = self.nv * (self.K - 1)
-      p:narrow(2, off + 1, self.nl):copy(x:narrow(2, off + 1, self.nl))
-    end
-    return p
+  if clamp then -- keep the clamped labels in the returned probabilities too
+    local off = self.nv * (self.K - 1)
+    p:narrow(2, off + 1, self.nl):copy(x:narrow(2, off + 1, self.nl))
   end
-  return x
+  if opt.mean then return p, x end
+  return x, p
 end
 
 -- Classify rows x by the label with the lowest free energy F(x, y) (ignores x's label columns).
