@@ -1,0 +1,239 @@
+-- ebm.latent: a binary latent layer on a grid between the pixels (sparse local + long-range
+-- edges, as in Extropic's denoising models), built with the general constructor ebm.model,
+-- and its PCD trainer (scripts/train_latent_grid.lua).
+--
+--   m, info = ebm.latent.build{height=28, width=28, latent=14, patch=4, jumps={4, 8}}
+--     layers v (height*width binary pixels) then h (latent*latent binary units); factor "vh"
+--     (coupling ordinal with values 0/1: E = -sum w_e v_i h_j, one untied weight per edge).
+--     Latent (r, c) sits over pixel (floor((r-0.5)*height/latent), same for columns), joins
+--     the patch x patch pixels around it, and the pixels at (0, +-J), (+-J, 0) from its
+--     patch's centre for every J in jumps (off-image ones dropped, duplicates kept once).
+--     pixel_edges=true adds factor "vv": 4-neighbour pixel-pixel edges, one weight each.
+--     info = {local_edges=, jump_edges=, pixel_edges=, edges=, visible=, hidden=}.
+--   blocks = ebm.latent.blocks(m)      -- {visible ids, hidden ids}: the 2-colouring
+--   tr = ebm.latent.trainer{model=, train=u8 [N, h, w], config=cfg}
+--     tr:step(x)  positive phase: hidden units sampled with the pixels clamped to x
+--                 (cfg.pos_sweeps sweeps; one is exact without h-h edges); negative phase:
+--                 cfg.batch persistent chains, cfg.cd_steps sweeps. Adam on beta=1 gradients.
+--     tr:samples(count, sweeps) -> u8 [count, h, w] visible layers of fresh chains (from the
+--                 biases) after `sweeps` sweeps, and the full chains [n, count].
+-- Pseudo-log-likelihood is not defined for the pixels alone with latents summed out, so the
+-- trainer reports mean energies of the (data, sampled hidden) and negative joint states.
+local ebm = require "ebm"
+
+local M = {}
+
+-- Edge lists of the latent grid (0-based pixel coordinates internally, 1-based ids out).
+function M.edges(o)
+  local H, W, L, P = o.height or 28, o.width or 28, o.latent or 14, o.patch or 4
+  local jumps = o.jumps or { 4 }
+  local ii, jj = {}, {}
+  local nloc, njump = 0, 0
+  for r = 1, L do
+    for c = 1, L do
+      local h = (r - 1) * L + c
+      local pr = math.floor((r - 0.5) * H / L)
+      local pc = math.floor((c - 0.5) * W / L)
+      local seen = {}
+      local r0, c0 = pr - P // 2, pc - P // 2
+      for a = 0, P - 1 do
+        for b = 0, P - 1 do
+          local y, x = r0 + a, c0 + b
+          if y >= 0 and y < H and x >= 0 and x < W then
+            local v = y * W + x + 1
+            seen[v] = true
+            ii[#ii + 1], jj[#jj + 1] = v, h
+            nloc = nloc + 1
+          end
+        end
+      end
+      for _, J in ipairs(jumps) do
+        for _, d in ipairs { { 0, J }, { 0, -J }, { J, 0 }, { -J, 0 } } do
+          local y, x = pr + d[1], pc + d[2]
+          if y >= 0 and y < H and x >= 0 and x < W then
+            local v = y * W + x + 1
+            if not seen[v] then
+              seen[v] = true
+              ii[#ii + 1], jj[#jj + 1] = v, h
+              njump = njump + 1
+            end
+          end
+        end
+      end
+    end
+  end
+  return ii, jj, nloc, njump
+end
+
+-- ebm.latent.build{...} -> model, info (see the header).
+function M.build(o)
+  o = o or {}
+  local H, W, L, P = o.height or 28, o.width or 28, o.latent or 14, o.patch or 4
+  for k, v in pairs { height = H, width = W, latent = L, patch = P } do
+    if math.type(v) ~= "integer" or v < 1 then error("ebm.latent.build: " .. k .. " must be a positive integer", 2) end
+  end
+  for _, J in ipairs(o.jumps or {}) do
+    if math.type(J) ~= "integer" or J < 1 then error("ebm.latent.build: jumps must be positive integers", 2) end
+  end
+  local ii, jj, nloc, njump = M.edges(o)
+  local slots = {}
+  for k = 1, #ii do slots[k] = k end
+  local factors = { { name = "vh", a = "v", b = "h", i = ebm.i32(ii), j = ebm.i32(jj), slot = ebm.i32(slots),
+    nslots = #ii, coupling = "ordinal" } }
+  local npix = 0
+  if o.pixel_edges then -- 4-neighbour pixel-pixel edges, one untied weight each
+    local pi, pj, ps = {}, {}, {}
+    for y = 0, H - 1 do
+      for x = 0, W - 1 do
+        local v = y * W + x + 1
+        if x + 1 < W then npix = npix + 1; pi[npix], pj[npix], ps[npix] = v, v + 1, npix end
+        if y + 1 < H then npix = npix + 1; pi[npix], pj[npix], ps[npix] = v, v + W, npix end
+      end
+    end
+    factors[2] = { name = "vv", a = "v", b = "v", i = ebm.i32(pi), j = ebm.i32(pj), slot = ebm.i32(ps),
+      nslots = npix, coupling = "ordinal" }
+  end
+  local m = ebm.model {
+    layers = { { name = "v", n = H * W, levels = 2 }, { name = "h", n = L * L, levels = 2 } },
+    factors = factors,
+  }
+  m.height, m.width, m.latent = H, W, L
+  return m, { local_edges = nloc, jump_edges = njump, pixel_edges = npix, edges = #ii + npix, visible = H * W, hidden = L * L }
+end
+
+-- {visible ids, hidden ids} of a two-layer model (a valid colouring: no intra-layer edges);
+-- with pixel-pixel edges, the pixel checkerboard (two blocks) then the hidden layer.
+function M.blocks(m)
+  local out = {}
+  if m.factor.vv then
+    local H, W = m.height, m.width
+    local even, odd = {}, {}
+    for y = 0, H - 1 do
+      for x = 0, W - 1 do
+        local t = ((x + y) % 2 == 0) and even or odd
+        t[#t + 1] = y * W + x + 1
+      end
+    end
+    local h = m.layers[2]
+    local ids = ebm.zeros({ h.n }, "i32")
+    for i = 1, h.n do ids:set(i, h.offset + i) end
+    return { ebm.i32(even), ebm.i32(odd), ids }
+  end
+  for k, l in ipairs(m.layers) do
+    local ids = ebm.zeros({ l.n }, "i32")
+    for i = 1, l.n do ids:set(i, l.offset + i) end
+    out[k] = ids
+  end
+  return out
+end
+
+local Trainer = {}
+Trainer.__index = Trainer
+
+-- ebm.latent.trainer{model=, train=u8 [N, ...], config={batch, lr, cd_steps, pos_sweeps, seed, epochs}}
+function M.trainer(o)
+  local cfg, m = o.config, o.model
+  local nv = m.layers[1].n
+  local clamp = ebm.zeros({ m.n }, "u8")
+  clamp:narrow(1, 1, nv):fill(1)
+  local self = setmetatable({
+    model = m, cfg = cfg, train = o.train, params = m:params(),
+    sampler = ebm.sampler { model = m, seed = cfg.seed, blocks = M.blocks(m) },
+    clamp = clamp,          -- u8 [n]: 1 on the pixels (positive phase)
+    nv = nv,                -- visible node count
+    ostate = {}, grads = {},
+    epoch_done = 0, steps = 0, seconds = 0,
+    chains = nil,           -- persistent negative chains u8 [n, batch]
+  }, Trainer)
+  self.steps_per_epoch = (o.train:size(1) + cfg.batch - 1) // cfg.batch
+  self.ocfg = { lr = cfg.lr }
+  self.ocfg.schedule = ebm.optim.schedule.cosine { lr = cfg.lr, total = self.steps_per_epoch * cfg.epochs, lr_min = cfg.lr * 0.05 }
+  return self
+end
+
+-- Joint chains [n, B] whose pixels are the rows of x (u8 [B, ...]) and hidden units uniform.
+function Trainer:clamped_chains(x)
+  local B = x:size(1)
+  local s = self.sampler
+  local c = s:chains(B, "uniform")
+  c:narrow(1, 1, self.nv):copy(x:contiguous():view(B, self.nv):t())
+  return c
+end
+
+-- Initial parameters: pixel biases from the data marginals (add-one smoothed logits), hidden
+-- biases 0, weights N(0, 0.01).
+function Trainer:init(images)
+  local p = self.params
+  for _, t in pairs(p) do t:zero() end
+  local N = images:size(1)
+  local mean = images:contiguous():view(N, self.nv):to("f32"):sum(1):view(self.nv)
+  local bv = p["bias.v"]
+  for i = 1, self.nv do
+    local q = (mean:get(i) + 1) / (N + 2)
+    bv:set(i, 2, math.log(q / (1 - q)))
+  end
+  p["weight.vh"]:normal(ebm.rng(self.cfg.seed):split(101), 0, 0.01)
+  if p["weight.vv"] then p["weight.vv"]:normal(ebm.rng(self.cfg.seed):split(102), 0, 0.01) end
+  ebm.train.center_biases(self.model)
+  self.model:materialise()
+end
+
+-- One PCD update on rows x. Returns {data_energy, sample_energy, grad_norm}.
+function Trainer:step(x)
+  local m, cfg, s = self.model, self.cfg, self.sampler
+  local pc = self:clamped_chains(x)
+  s:sweep(pc, { n = cfg.pos_sweeps, clamp = self.clamp })
+  local pos = m:param_stats(pc)
+  if self.chains == nil then
+    local B = x:size(1)
+    local idx = ebm.zeros({ cfg.batch }, "i32")
+    for i = 1, cfg.batch do idx:set(i, (i - 1) % B + 1) end
+    self.chains = self:clamped_chains(ebm.data.take(x, idx))
+  end
+  s:sweep(self.chains, { n = cfg.cd_steps })
+  local neg = m:param_stats(self.chains)
+  local g = ebm.train.gradient(pos, neg, 1, self.grads)
+  local sq = 0
+  for _, t in pairs(g) do sq = sq + t:norm() ^ 2 end
+  ebm.optim.adam(self.params, g, self.ocfg, self.ostate)
+  ebm.train.center_biases(m)
+  m:materialise()
+  self.steps = self.steps + 1
+  return { data_energy = m:energy(pc):mean(), sample_energy = m:energy(self.chains):mean(), grad_norm = math.sqrt(sq) }
+end
+
+-- One shuffled pass over the training rows; returns the mean metrics of its steps.
+function Trainer:epoch(progress)
+  local cfg = self.cfg
+  local e = self.epoch_done + 1
+  local t0 = ebm.sys.clock()
+  local acc = { n = 0, de = 0, se = 0, gn = 0 }
+  for idx in ebm.data.batches(self.train:size(1), cfg.batch, ebm.rng(cfg.seed):split(1000 + e)) do
+    local r = self:step(ebm.data.take(self.train, idx))
+    acc.n, acc.de, acc.se, acc.gn = acc.n + 1, acc.de + r.data_energy, acc.se + r.sample_energy, acc.gn + r.grad_norm
+    if progress then progress:update { epoch = e, step = self.steps, info = string.format("gap %.3g", r.sample_energy - r.data_energy) } end
+  end
+  self.seconds = self.seconds + (ebm.sys.clock() - t0)
+  self.epoch_done = e
+  local lr = self.ocfg.schedule(math.max(self.steps, 1))
+  local pn = 0
+  for _, t in pairs(self.params) do pn = pn + t:norm() ^ 2 end
+  return { epoch = e, step = self.steps, data_energy = acc.de / acc.n, sample_energy = acc.se / acc.n,
+    energy_gap = (acc.se - acc.de) / acc.n, grad_norm = acc.gn / acc.n, param_norm = math.sqrt(pn), lr = lr,
+    seconds = self.seconds }
+end
+
+-- Fresh chains from the biases, `sweeps` sweeps, own sampler (training never depends on it).
+-- Returns the visible layers u8 [count, h, w] and the chains u8 [n, count].
+function Trainer:samples(count, sweeps, seed)
+  local m = self.model
+  local s = ebm.sampler { model = m, seed = seed or (self.cfg.seed + 7919), blocks = M.blocks(m) }
+  local x = s:chains(count, "bias")
+  if sweeps > 0 then s:sweep(x, { n = sweeps }) end
+  return x:narrow(1, 1, self.nv):t():contiguous():view(count, m.height, m.width), x
+end
+
+function Trainer:save(path) return ebm.ckpt.save(path, self) end
+
+M.Trainer = Trainer
+return M
