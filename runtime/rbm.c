@@ -315,8 +315,44 @@ double ebm_rbm_base_logz(const ebm_rbm *m, const float *base) {
     return r;
 }
 
-double ebm_rbm_ais(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
-                   uint64_t seed, double *logw) {
+/* AIS weight increment between betas b0 and b1 at states x [runs, D] (act = x W + c, filled
+ * here): logw[r] += sign * (log p*_b1(x_r) - log p*_b0(x_r)), with
+ * log p*_beta(x) = (1-beta) base.x + beta b.x + sum_j softplus(beta act_j). */
+static void ais_increment(const ebm_rbm *m, const float *base, const float *x, float *act, int runs,
+                          double b1, double b0, double sign, double *logw) {
+    int nh = m->nh, D = m->D;
+    ebm_rbm_hidden_act(m, x, runs, act);
+#pragma omp parallel for schedule(static) if ((int64_t)runs * nh > EBM_RBM_PAR_MIN / 8)
+    for (int r = 0; r < runs; r++) {
+        const float *xr = x + (size_t)r * D, *ar = act + (size_t)r * nh;
+        double ax = 0.0, bx = 0.0, s1 = 0.0, s0 = 0.0;
+        for (int j = 0; j < D; j++) {
+            ax += (double)base[j] * xr[j];
+            bx += (double)m->b[j] * xr[j];
+        }
+        for (int j = 0; j < nh; j++) {
+            s1 += softplus_f((float)b1 * ar[j]);
+            s0 += softplus_f((float)b0 * ar[j]);
+        }
+        logw[r] += sign * ((b1 - b0) * (bx - ax) + (s1 - s0));
+    }
+}
+
+/* One block-Gibbs transition leaving p_beta invariant: h ~ p_beta(h|x), x ~ p_beta(x|h).
+ * act holds x W + c on entry (from ais_increment); step selects the random stream. */
+static void ais_transition(const ebm_rbm *m, const float *base, float *x, float *act, float *h, float *p,
+                           int runs, double beta, uint64_t seed, uint64_t step) {
+    int64_t n = (int64_t)runs * m->nh;
+    for (int64_t i = 0; i < n; i++) act[i] = sigmoid_f((float)beta * act[i]);
+    ebm_rbm_sample_hidden(act, h, runs, m->nh, seed, step, 0);
+    ebm_rbm_visible_probs(m, h, runs, (float)beta, base, 0, p);
+    ebm_rbm_sample_visible(m, p, x, runs, seed, step, 0, 0);
+}
+
+/* Shared body of forward (x0 == NULL: start from the base-rate model, betas ascending) and
+ * reverse (start at x0 [runs, D] at beta = 1, betas walked downwards) AIS. */
+static double ais_run(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
+                      const float *x0, uint64_t seed, double *logw) {
     int nh = m->nh, D = m->D;
     if (nbetas < 2 || runs < 1 || betas[0] != 0.0 || betas[nbetas - 1] != 1.0) return NAN;
     float *x = EBM_MALLOC(sizeof(float) * (size_t)runs * D);
@@ -329,38 +365,39 @@ double ebm_rbm_ais(const ebm_rbm *m, const float *base, const double *betas, int
     }
     memset(h, 0, sizeof(float) * (size_t)runs * nh);
     for (int r = 0; r < runs; r++) logw[r] = 0.0;
-    /* x_1 ~ p_0, the base-rate model. */
-    ebm_rbm_visible_probs(m, h, runs, 0.0f, base, 0, p);
-    ebm_rbm_sample_visible(m, p, x, runs, seed, 0, 0, 0);
-    for (int k = 1; k < nbetas; k++) {
-        double b1 = betas[k], b0 = betas[k - 1];
-        ebm_rbm_hidden_act(m, x, runs, act);
-        /* log p*_beta(x) = (1-beta) base.x + beta b.x + sum_j softplus(beta act_j) */
-#pragma omp parallel for schedule(static) if ((int64_t)runs * nh > EBM_RBM_PAR_MIN / 8)
-        for (int r = 0; r < runs; r++) {
-            const float *xr = x + (size_t)r * D, *ar = act + (size_t)r * nh;
-            double ax = 0.0, bx = 0.0, s1 = 0.0, s0 = 0.0;
-            for (int j = 0; j < D; j++) {
-                ax += (double)base[j] * xr[j];
-                bx += (double)m->b[j] * xr[j];
-            }
-            for (int j = 0; j < nh; j++) {
-                s1 += softplus_f((float)b1 * ar[j]);
-                s0 += softplus_f((float)b0 * ar[j]);
-            }
-            logw[r] += (b1 - b0) * (bx - ax) + (s1 - s0);
+    if (!x0) {
+        /* x_1 ~ p_0, the base-rate model; then p_0 -> p_1 -> ... -> p_{n-1} */
+        ebm_rbm_visible_probs(m, h, runs, 0.0f, base, 0, p);
+        ebm_rbm_sample_visible(m, p, x, runs, seed, 0, 0, 0);
+        for (int k = 1; k < nbetas; k++) {
+            ais_increment(m, base, x, act, runs, betas[k], betas[k - 1], 1.0, logw);
+            if (k == nbetas - 1) break;
+            ais_transition(m, base, x, act, h, p, runs, betas[k], seed, (uint64_t)k);
         }
-        if (k == nbetas - 1) break;
-        /* Transition leaving p_k invariant: h ~ p_k(h|x), x ~ p_k(x|h). */
-        int64_t n = (int64_t)runs * nh;
-        for (int64_t i = 0; i < n; i++) act[i] = sigmoid_f((float)b1 * act[i]);
-        ebm_rbm_sample_hidden(act, h, runs, nh, seed, (uint64_t)k, 0);
-        ebm_rbm_visible_probs(m, h, runs, (float)b1, base, 0, p);
-        ebm_rbm_sample_visible(m, p, x, runs, seed, (uint64_t)k, 0, 0);
+    } else {
+        /* x_{n-1} = x0 (~ p_{n-1} = the model); factor p*_{k-1}(x)/p*_k(x) at each level,
+         * then a transition leaving p_{k-1} invariant (streams after the forward ones). */
+        memcpy(x, x0, sizeof(float) * (size_t)runs * D);
+        for (int k = nbetas - 1; k >= 1; k--) {
+            ais_increment(m, base, x, act, runs, betas[k], betas[k - 1], -1.0, logw);
+            if (k == 1) break;
+            ais_transition(m, base, x, act, h, p, runs, betas[k - 1], seed, (uint64_t)(nbetas + k));
+        }
     }
     EBM_FREE(x), EBM_FREE(p), EBM_FREE(act), EBM_FREE(h);
     /* At beta = 0 the hidden units are free: p*_0 = exp(base.x) 2^nh. */
     return ebm_rbm_base_logz(m, base) + nh * log(2.0);
+}
+
+double ebm_rbm_ais(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
+                   uint64_t seed, double *logw) {
+    return ais_run(m, base, betas, nbetas, runs, NULL, seed, logw);
+}
+
+double ebm_rbm_ais_reverse(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
+                           const float *x0, uint64_t seed, double *logw) {
+    if (!x0) return NAN;
+    return ais_run(m, base, betas, nbetas, runs, x0, seed, logw);
 }
 
 int ebm_rbm_encode(const ebm_rbm *m, const uint8_t *v, const int32_t *y, int64_t n, float *x) {

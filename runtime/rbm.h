@@ -92,6 +92,15 @@ double ebm_rbm_exact_logz(const ebm_rbm *m);
 double ebm_rbm_ais(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
                    uint64_t seed, double *logw);
 
+/* Reverse AIS (Burda, Grosse & Salakhutdinov 2015): the chains start at x0 [runs, D]
+ * (one-hot rows, ideally exact samples of m; in practice held-out data) at beta = 1 and
+ * walk the same path down to the base-rate model. logw[runs] receives each run's log
+ * weight log prod_k p*_{k-1}(x_k) / p*_k(x_k), an unbiased estimate of Z_0 / Z_B when x0 ~ m,
+ * so log Z_B ~ log Z_0 - log mean exp(logw) is a stochastic upper bound on log Z_B.
+ * Returns log Z_0, or NAN on bad input / no memory. */
+double ebm_rbm_ais_reverse(const ebm_rbm *m, const float *base, const double *betas, int nbetas, int runs,
+                           const float *x0, uint64_t seed, double *logw);
+
 /* Log normaliser of the base-rate model exp(base . x) over all x (sum of group log-sums). */
 double ebm_rbm_base_logz(const ebm_rbm *m, const float *base);
 

@@ -4,6 +4,11 @@
 --   local r = ebm.ais.logz(model, {base = base, betas = 14500, runs = 100, seed = 1})
 --   r.logz, r.lo, r.hi        -- log Z and log(mean w -+ 3 standard errors) + log Z_0
 --   r.logz0, r.logw           -- the base model's log Z (exact) and each run's log weight
+--   local q = ebm.ais.reverse_logz(model, {base = base, x = xtest, betas = 14500, runs = 100, seed = 1})
+--   q.logz, q.lo, q.hi        -- reverse AIS (Burda, Grosse & Salakhutdinov 2015): chains start at
+--                                rows of x (f32 [n, D], cycled to `runs` rows) and anneal down to
+--                                the base rate; a stochastic UPPER bound on log Z when the start
+--                                states are model samples (with data: a conservative heuristic)
 --   ebm.ais.schedule(n)       -- f64 [n] betas from 0 to 1 (S&M spacing)
 --   ebm.ais.loglik(model, x, logz) -> mean log p(x) in nats, per-row f64 log p
 --
@@ -61,6 +66,28 @@ function M.logz(model, opt)
   local logz0 = core.rbm_ais(model, opt.base, betas, opt.seed or 1, logw)
   local lme, lo, hi, rel = M.log_mean_exp(logw, 3)
   return {logz = logz0 + lme, lo = logz0 + lo, hi = logz0 + hi, logz0 = logz0, logw = logw,
+          rel_se = rel, runs = runs, nbetas = betas:numel()}
+end
+
+-- Reverse AIS estimate of log Z from start states x (f32 [n, D] encoded rows; runs of them
+-- taken in order, cycled if n < runs). opt: base (required), x (required), betas, runs (100),
+-- seed (1). log Z = log Z_0 - log mean exp(logw); lo/hi from the 3-sigma interval of the mean.
+function M.reverse_logz(model, opt)
+  opt = opt or {}
+  assert(opt.base, "ais.reverse_logz: opt.base (base-rate biases, model:base_rate(x)) is required")
+  assert(opt.x, "ais.reverse_logz: opt.x (start states f32 [n, D], e.g. test rows) is required")
+  local betas = opt.betas or 14500
+  if type(betas) == "number" then betas = M.schedule(math.tointeger(betas)) end
+  local runs = opt.runs or 100
+  local x = opt.x
+  local n = x:size(1)
+  assert(n >= 1, "ais.reverse_logz: opt.x has no rows")
+  local x0 = core.tensor_new("f32", runs, x:size(2))
+  for r = 1, runs do x0:select(1, r):copy(x:select(1, (r - 1) % n + 1)) end
+  local logw = core.tensor_new("f64", runs)
+  local logz0 = core.rbm_ais_reverse(model, opt.base, betas, opt.seed or 1, x0, logw)
+  local lme, lo, hi, rel = M.log_mean_exp(logw, 3)
+  return {logz = logz0 - lme, lo = logz0 - hi, hi = logz0 - lo, logz0 = logz0, logw = logw,
           rel_se = rel, runs = runs, nbetas = betas:numel()}
 end
 

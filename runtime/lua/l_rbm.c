@@ -185,25 +185,50 @@ static int l_base_logz(lua_State *L) {
     return 1;
 }
 
-/* core.rbm_ais(model, base [D], betas f64 [n], seed, logw f64 [runs]) -> log Z_0. */
-static int l_ais(lua_State *L) {
+/* Argument idx: f64 betas from 0 to 1, non-decreasing; *nb receives their count. */
+static const double *check_betas(lua_State *L, int idx, int *nb) {
+    ebm_tensor *bt = luaT_checkcontig(L, idx, EBM_F64);
+    int n = (int)ebm_tensor_numel(bt);
+    const double *betas = ebm_tensor_data(bt);
+    luaL_argcheck(L, n >= 2 && betas[0] == 0.0 && betas[n - 1] == 1.0, idx, "betas must run from 0 to 1");
+    for (int i = 1; i < n; i++) luaL_argcheck(L, betas[i] >= betas[i - 1], idx, "betas must be non-decreasing");
+    *nb = n;
+    return betas;
+}
+
+/* Forward (reverse = 0) or reverse AIS: arguments (model, base [D], betas f64 [n], seed,
+ * [x0 f32 [runs, D] when reverse,] logw f64 [runs]); returns log Z_0. */
+static int ais_common(lua_State *L, int reverse) {
     ebm_rbm m;
     check_model(L, 1, &m);
     const float *base = check_base(L, 2, &m);
-    ebm_tensor *bt = luaT_checkcontig(L, 3, EBM_F64);
-    int nb = (int)ebm_tensor_numel(bt);
-    const double *betas = ebm_tensor_data(bt);
-    luaL_argcheck(L, nb >= 2 && betas[0] == 0.0 && betas[nb - 1] == 1.0, 3, "betas must run from 0 to 1");
-    for (int i = 1; i < nb; i++) luaL_argcheck(L, betas[i] >= betas[i - 1], 3, "betas must be non-decreasing");
+    int nb;
+    const double *betas = check_betas(L, 3, &nb);
     uint64_t seed = (uint64_t)luaL_checkinteger(L, 4);
-    ebm_tensor *w = luaT_checkcontig(L, 5, EBM_F64);
+    int wi = reverse ? 6 : 5;
+    ebm_tensor *w = luaT_checkcontig(L, wi, EBM_F64);
     int runs = (int)ebm_tensor_numel(w);
-    luaL_argcheck(L, runs >= 1, 5, "need at least one run");
-    double z0 = ebm_rbm_ais(&m, base, betas, nb, runs, seed, ebm_tensor_data(w));
-    if (isnan(z0)) luaL_error(L, "rbm_ais: out of memory");
+    luaL_argcheck(L, runs >= 1, wi, "need at least one run");
+    double z0;
+    if (reverse) {
+        ebm_tensor *x0 = luaT_checkcontig(L, 5, EBM_F32);
+        luaL_argcheck(L, x0->ndim == 2 && x0->size[0] == runs && x0->size[1] == m.D, 5,
+                      "start states must be f32 [runs, D]");
+        z0 = ebm_rbm_ais_reverse(&m, base, betas, nb, runs, ebm_tensor_data(x0), seed, ebm_tensor_data(w));
+    } else {
+        z0 = ebm_rbm_ais(&m, base, betas, nb, runs, seed, ebm_tensor_data(w));
+    }
+    if (isnan(z0)) luaL_error(L, "%s: out of memory", reverse ? "rbm_ais_reverse" : "rbm_ais");
     lua_pushnumber(L, z0);
     return 1;
 }
+
+/* core.rbm_ais(model, base [D], betas f64 [n], seed, logw f64 [runs]) -> log Z_0. */
+static int l_ais(lua_State *L) { return ais_common(L, 0); }
+
+/* core.rbm_ais_reverse(model, base [D], betas f64 [n], seed, x0 f32 [runs, D], logw f64 [runs])
+ * -> log Z_0 (reverse AIS from the states x0; see ebm_rbm_ais_reverse). */
+static int l_ais_reverse(lua_State *L) { return ais_common(L, 1); }
 
 /* core.rbm_encode(model, v u8 [n, nv...], y (i32 [n]) or nil, out f32 [n,D]) -> out. */
 static int l_encode(lua_State *L) {
@@ -269,7 +294,7 @@ void ebm_open_rbm(lua_State *L, int mod) {
         {"rbm_visible_probs", l_visible_probs}, {"rbm_sample_hidden", l_sample_hidden},
         {"rbm_sample_visible", l_sample_visible}, {"rbm_free_energy", l_free_energy},
         {"rbm_cd", l_cd}, {"rbm_momentum", l_momentum}, {"rbm_exact_logz", l_exact_logz},
-        {"rbm_base_logz", l_base_logz}, {"rbm_ais", l_ais}, {"rbm_encode", l_encode},
+        {"rbm_base_logz", l_base_logz}, {"rbm_ais", l_ais}, {"rbm_ais_reverse", l_ais_reverse}, {"rbm_encode", l_encode},
         {"rbm_decode", l_decode}, {"rbm_base_rate", l_base_rate},
         {"rbm_blas_threads", l_blas_threads}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
