@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,17 +11,6 @@
 
 #define GZ_MAX_RATIO 1032     /* deflate cannot expand more than this per input byte */
 #define GZ_FIRST_CHUNK (1 << 20)
-
-/* Write a formatted reason to err and return `code`. */
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 const char *ebm_idx_type_name(int type) {
     switch (type) {
@@ -103,11 +91,11 @@ static int64_t gz_read_full(gzFile gz, void *buf, int64_t n) {
 }
 
 /* Error code and reason for a failed gzread: a cut-off or damaged stream is a format error. */
-static int gz_fail(gzFile gz, char *err, size_t errlen) {
+static int gz_ebm_errorf(gzFile gz, char *err, size_t errlen) {
     int errnum;
     const char *msg = gzerror(gz, &errnum);
-    if (errnum == Z_ERRNO) return fail(err, errlen, EBM_EIO, "read error: %s", strerror(errno));
-    return fail(err, errlen, EBM_EFORMAT, "corrupt or truncated gzip stream: %s", msg);
+    if (errnum == Z_ERRNO) return ebm_errorf(err, errlen, EBM_EIO, "read error: %s", strerror(errno));
+    return ebm_errorf(err, errlen, EBM_EFORMAT, "corrupt or truncated gzip stream: %s", msg);
 }
 
 /* Gzip data: read `bytes` bytes into a buffer grown in steps, so a lying header costs at
@@ -115,16 +103,16 @@ static int gz_fail(gzFile gz, char *err, size_t errlen) {
 static unsigned char *read_gzip_body(gzFile gz, int64_t bytes, int *rc, char *err, size_t errlen) {
     int64_t cap = bytes < GZ_FIRST_CHUNK ? bytes : GZ_FIRST_CHUNK, have = 0;
     unsigned char *buf = EBM_MALLOC(cap ? (size_t)cap : 1);
-    if (!buf) return *rc = fail(err, errlen, EBM_ENOMEM, "out of memory"), NULL;
+    if (!buf) return *rc = ebm_errorf(err, errlen, EBM_ENOMEM, "out of memory"), NULL;
     for (;;) {
         int64_t got = gz_read_full(gz, buf + have, cap - have);
         if (got < 0) {
-            *rc = gz_fail(gz, err, errlen);
+            *rc = gz_ebm_errorf(gz, err, errlen);
             break;
         }
         have += got;
         if (have < cap) {
-            *rc = fail(err, errlen, EBM_EFORMAT, "truncated: header claims %lld data bytes, stream has %lld",
+            *rc = ebm_errorf(err, errlen, EBM_EFORMAT, "truncated: header claims %lld data bytes, stream has %lld",
                        (long long)bytes, (long long)have);
             break;
         }
@@ -132,14 +120,14 @@ static unsigned char *read_gzip_body(gzFile gz, int64_t bytes, int *rc, char *er
             unsigned char extra;
             int64_t more = gz_read_full(gz, &extra, 1);
             if (more == 0) return buf;
-            *rc = more < 0 ? gz_fail(gz, err, errlen)
-                           : fail(err, errlen, EBM_EFORMAT, "trailing data after %lld data bytes", (long long)bytes);
+            *rc = more < 0 ? gz_ebm_errorf(gz, err, errlen)
+                           : ebm_errorf(err, errlen, EBM_EFORMAT, "trailing data after %lld data bytes", (long long)bytes);
             break;
         }
         int64_t ncap = cap * 2 < bytes ? cap * 2 : bytes;
         unsigned char *nb = EBM_REALLOC(buf, (size_t)ncap);
         if (!nb) {
-            *rc = fail(err, errlen, EBM_ENOMEM, "out of memory");
+            *rc = ebm_errorf(err, errlen, EBM_ENOMEM, "out of memory");
             break;
         }
         buf = nb, cap = ncap;
@@ -152,48 +140,48 @@ int ebm_idx_read(const char *path, ebm_tensor *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     if (err && errlen) err[0] = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, EBM_EIO, "cannot open: %s", strerror(errno));
+    if (fd < 0) return ebm_errorf(err, errlen, EBM_EIO, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, EBM_EIO, "not a regular file");
+        return ebm_errorf(err, errlen, EBM_EIO, "not a regular file");
     }
     gzFile gz = gzdopen(fd, "rb");
     if (!gz) {
         close(fd);
-        return fail(err, errlen, EBM_ENOMEM, "cannot open gzip stream");
+        return ebm_errorf(err, errlen, EBM_ENOMEM, "cannot open gzip stream");
     }
     gzbuffer(gz, 1 << 18);
 
     int rc = EBM_OK;
     unsigned char hdr[4 + 4 * EBM_IDX_MAXRANK], *raw = NULL;
     int64_t got = gz_read_full(gz, hdr, 4);
-    if (got < 0) { rc = gz_fail(gz, err, errlen); goto done; }
-    if (got < 4) { rc = fail(err, errlen, EBM_EFORMAT, "truncated header (%lld of 4 bytes)", (long long)got); goto done; }
+    if (got < 0) { rc = gz_ebm_errorf(gz, err, errlen); goto done; }
+    if (got < 4) { rc = ebm_errorf(err, errlen, EBM_EFORMAT, "truncated header (%lld of 4 bytes)", (long long)got); goto done; }
     if (hdr[0] || hdr[1]) {
-        rc = fail(err, errlen, EBM_EFORMAT, "bad magic %02x %02x (expected 00 00): not an IDX file", hdr[0], hdr[1]);
+        rc = ebm_errorf(err, errlen, EBM_EFORMAT, "bad magic %02x %02x (expected 00 00): not an IDX file", hdr[0], hdr[1]);
         goto done;
     }
     int type = hdr[2], rank = hdr[3];
     ebm_dtype dt;
     size_t esize = type_info(type, &dt);
-    if (!esize) { rc = fail(err, errlen, EBM_EFORMAT, "unknown element type 0x%02x", type); goto done; }
+    if (!esize) { rc = ebm_errorf(err, errlen, EBM_EFORMAT, "unknown element type 0x%02x", type); goto done; }
     if (rank < 1 || rank > EBM_IDX_MAXRANK) {
-        rc = fail(err, errlen, EBM_EFORMAT, "rank %d outside 1..%d", rank, EBM_IDX_MAXRANK);
+        rc = ebm_errorf(err, errlen, EBM_EFORMAT, "rank %d outside 1..%d", rank, EBM_IDX_MAXRANK);
         goto done;
     }
     int64_t hbytes = 4 + 4 * (int64_t)rank;
     got = gz_read_full(gz, hdr + 4, hbytes - 4);
-    if (got < 0) { rc = gz_fail(gz, err, errlen); goto done; }
+    if (got < 0) { rc = gz_ebm_errorf(gz, err, errlen); goto done; }
     if (got < hbytes - 4) {
-        rc = fail(err, errlen, EBM_EFORMAT, "truncated header (%lld of %lld bytes)", (long long)(got + 4), (long long)hbytes);
+        rc = ebm_errorf(err, errlen, EBM_EFORMAT, "truncated header (%lld of %lld bytes)", (long long)(got + 4), (long long)hbytes);
         goto done;
     }
     int64_t size[EBM_IDX_MAXRANK], numel = 1;
     for (int d = 0; d < rank; d++) {
         size[d] = be32(hdr + 4 + 4 * d);
         if (size[d] && numel > EBM_IDX_MAXBYTES / (int64_t)esize / size[d]) {
-            rc = fail(err, errlen, EBM_EFORMAT, "header claims more than %lld bytes of data (dimension %d is %lld)",
+            rc = ebm_errorf(err, errlen, EBM_EFORMAT, "header claims more than %lld bytes of data (dimension %d is %lld)",
                       (long long)EBM_IDX_MAXBYTES, d + 1, (long long)size[d]);
             goto done;
         }
@@ -202,19 +190,19 @@ int ebm_idx_read(const char *path, ebm_tensor *out, char *err, size_t errlen) {
     int64_t bytes = numel * (int64_t)esize;
     if (gzdirect(gz)) { /* plain file: its size must be exactly header + data */
         if ((int64_t)st.st_size != hbytes + bytes) {
-            rc = fail(err, errlen, EBM_EFORMAT, "%s: header + data is %lld bytes, file has %lld",
+            rc = ebm_errorf(err, errlen, EBM_EFORMAT, "%s: header + data is %lld bytes, file has %lld",
                       (int64_t)st.st_size < hbytes + bytes ? "truncated" : "trailing data",
                       (long long)(hbytes + bytes), (long long)st.st_size);
             goto done;
         }
-        if ((rc = ebm_tensor_init(out, dt, rank, size))) { fail(err, errlen, rc, "out of memory"); goto done; }
+        if ((rc = ebm_tensor_init(out, dt, rank, size))) { ebm_errorf(err, errlen, rc, "out of memory"); goto done; }
         int inplace = esize == ebm_dtype_size(dt);
         raw = inplace ? ebm_tensor_data(out) : EBM_MALLOC(bytes ? (size_t)bytes : 1);
-        if (!raw) { rc = fail(err, errlen, EBM_ENOMEM, "out of memory"); goto done; }
+        if (!raw) { rc = ebm_errorf(err, errlen, EBM_ENOMEM, "out of memory"); goto done; }
         got = gz_read_full(gz, raw, bytes);
         if (got != bytes) {
-            rc = got < 0 ? gz_fail(gz, err, errlen)
-                         : fail(err, errlen, EBM_EFORMAT, "truncated while reading (%lld of %lld bytes)", (long long)got, (long long)bytes);
+            rc = got < 0 ? gz_ebm_errorf(gz, err, errlen)
+                         : ebm_errorf(err, errlen, EBM_EFORMAT, "truncated while reading (%lld of %lld bytes)", (long long)got, (long long)bytes);
         } else {
             convert(raw, type, numel, ebm_tensor_data(out));
         }
@@ -222,13 +210,13 @@ int ebm_idx_read(const char *path, ebm_tensor *out, char *err, size_t errlen) {
     } else { /* gzip: bound the claim by what the compressed size can expand to */
         int64_t maxout = (int64_t)st.st_size * GZ_MAX_RATIO + 65536;
         if (bytes > maxout) {
-            rc = fail(err, errlen, EBM_EFORMAT, "header claims %lld data bytes; a %lld-byte gzip file holds at most %lld",
+            rc = ebm_errorf(err, errlen, EBM_EFORMAT, "header claims %lld data bytes; a %lld-byte gzip file holds at most %lld",
                       (long long)bytes, (long long)st.st_size, (long long)maxout);
             goto done;
         }
         raw = read_gzip_body(gz, bytes, &rc, err, errlen);
         if (!raw) goto done;
-        if ((rc = ebm_tensor_init(out, dt, rank, size))) { fail(err, errlen, rc, "out of memory"); goto done; }
+        if ((rc = ebm_tensor_init(out, dt, rank, size))) { ebm_errorf(err, errlen, rc, "out of memory"); goto done; }
         convert(raw, type, numel, ebm_tensor_data(out));
     }
 done:

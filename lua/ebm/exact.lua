@@ -5,6 +5,8 @@
 --   ({layer -> f64 [n, K]}), r.nstates
 --   r:counts(states[, layout]) -> f64 [M] histogram of a batch over the same state index
 --   r:tv(states[, layout]) -> total-variation distance between the batch and the exact law
+--   r:marginal_z(states[, layout[, S]]) -> the largest |empirical - exact| node-level marginal,
+--     in standard errors of S independent samples (levels with p = 0 or 1 are skipped)
 --   ebm.exact.tv_bound(M, S, delta) -> 0.5*sqrt(M/S) + sqrt(log(1/delta)/(2S)): with S
 --     independent samples TV exceeds it with probability < delta (E[TV] <= 0.5 sqrt(M/S),
 --     plus McDiarmid's deviation for a statistic with differences 1/S).
@@ -41,6 +43,26 @@ function Exact:tv(states, layout)
   for q = 1, #ct do S = S + ct[q] end
   for q = 1, #ct do tv = tv + math.abs(ct[q] / S - math.exp(lp[q])) end
   return 0.5 * tv, S
+end
+
+function Exact:marginal_z(states, layout, S)
+  local m = self.model
+  local st = m:stats(states, { layout = layout or "chains" })
+  S = S or (layout == "rows" and states:size(1) or states:size(states:dim()))
+  local worst = 0
+  for _, l in ipairs(m.layers) do
+    local h, e = st.hist[l.name]:totable(), self.marginals[l.name]:totable()
+    for i = 1, #h do
+      for k = 1, #h[i] do
+        local p = e[i][k]
+        if p > 0 and p < 1 then
+          local z = math.abs(h[i][k] - p) / math.sqrt(p * (1 - p) / S)
+          if z > worst then worst = z end
+        end
+      end
+    end
+  end
+  return worst
 end
 
 function M.tv_bound(Mstates, S, delta)
