@@ -131,8 +131,12 @@ if a.reverse_ais then
   print(string.format("conservative average test log-likelihood: %.2f nats (interval [%.2f, %.2f]) -- %s",
     ll, llo, lhi, protocol))
   if out.ais then
-    print(string.format("bracket: test log-likelihood between %.2f (reverse) and %.2f (forward) nats",
-      ll, out.ais.test_loglik))
+    local fwd = out.ais.test_loglik
+    if ll <= fwd then
+      print(string.format("bracket: test log-likelihood between %.2f (reverse) and %.2f (forward) nats", ll, fwd))
+    else
+      print(string.format("forward %.2f and reverse %.2f nats cross: they agree within their noise", fwd, ll))
+    end
   end
 end
 

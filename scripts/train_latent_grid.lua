@@ -37,6 +37,9 @@ p:option("--limit", "Use at most this many images (0: all).", "0")
 p:option("--sample-sweeps", "Gibbs sweeps of the fresh chains in the sample grid.", "1000")
 p:option("--seed", "Seed of every random choice.", "1")
 p:option("--out", "Run folder (instead of runs/NAME).")
+p:option("--classifier", "Classifier checkpoint (scripts/train_classifier.lua) judging --judge samples, if the file exists.",
+  "runs/classifier/mlp.ckpt")
+p:option("--judge", "Fresh long chains classified by --classifier.", "200")
 p:option("--threads", "OpenMP threads (default: all cores).")
 p:flag("--pixel-edges", "Also join 4-neighbour pixels (one untied weight per edge).")
 p:flag("--quiet", "No progress output.")
@@ -52,7 +55,7 @@ local function int(key, lo, hi)
   cfg[key] = v
 end
 int("digit", 0, 9); int("epochs", 1); int("latent_size", 1, 28); int("patch", 1, 28); int("cd_steps", 1)
-int("pos_sweeps", 1); int("batch", 1); int("limit", 0); int("sample_sweeps", 0); int("seed", 0)
+int("pos_sweeps", 1); int("judge", 1); int("batch", 1); int("limit", 0); int("sample_sweeps", 0); int("seed", 0)
 if a.threads then int("threads", 1, 1024) end
 cfg.lr = tonumber(a.lr)
 if not cfg.lr or not (cfg.lr > 0) then die("--lr must be a positive number, got '" .. tostring(a.lr) .. "'") end
@@ -63,6 +66,7 @@ for w in tostring(a.jumps):gmatch("[^,]+") do
   cfg.jumps[#cfg.jumps + 1] = j
 end
 cfg.quiet = a.quiet or nil
+cfg.classifier = a.classifier
 cfg.pixel_edges = a.pixel_edges or nil
 cfg.out = a.out or string.format("runs/latent-digit%d-s%d-p%d", cfg.digit, cfg.latent_size, cfg.patch)
 
@@ -118,6 +122,23 @@ local function main()
       "(pixels shown, latents hidden); 'pcd' = persistent chains. Energies are of joint states: " ..
       "data with latents drawn given the pixels vs the fresh chains. Pixels thresholded at 128.", count, cfg.sample_sweeps),
   }
+  -- the classifier's verdict on --judge fresh chains (visible layers), when it exists
+  if require("lfs").attributes(cfg.classifier, "mode") == "file" then
+    local okc, net = pcall(ebm.eval.load_classifier, cfg.classifier)
+    if not okc then error(net, 0) end
+    local judged = tr:samples(cfg.judge, cfg.sample_sweeps, cfg.seed + 104729)
+    local pred = net:predict(ebm.classifier.inputs(judged, 1)):totable()
+    local hit = 0
+    for _, y in ipairs(pred) do if y == cfg.digit then hit = hit + 1 end end
+    local real = net:predict(ebm.classifier.inputs(imgs:narrow(1, 1, n), 1)):totable()
+    local rhit = 0
+    for _, y in ipairs(real) do if y == cfg.digit then rhit = rhit + 1 end end
+    summary.classified_as_digit = hit / #pred
+    summary.classified_as_digit_data = rhit / #real
+    summary.classifier = cfg.classifier
+    print(string.format("classifier %s: %.1f%% of %d samples (%d sweeps) read as %d (training images: %.1f%%)",
+      cfg.classifier, 100 * hit / #pred, #pred, cfg.sample_sweeps, cfg.digit, 100 * rhit / #real))
+  end
   ebm.run.write_json(run:path("summary.json"), summary)
   ebm.report.write(run.dir, { summary = summary })
   run:close()

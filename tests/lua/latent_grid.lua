@@ -98,8 +98,10 @@ _, rc = run("./ebmlua scripts/train_latent_grid.lua --digit 12")
 t.is(rc, 2, "--digit 12 exits 2")
 local dir = os.tmpname()
 os.remove(dir)
+local cls = os.tmpname() -- an untrained softmax classifier: exercises the judging path
+ebm.eval.save_classifier(ebm.classifier.new { sizes = { 784, 10 }, seed = 1 }, cls, {})
 out, rc = run("./ebmlua scripts/train_latent_grid.lua --epochs 1 --limit 200 --batch 50 --latent-size 7 --pixel-edges " ..
-  "--sample-sweeps 5 --quiet --threads 1 --out " .. dir)
+  "--sample-sweeps 5 --judge 20 --classifier " .. cls .. " --quiet --threads 1 --out " .. dir)
 t.is(rc, 0, "tiny training run succeeds")
 if rc ~= 0 then t.diag(out) end
 for _, f in ipairs { "config.json", "metrics.csv", "model.ckpt", "summary.json", "report.html", "samples/epoch-001.png" } do
@@ -112,5 +114,9 @@ for _ in io.lines(dir .. "/metrics.csv") do nrows = nrows + 1 end
 t.is(nrows, 2, "metrics.csv: header + one epoch row")
 local sum = require("cjson").decode(io.open(dir .. "/summary.json"):read("a"))
 t.ok(sum.mean_energy_data < 0 and sum.mean_energy_samples < 0, "summary records the energies")
+t.ok(sum.classified_as_digit and sum.classified_as_digit >= 0 and sum.classified_as_digit <= 1,
+  "summary records the classifier's verdict on the samples")
+t.ok(out:find("of 20 samples", 1, true), "prints the classifier score")
+os.remove(cls)
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()
