@@ -133,11 +133,23 @@ local function main()
     local real = net:predict(ebm.classifier.inputs(imgs:narrow(1, 1, n), 1)):totable()
     local rhit = 0
     for _, y in ipairs(real) do if y == cfg.digit then rhit = rhit + 1 end end
+    -- bracket from below: samples of the independent-pixel model of the same images
+    local N = imgs:size(1)
+    local pm = imgs:contiguous():view(N, nv):to("f32"):sum(1):view(nv):div(N):totable()
+    local u = ebm.zeros({ cfg.judge, nv }, "f32"):uniform(ebm.rng(cfg.seed):split(31), 0, 1):totable()
+    local ind = ebm.zeros({ cfg.judge, nv }, "u8")
+    for r = 1, cfg.judge do for i = 1, nv do if u[r][i] < pm[i] then ind:set(r, i, 1) end end end
+    local ihit = 0
+    for _, y in ipairs(net:predict(ebm.classifier.inputs(ind:view(cfg.judge, 28, 28), 1)):totable()) do
+      if y == cfg.digit then ihit = ihit + 1 end
+    end
+    summary.classified_as_digit_independent = ihit / cfg.judge
     summary.classified_as_digit = hit / #pred
     summary.classified_as_digit_data = rhit / #real
     summary.classifier = cfg.classifier
-    print(string.format("classifier %s: %.1f%% of %d samples (%d sweeps) read as %d (training images: %.1f%%)",
-      cfg.classifier, 100 * hit / #pred, #pred, cfg.sample_sweeps, cfg.digit, 100 * rhit / #real))
+    print(string.format("classifier %s: %.1f%% of %d samples (%d sweeps) read as %d (training images: %.1f%%; " ..
+      "independent-pixel samples: %.1f%%)", cfg.classifier, 100 * hit / #pred, #pred, cfg.sample_sweeps, cfg.digit,
+      100 * rhit / #real, 100 * ihit / cfg.judge))
   end
   ebm.run.write_json(run:path("summary.json"), summary)
   ebm.report.write(run.dir, { summary = summary })
