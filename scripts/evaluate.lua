@@ -62,8 +62,13 @@ if not okm then die(m) end
 local ex = meta.extra or {}
 local K = m.K
 local dopt = {levels = K, binarize = ex.binarize, seed = ex.data_seed, digits = ex.digits}
-if K == 2 and not dopt.binarize then dopt.binarize = "threshold" end
 local protocol = ex.protocol or string.format("%d levels", K)
+if K == 2 and not dopt.binarize then
+  -- a checkpoint that does not record its binarisation: say what is assumed, and do not
+  -- reuse its protocol text, which may name another binarisation
+  dopt.binarize = "threshold"
+  protocol = "binary, threshold at 128 (assumed: the checkpoint records no binarisation)"
+end
 
 local function data(split, limit)
   local o = {split = split, limit = limit}
