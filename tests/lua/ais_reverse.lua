@@ -47,12 +47,7 @@ t.error_like(function() ebm.core.rbm_ais_reverse(m, base, ebm.ais.schedule(10), 
   "start states must be f32", "start states of the wrong shape refused")
 
 -- evaluate.lua --reverse-ais on a tiny trained RBM: JSON holds both estimates and the exact value
-local function sh(cmd)
-  local pp = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = pp:read("a")
-  pp:close()
-  return out, tonumber(out:match("rc=(%d+)\n$"))
-end
+local sh = ebm.sys.capture
 local dir = os.tmpname()
 os.remove(dir)
 local _, rc = sh("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 2 --limit 500 --sample-steps 5 --quiet --threads 1 --out " .. dir)

@@ -4,12 +4,7 @@ local t = require "tap"
 
 local prefix = os.tmpname()
 os.remove(prefix)
-local function sh(cmd)
-  local p = io.popen("{ " .. cmd .. "\n} 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out:gsub("rc=%d+\n$", ""), tonumber(out:match("rc=(%d+)\n$"))
-end
+local sh = ebm.sys.capture
 
 local out, rc = sh("make -s install PREFIX=" .. prefix)
 t.is(rc, 0, "make install succeeds")

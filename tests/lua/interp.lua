@@ -2,13 +2,7 @@
 local t = require "tap"
 
 local exe = "./ebmlua"
-local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+local run = ebm.sys.capture
 
 local out, rc = run(exe .. " -e 'print(ebm.version)'")
 t.ok(out:match("^%d+%.%d+%.%d+\n$"), "-e prints ebm.version")

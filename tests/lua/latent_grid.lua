@@ -81,13 +81,7 @@ t.cmp_ok(tvc, "<", bc, ("latents | pixels: TV %.4f < %.4f after one clamped swee
 t.is(pc:narrow(1, 1, 3):to("f64"):sum(), 2.0 * C, "clamped pixels unchanged (1, 0, 1 in every chain)")
 
 -- 3. the training script end to end
-local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+local run = ebm.sys.capture
 local out, rc = run("./ebmlua scripts/train_latent_grid.lua --help")
 t.is(rc, 0, "--help exits 0")
 t.ok(out:find("Usage"), "--help prints usage")

@@ -3,13 +3,7 @@
 local t = require "tap"
 local cjson = require "cjson"
 
-local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+local run = ebm.sys.capture
 
 for _, s in ipairs {"train_rbm", "evaluate", "train_classifier"} do
   local out, rc = run("./ebmlua scripts/" .. s .. ".lua --help")

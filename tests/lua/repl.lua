@@ -2,13 +2,7 @@
 -- and the pretty-printer behind it (ebm.repl_print).
 local t = require "tap"
 
-local function sh(cmd)
-  local p = io.popen("{ " .. cmd .. "\n} 2>&1; echo \"rc=$?\"")
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+local sh = ebm.sys.capture
 
 local out, rc = sh([[printf '1+1\n{z=1, a={2,3}}\nebm.f32{{1,2},{3,4}}\nfor i=1,2 do\nprint(i*10)\nend\nreturn 1, "x", nil\n' | ./ebmlua -i]])
 t.is(rc, 0, "REPL on stdin exits 0 at end of input")
