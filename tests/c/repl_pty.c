@@ -128,6 +128,10 @@ int main(void) {
     ok(expect("oops", 5), "errors are reported");
     send_keys("print(#'alive' * 1001)\r");
     ok(expect("5005", 5), "and the REPL continues");
+    /* Wait for the next prompt: a Ctrl-D typed while the terminal is still in cooked mode
+     * (between the chunk's end and readline's prep of the terminal) is turned into a NUL
+     * byte by the tty when readline switches to raw mode, and the REPL never sees an EOF. */
+    ok(expect("> ", 5), "the prompt returns");
     send_keys("\x04"); /* Ctrl-D on an empty line */
     int status = -1;
     double end = now() + 5;
