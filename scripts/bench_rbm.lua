@@ -19,7 +19,6 @@ for _, k in ipairs {"hidden", "batch", "cd_steps", "epochs", "threads"} do
   if not a[k] or a[k] < 1 then io.stderr:write("bench_rbm.lua: --", k:gsub("_", "-"), " must be a positive integer\n"); os.exit(2) end
 end
 ebm.sys.set_threads(a.threads)
-core.rbm_blas_threads(a.threads)
 
 local imgs = ebm.data.mnist{split = "train", levels = 2, binarize = "stochastic", seed = 0}
 local m = ebm.rbm.new{nv = 784, nh = a.hidden, seed = 1}

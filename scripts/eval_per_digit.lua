@@ -29,7 +29,6 @@ for _, k in ipairs {"samples", "steps", "seed", "threads"} do
   if not a[k] or a[k] < 1 then die("--" .. k .. " must be a positive integer") end
 end
 ebm.sys.set_threads(a.threads)
-ebm.core.rbm_blas_threads(a.threads)
 
 local okc, net = pcall(ebm.eval.load_classifier, a.classifier)
 if not okc then die(net) end

@@ -55,7 +55,6 @@ if not (a.ais or a.reverse_ais or a.exact or a.quality) then
   die("nothing to do: give --ais, --reverse-ais, --exact and/or --quality")
 end
 ebm.sys.set_threads(a.threads)
-core.rbm_blas_threads(a.threads)
 
 local okm, m, meta = pcall(ebm.rbm.load, a.checkpoint)
 if not okm then die(m) end

@@ -48,7 +48,6 @@ if a.arch == "mlp" then
 end
 sizes[#sizes + 1] = 10
 ebm.sys.set_threads(a.threads)
-core.rbm_blas_threads(a.threads)
 
 local okd, imgs, labs = pcall(ebm.data.mnist, {split = "train"})
 if not okd then die(imgs) end

@@ -67,7 +67,6 @@ if a.digits then
 end
 
 ebm.sys.set_threads(a.threads)
-core.rbm_blas_threads(a.threads)
 
 -- Data --------------------------------------------------------------------------------
 local K = a.levels

@@ -1,10 +1,7 @@
-/* l_gibbs.c - block Gibbs kernels, chain initialisation, the sequential sampler, threads. */
+/* l_gibbs.c - block Gibbs kernels, chain initialisation, the sequential sampler. */
 #include "l_graph.h"
 
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "../gibbs.h"
 #include "../stats.h"
@@ -131,24 +128,9 @@ static int l_gibbs_sequential(lua_State *L) {
     return 1;
 }
 
-/* core.threads([n]) -> the previous maximum number of OpenMP threads; sets it when n given. */
-static int l_threads(lua_State *L) {
-    int prev = 1;
-#ifdef _OPENMP
-    prev = omp_get_max_threads();
-    if (!lua_isnoneornil(L, 1)) {
-        lua_Integer n = luaL_checkinteger(L, 1);
-        luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count out of range 1..1024");
-        omp_set_num_threads((int)n);
-    }
-#endif
-    lua_pushinteger(L, prev);
-    return 1;
-}
-
 void ebm_open_gibbs(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"gibbs_sweep", l_gibbs_sweep}, {"gibbs_update", l_gibbs_update}, {"gibbs_init", l_gibbs_init},
-        {"gibbs_sequential", l_gibbs_sequential}, {"threads", l_threads}, {NULL, NULL}};
+        {"gibbs_sequential", l_gibbs_sequential}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }

@@ -279,15 +279,6 @@ static int l_base_rate(lua_State *L) {
     return 1;
 }
 
-/* core.rbm_blas_threads(n): threads OpenBLAS uses for the products (n >= 1). */
-extern void openblas_set_num_threads(int);
-static int l_blas_threads(lua_State *L) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count must be in 1..1024");
-    openblas_set_num_threads((int)n);
-    return 0;
-}
-
 void ebm_open_rbm(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"rbm_hidden_probs", l_hidden_probs}, {"rbm_hidden_act", l_hidden_act},
@@ -295,7 +286,6 @@ void ebm_open_rbm(lua_State *L, int mod) {
         {"rbm_sample_visible", l_sample_visible}, {"rbm_free_energy", l_free_energy},
         {"rbm_cd", l_cd}, {"rbm_momentum", l_momentum}, {"rbm_exact_logz", l_exact_logz},
         {"rbm_base_logz", l_base_logz}, {"rbm_ais", l_ais}, {"rbm_ais_reverse", l_ais_reverse}, {"rbm_encode", l_encode},
-        {"rbm_decode", l_decode}, {"rbm_base_rate", l_base_rate},
-        {"rbm_blas_threads", l_blas_threads}, {NULL, NULL}};
+        {"rbm_decode", l_decode}, {"rbm_base_rate", l_base_rate}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }

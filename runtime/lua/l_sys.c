@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "luaT.h"
 #include <lualib.h>
@@ -84,11 +87,33 @@ static int sys_sleep(lua_State *L) {
     return 0;
 }
 
+/* core.threads([n]) -> the previous thread count; with n, every threaded part of the
+ * runtime uses n threads from now on: OpenMP (kernels) and OpenBLAS (matrix products).
+ * Kernel results do not depend on the count. */
+extern void openblas_set_num_threads(int);
+static int sys_threads(lua_State *L) {
+    int prev = 1;
+#ifdef _OPENMP
+    prev = omp_get_max_threads();
+#endif
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer n = luaL_checkinteger(L, 1);
+        luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count out of range 1..1024");
+#ifdef _OPENMP
+        omp_set_num_threads((int)n);
+#endif
+        openblas_set_num_threads((int)n);
+    }
+    lua_pushinteger(L, prev);
+    return 1;
+}
+
 void ebm_open_sys(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
         {"sys_ncpus", sys_ncpus},
         {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
+        {"threads", sys_threads},
         {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }
