@@ -265,6 +265,19 @@ static int graph_dsatur(lua_State *L) {
     return 2;
 }
 
+/* Push an empty Blocks userdata for graph m (at stack index `graph`): safe to collect
+ * before it is filled, and it keeps the graph alive as long as it lives. */
+static luaG_blocks *push_blocks(lua_State *L, ebm_model *m, int graph) {
+    graph = lua_absindex(L, graph);
+    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 1);
+    memset(ub, 0, sizeof *ub);
+    luaL_setmetatable(L, EBM_BLOCKS_MT);
+    ub->m = m;
+    lua_pushvalue(L, graph);
+    lua_setiuservalue(L, -2, 1);
+    return ub;
+}
+
 /* g:blocks({i32 tensor or table of 1-based node ids, ...}) -> Blocks. Checked: an interacting
  * pair inside a block raises "block B contains interacting nodes I and J (edge E)". */
 static int graph_blocks(lua_State *L) {
@@ -272,12 +285,7 @@ static int graph_blocks(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     int32_t nb = (int32_t)luaL_len(L, 2);
     luaL_argcheck(L, nb >= 1, 2, "need at least one block");
-    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 1);
-    memset(ub, 0, sizeof *ub);
-    luaL_setmetatable(L, EBM_BLOCKS_MT);
-    ub->m = m;
-    lua_pushvalue(L, 1);
-    lua_setiuservalue(L, -2, 1);  /* the graph lives as long as its blocks */
+    luaG_blocks *ub = push_blocks(L, m, 1);
     int64_t total = 0;
     for (int32_t k = 1; k <= nb; k++) {
         lua_geti(L, 2, k);
@@ -322,12 +330,7 @@ static int graph_blocks_from_colours(lua_State *L) {
         if (col[i] < 1 || col[i] > nc) { EBM_FREE(c0); return luaL_argerror(L, 2, "colour out of range 1..nc"); }
         c0[i] = col[i] - 1;
     }
-    luaG_blocks *ub = lua_newuserdatauv(L, sizeof *ub, 1);
-    memset(ub, 0, sizeof *ub);
-    luaL_setmetatable(L, EBM_BLOCKS_MT);
-    ub->m = m;
-    lua_pushvalue(L, 1);
-    lua_setiuservalue(L, -2, 1);  /* the graph lives as long as its blocks */
+    luaG_blocks *ub = push_blocks(L, m, 1);
     int rc = ebm_blocks_from_colours(&ub->b, m->n, c0, (int32_t)nc);
     EBM_FREE(c0);
     if (rc) return luaL_error(L, "blocks_from_colours: out of memory");
