@@ -127,37 +127,40 @@ function M.blocks(m)
   return out
 end
 
-local Trainer = {}
+-- The trainer is ebm.train's (the same loop, optimiser, schedule, checkpoints) with a
+-- positive phase for latents: pixels clamped to the batch, latents sampled given them.
+local Trainer = setmetatable({}, { __index = ebm.train.Trainer })
 Trainer.__index = Trainer
-
--- ebm.latent.trainer{model=, train=u8 [N, ...], config={batch, lr, cd_steps, pos_sweeps, seed, epochs}}
-function M.trainer(o)
-  local cfg, m = o.config, o.model
-  local nv = m.layers[1].n
-  local clamp = ebm.zeros({ m.n }, "u8")
-  clamp:narrow(1, 1, nv):fill(1)
-  local self = setmetatable({
-    model = m, cfg = cfg, train = o.train, params = m:params(),
-    sampler = ebm.sampler { model = m, seed = cfg.seed, blocks = M.blocks(m) },
-    clamp = clamp,          -- u8 [n]: 1 on the pixels (positive phase)
-    nv = nv,                -- visible node count
-    ostate = {}, grads = {},
-    epoch_done = 0, steps = 0, seconds = 0,
-    chains = nil,           -- persistent negative chains u8 [n, batch]
-  }, Trainer)
-  self.steps_per_epoch = (o.train:size(1) + cfg.batch - 1) // cfg.batch
-  self.ocfg = { lr = cfg.lr }
-  self.ocfg.schedule = ebm.optim.schedule.cosine { lr = cfg.lr, total = self.steps_per_epoch * cfg.epochs, lr_min = cfg.lr * 0.05 }
-  return self
-end
 
 -- Joint chains [n, B] whose pixels are the rows of x (u8 [B, ...]) and hidden units uniform.
 function Trainer:clamped_chains(x)
   local B = x:size(1)
-  local s = self.sampler
-  local c = s:chains(B, "uniform")
+  local c = self.sampler:chains(B, "uniform")
   c:narrow(1, 1, self.nv):copy(x:contiguous():view(B, self.nv):t())
   return c
+end
+
+function Trainer:positive(x)
+  local pc = self:clamped_chains(x)
+  self.sampler:sweep(pc, { n = self.cfg.pos_sweeps, clamp = self.clamp })
+  return self.model:param_stats(pc), pc
+end
+
+Trainer.chains_from = Trainer.clamped_chains
+
+-- ebm.latent.trainer{model=, train=u8 [N, ...], config={batch, lr, cd_steps, pos_sweeps, seed, epochs}}
+-- Persistent CD with Adam and a cosine learning-rate decay to 5% (ebm.train's options).
+function M.trainer(o)
+  local cfg = {}
+  for k, v in pairs(o.config) do cfg[k] = v end
+  local defaults = { pcd = true, beta = 1, optim = "adam", clip = 0, schedule = "cosine", log_every = 0 }
+  for k, v in pairs(defaults) do if cfg[k] == nil then cfg[k] = v end end
+  local m = o.model
+  local tr = ebm.train.trainer { model = m, train = o.train, config = cfg, blocks = M.blocks(m) }
+  tr.nv = m.layers[1].n                         -- visible node count
+  tr.clamp = ebm.zeros({ m.n }, "u8")           -- u8 [n]: 1 on the pixels (positive phase)
+  tr.clamp:narrow(1, 1, tr.nv):fill(1)
+  return setmetatable(tr, Trainer)
 end
 
 -- Initial parameters: pixel biases from the data marginals (add-one smoothed logits), hidden
@@ -178,51 +181,6 @@ function Trainer:init(images)
   self.model:materialise()
 end
 
--- One PCD update on rows x. Returns {data_energy, sample_energy, grad_norm}.
-function Trainer:step(x)
-  local m, cfg, s = self.model, self.cfg, self.sampler
-  local pc = self:clamped_chains(x)
-  s:sweep(pc, { n = cfg.pos_sweeps, clamp = self.clamp })
-  local pos = m:param_stats(pc)
-  if self.chains == nil then
-    local B = x:size(1)
-    local idx = ebm.zeros({ cfg.batch }, "i32")
-    for i = 1, cfg.batch do idx:set(i, (i - 1) % B + 1) end
-    self.chains = self:clamped_chains(ebm.data.take(x, idx))
-  end
-  s:sweep(self.chains, { n = cfg.cd_steps })
-  local neg = m:param_stats(self.chains)
-  local g = ebm.train.gradient(pos, neg, 1, self.grads)
-  local sq = 0
-  for _, t in pairs(g) do sq = sq + t:norm() ^ 2 end
-  ebm.optim.adam(self.params, g, self.ocfg, self.ostate)
-  ebm.train.center_biases(m)
-  m:materialise()
-  self.steps = self.steps + 1
-  return { data_energy = m:energy(pc):mean(), sample_energy = m:energy(self.chains):mean(), grad_norm = math.sqrt(sq) }
-end
-
--- One shuffled pass over the training rows; returns the mean metrics of its steps.
-function Trainer:epoch(progress)
-  local cfg = self.cfg
-  local e = self.epoch_done + 1
-  local t0 = ebm.sys.clock()
-  local acc = { n = 0, de = 0, se = 0, gn = 0 }
-  for idx in ebm.data.batches(self.train:size(1), cfg.batch, ebm.rng(cfg.seed):split(1000 + e)) do
-    local r = self:step(ebm.data.take(self.train, idx))
-    acc.n, acc.de, acc.se, acc.gn = acc.n + 1, acc.de + r.data_energy, acc.se + r.sample_energy, acc.gn + r.grad_norm
-    if progress then progress:update { epoch = e, step = self.steps, info = string.format("gap %.3g", r.sample_energy - r.data_energy) } end
-  end
-  self.seconds = self.seconds + (ebm.sys.clock() - t0)
-  self.epoch_done = e
-  local lr = self.ocfg.schedule(math.max(self.steps, 1))
-  local pn = 0
-  for _, t in pairs(self.params) do pn = pn + t:norm() ^ 2 end
-  return { epoch = e, step = self.steps, data_energy = acc.de / acc.n, sample_energy = acc.se / acc.n,
-    energy_gap = (acc.se - acc.de) / acc.n, grad_norm = acc.gn / acc.n, param_norm = math.sqrt(pn), lr = lr,
-    seconds = self.seconds }
-end
-
 -- Fresh chains from the biases, `sweeps` sweeps, own sampler (training never depends on it).
 -- Returns the visible layers u8 [count, h, w] and the chains u8 [n, count].
 function Trainer:samples(count, sweeps, seed)
@@ -232,8 +190,6 @@ function Trainer:samples(count, sweeps, seed)
   if sweeps > 0 then s:sweep(x, { n = sweeps }) end
   return x:narrow(1, 1, self.nv):t():contiguous():view(count, m.height, m.width), x
 end
-
-function Trainer:save(path) return ebm.ckpt.save(path, self) end
 
 M.Trainer = Trainer
 return M

@@ -237,13 +237,6 @@ function M.pll_per_pixel(m, images, beta)
   return p:sum() / (p:numel() * m.n)
 end
 
--- Sum of squares of a table of tensors, as a norm.
-local function norm_of(ts)
-  local sq = 0
-  for _, t in pairs(ts) do sq = sq + t:norm() ^ 2 end
-  return math.sqrt(sq)
-end
-
 ------------------------------------------------------------------------------------------
 -- Trainer
 
@@ -258,7 +251,7 @@ function M.trainer(o)
   local m = o.model
   local self = setmetatable({
     model = m, cfg = cfg, train = o.train, valid = o.valid, run = o.run,
-    sampler = ebm.sampler { model = m, seed = cfg.seed },
+    sampler = ebm.sampler { model = m, seed = cfg.seed, blocks = o.blocks },
     params = m:params(),
     ostate = {},
     epoch_done = 0,           -- epochs completed
@@ -287,10 +280,21 @@ function Trainer:lr()
   return self.ocfg.lr
 end
 
+-- Positive phase of a fully visible model: the statistics of the batch itself; returns them
+-- and the states whose energy is the data energy. A model with latent units overrides this
+-- and chains_from in a trainer class of its own (ebm.latent).
+function Trainer:positive(x)
+  return self.model:param_stats(x), x
+end
+
+function Trainer:chains_from(x)
+  return self.sampler:chains(x)
+end
+
 -- One update on batch x (u8 [B, ...] rows). Returns {data_energy, sample_energy, grad_norm}.
 function Trainer:step(x)
   local m, cfg = self.model, self.cfg
-  local pos = m:param_stats(x)
+  local pos, xd = self:positive(x)
   local chains
   if cfg.pcd then
     if self.chains == nil then
@@ -298,22 +302,22 @@ function Trainer:step(x)
       local B = x:size(1)
       local init = x
       if B ~= cfg.batch then init = ebm.data.take(x, self:_cycle(B, cfg.batch)) end
-      self.chains = self.sampler:chains(init)
+      self.chains = self:chains_from(init)
     end
     chains = self.chains
   else
-    chains = self.sampler:chains(x)
+    chains = self:chains_from(x)
   end
   self.sampler:sweep(chains, { n = cfg.cd_steps, beta = cfg.beta })
   local neg = m:param_stats(chains)
   local g = M.gradient(pos, neg, cfg.beta, self.grads)
   local gn
-  if cfg.clip > 0 then gn = ebm.optim.clip_grad_norm(g, cfg.clip) else gn = norm_of(g) end
+  if cfg.clip > 0 then gn = ebm.optim.clip_grad_norm(g, cfg.clip) else gn = ebm.optim.norm(g) end
   self.optimizer(self.params, g, self.ocfg, self.ostate)
   M.center_biases(m)
   m:materialise()
   self.steps = self.steps + 1
-  local de = m:energy(x):mean()
+  local de = m:energy(xd):mean()
   local se = m:energy(chains):mean()
   return { data_energy = de, sample_energy = se, grad_norm = gn }
 end
@@ -329,7 +333,7 @@ end
 function Trainer:_row(extra)
   local a = self.acc
   local row = { epoch = self.epoch_done + (extra.epoch_end and 0 or 1), step = self.steps, lr = self:lr(),
-    param_norm = norm_of(self.params), seconds = self.seconds }
+    param_norm = ebm.optim.norm(self.params), seconds = self.seconds }
   if a.n > 0 then
     row.data_energy = a.de / a.n
     row.sample_energy = a.se / a.n
@@ -592,4 +596,5 @@ function M.write_plots(tr, run, train_x)
       { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }
 end
 
+M.Trainer = Trainer
 return M
