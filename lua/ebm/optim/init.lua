@@ -17,26 +17,28 @@ local M = {
   schedule = require "ebm.optim.schedule",
 }
 
+local function list_norm(list)
+  local sq = 0
+  for _, e in ipairs(list) do sq = sq + e.p:norm() ^ 2 end
+  return math.sqrt(sq)
+end
+
+-- Joint L2 norm of a tensor or table of tensors (no change).
+function M.norm(tensors)
+  return list_norm(util.flatten(tensors, nil, "norm"))
+end
+
 -- Scale all gradient tensors in place so that their joint L2 norm is at most max_norm.
 -- Returns the norm before clipping.
 function M.clip_grad_norm(grads, max_norm)
   assert(type(max_norm) == "number" and max_norm > 0, "clip_grad_norm: max_norm must be a positive number")
-  local sq = 0
   local list = util.flatten(grads, nil, "clip_grad_norm")
-  for _, e in ipairs(list) do sq = sq + e.p:norm() ^ 2 end
-  local norm = math.sqrt(sq)
+  local norm = list_norm(list)
   if norm > max_norm then
     local s = max_norm / (norm + 1e-6)
     for _, e in ipairs(list) do e.p:mul(s) end
   end
   return norm
-end
-
--- Joint L2 norm of a tensor or table of tensors (no change).
-function M.norm(tensors)
-  local sq = 0
-  for _, e in ipairs(util.flatten(tensors, nil, "norm")) do sq = sq + e.p:norm() ^ 2 end
-  return math.sqrt(sq)
 end
 
 return M
