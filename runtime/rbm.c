@@ -163,7 +163,7 @@ static void colmean_add(const float *a, int B, int n, float scale, float *out) {
 }
 
 double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, int Bn,
-                  uint64_t seed, uint64_t step, float *gW, float *gb, float *gc) {
+                  uint64_t seed, uint64_t step, float *gW, float *gb, float *gc, float *hdata) {
     int nh = m->nh, D = m->D;
     if (!neg) Bn = B;
     int Bm = B > Bn ? B : Bn;
@@ -183,6 +183,7 @@ double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, i
     memset(gc, 0, sizeof(float) * nh);
     colmean_add(x0, B, D, 1.0f, gb);
     colmean_add(hp, B, nh, 1.0f, gc);
+    if (hdata) memcpy(hdata, gc, sizeof(float) * nh);
     /* Negative chains. */
     if (neg) ebm_rbm_hidden_probs(m, xs, Bn, 1.0f, hp);
     double recon = 0.0;
@@ -208,6 +209,98 @@ double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, i
     EBM_FREE(hp), EBM_FREE(hs), EBM_FREE(vp);
     if (!neg) EBM_FREE(xs);
     return recon;
+}
+
+double ebm_rbm_disc_grad(const ebm_rbm *m, const float *x, int B, float alpha, float *gW, float *gb,
+                         float *gc) {
+    int nh = m->nh, D = m->D, nl = m->nl, off = m->D - m->nl;
+    if (nl < 2 || B < 1) return NAN;
+    float *act = EBM_MALLOC(sizeof(float) * (size_t)B * nh);
+    float *G = EBM_MALLOC(sizeof(float) * (size_t)B * nh);
+    float *S = EBM_MALLOC(sizeof(float) * (size_t)B * nl * nh);
+    double *coef = EBM_MALLOC(sizeof(double) * (size_t)B * nl);
+    if (!act || !G || !S || !coef) {
+        EBM_FREE(act), EBM_FREE(G), EBM_FREE(S), EBM_FREE(coef);
+        return -EBM_ENOMEM;
+    }
+    ebm_rbm_hidden_act(m, x, B, act);
+    double ll = 0.0;
+    int bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : ll, bad) if ((int64_t)B * nl * nh > EBM_RBM_PAR_MIN)
+    for (int r = 0; r < B; r++) {
+        const float *xr = x + (size_t)r * D;
+        float *ar = act + (size_t)r * nh, *gr = G + (size_t)r * nh;
+        double *cr = coef + (size_t)r * nl;
+        int yt = -1, ones = 0;
+        for (int y = 0; y < nl; y++)
+            if (xr[off + y] != 0.0f) yt = y, ones++;
+        if (ones != 1 || xr[yt + off] != 1.0f) {
+            bad++;
+            continue;
+        }
+        /* pixel part of the activation: remove the true label's column */
+        for (int j = 0; j < nh; j++) ar[j] -= m->W[(size_t)j * D + off + yt];
+        double mx = -INFINITY;
+        for (int y = 0; y < nl; y++) {
+            float *sy = S + ((size_t)r * nl + y) * nh;
+            double lg = m->b[off + y];
+            for (int j = 0; j < nh; j++) {
+                float o = ar[j] + m->W[(size_t)j * D + off + y];
+                float e = expf(-fabsf(o));
+                lg += (double)(fmaxf(o, 0.0f) + log1pf(e));
+                sy[j] = o >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+            }
+            cr[y] = lg;
+            if (lg > mx) mx = lg;
+        }
+        double z = 0.0;
+        for (int y = 0; y < nl; y++) z += exp(cr[y] - mx);
+        double lse = mx + log(z);
+        ll += cr[yt] - lse;
+        for (int y = 0; y < nl; y++) cr[y] = (y == yt) - exp(cr[y] - lse);
+        /* G[r,j] = sum_y coef_y sigmoid(o_yj); S becomes coef_y sigmoid(o_yj) */
+        memset(gr, 0, sizeof(float) * nh);
+        for (int y = 0; y < nl; y++) {
+            float *sy = S + ((size_t)r * nl + y) * nh, cy = (float)cr[y];
+            for (int j = 0; j < nh; j++) {
+                sy[j] *= cy;
+                gr[j] += sy[j];
+            }
+        }
+    }
+    if (bad) {
+        EBM_FREE(act), EBM_FREE(G), EBM_FREE(S), EBM_FREE(coef);
+        return NAN;
+    }
+    float s = alpha / (float)B;
+    colmean_add(G, B, nh, alpha, gc);
+    for (int y = 0; y < nl; y++) {
+        double acc = 0.0;
+        for (int r = 0; r < B; r++) acc += coef[(size_t)r * nl + y];
+        gb[off + y] += (float)(acc * s);
+    }
+#pragma omp parallel for schedule(static) if ((int64_t)B * nl * nh > EBM_RBM_PAR_MIN)
+    for (int j = 0; j < nh; j++)
+        for (int y = 0; y < nl; y++) {
+            double acc = 0.0;
+            for (int r = 0; r < B; r++) acc += S[((size_t)r * nl + y) * nh + j];
+            gW[(size_t)j * D + off + y] += (float)(acc * s);
+        }
+    if (off > 0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, off, B, s, G, nh, x, D, 1.0f, gW, D);
+    EBM_FREE(act), EBM_FREE(G), EBM_FREE(S), EBM_FREE(coef);
+    return ll / B;
+}
+
+void ebm_rbm_center_grad(const ebm_rbm *m, const float *mu, const float *lam, float *gW, float *gb, float *gc) {
+    int nh = m->nh, D = m->D;
+#pragma omp parallel for schedule(static) if ((int64_t)nh * D > EBM_RBM_PAR_MIN)
+    for (int j = 0; j < nh; j++) {
+        float *row = gW + (size_t)j * D, lj = lam[j], cj = gc[j];
+        for (int i = 0; i < D; i++) row[i] -= lj * gb[i] + cj * mu[i];
+    }
+    cblas_sgemv(CblasRowMajor, CblasTrans, nh, D, -1.0f, gW, D, lam, 1, 1.0f, gb, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, nh, D, -1.0f, gW, D, mu, 1, 1.0f, gc, 1);
 }
 
 void ebm_rbm_momentum(float *p, const float *g, float *vel, int64_t n, float lr, float mom, float wd) {

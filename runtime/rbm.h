@@ -71,10 +71,28 @@ void ebm_rbm_free_energy(const ebm_rbm *m, const float *x, int B, double *F);
  * The negative term uses the final sampled x and p(h|x). Labels are never clamped.
  * step: the caller's update counter (k steps use stream ids step*k .. step*k+k-1, so a
  * training run gives each update a distinct step). chain ids are row indices.
+ * hdata (nh floats, or NULL) receives <h>_data, the data term of gc (for centring offsets).
  * Returns the mean squared reconstruction error ||x0 - p(x|h0)||^2 / (B*D) of the first
  * step when neg == NULL, else 0. Returns < 0 (-EBM_ENOMEM) on allocation failure. */
 double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, int Bn,
-                  uint64_t seed, uint64_t step, float *gW, float *gb, float *gc);
+                  uint64_t seed, uint64_t step, float *gW, float *gb, float *gc, float *hdata);
+
+/* Discriminative term of hybrid training (Larochelle & Bengio 2008) for a model with a
+ * label group (nl >= 2): adds alpha times the gradient of mean_r log p(y_r | x_r) to gW, gb,
+ * gc, where y_r is the one-hot label in row r of x [B,D] and
+ *   log p(y|x) = b_y + sum_j softplus(c_j + W_j.x_pixels + W_{j,y}) - log sum_y' (same).
+ * The pixel columns of gb are untouched (they cancel in p(y|x)). Returns mean log p(y|x),
+ * NAN when a row's label group is not one-hot (nothing is added then), or -EBM_ENOMEM. */
+double ebm_rbm_disc_grad(const ebm_rbm *m, const float *x, int B, float alpha, float *gW, float *gb,
+                         float *gc);
+
+/* Centring (Montavon & Mueller 2012; Melchior, Fischer & Wiskott 2016). Given the gradient
+ * (gW, gb, gc) of any objective in the ordinary parameters, and offsets mu [D] (visible) and
+ * lam [nh] (hidden), rewrite it in place as the gradient step of the centred model
+ * E = -(h-lam).W.(x-mu) - bt.(x-mu) - ct.(h-lam), mapped back to the ordinary parameters:
+ *   gW' = gW - lam gb^T - gc mu^T,  gb' = gb - gW'^T lam,  gc' = gc - gW' mu.
+ * With mu = lam = 0 it is the identity. The model itself stays in ordinary form. */
+void ebm_rbm_center_grad(const ebm_rbm *m, const float *mu, const float *lam, float *gW, float *gb, float *gc);
 
 /* Momentum SGD with L2 weight decay on one parameter array of n floats:
  *   vel = mom*vel + lr*(g - wd*p);  p += vel.  (gradient ascent: g is the ascent direction) */

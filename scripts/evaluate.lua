@@ -40,6 +40,7 @@ p:option("--steps", "Gibbs steps per sample chain.", "1000"):convert(math.tointe
 p:option("--anneal", "Sampling: ramp beta from 0 (base rate) to 1 over the first N steps.", "0"):convert(math.tointeger)
 p:option("--label-gain", "Class-conditional sampling: multiply the label weights by this factor (1 = the model's own p(x|y)).", "1"):convert(tonumber)
 p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for label models).")
+p:option("--text-grid", "Write the first 4 samples of each row of --grid's layout as text (half-block characters, mean-field probability >= 0.5 is ink) here.")
 p:option("--json", "Output JSON (default: eval.json next to the checkpoint).")
 p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(math.tointeger)
 
@@ -144,6 +145,13 @@ if a.reverse_ais then
   end
 end
 
+local function write_text_grid(images, ncol, labels)
+  local side = m.side
+  local crop = side == 28 and {2, 2, 3, 3} or nil
+  ebm.run.write_file(a.text_grid, ebm.viz.blocks(images, {ncol = ncol, labels = labels, crop = crop}))
+  print("wrote " .. a.text_grid)
+end
+
 if a.quality then
   local okc, net, cmeta = pcall(ebm.eval.load_classifier, a.classifier)
   if not okc then die(net) end
@@ -192,13 +200,21 @@ if a.quality then
     q.fd_conditional = ebm.eval.frechet(ebm.eval.stats(net, inputs(sc)), st_test)
     print("  per digit: " .. table.concat(pd, " ") .. string.format("; Frechet distance of these samples %.2f",
       q.fd_conditional))
-    if a.grid then
-      local sel = ebm.i32(100)
-      for d = 0, 9 do for j = 1, 10 do sel:set(d * 10 + j, d * nper + j) end end
-      ebm.viz.grid(m:images(ebm.data.take(scm, sel)), {path = a.grid, nrow = 10, levels = 0})
+    -- the first samples of each digit (no selection)
+    local function first(k)
+      local sel = ebm.i32(10 * k)
+      for d = 0, 9 do for j = 1, k do sel:set(d * k + j, d * nper + j) end end
+      return m:images(ebm.data.take(scm, sel))
     end
-  elseif a.grid then
-    ebm.viz.grid(m:images(sum:narrow(1, 1, 100)), {path = a.grid, nrow = 10, levels = 0})
+    if a.grid then ebm.viz.grid(first(math.min(10, nper)), {path = a.grid, nrow = math.min(10, nper), levels = 0}) end
+    if a.text_grid then
+      local labs = {}
+      for d = 0, 9 do labs[d + 1] = tostring(d) end
+      write_text_grid(first(math.min(4, nper)), math.min(4, nper), labs)
+    end
+  else
+    if a.grid then ebm.viz.grid(m:images(sum:narrow(1, 1, 100)), {path = a.grid, nrow = 10, levels = 0}) end
+    if a.text_grid then write_text_grid(m:images(sum:narrow(1, 1, 40)), 4) end
   end
   q.seconds = ebm.sys.clock() - t0
 end

@@ -37,6 +37,9 @@ p:option("--levels", "Grey levels per pixel: 2 or 4.", "2"):convert(math.tointeg
 p:option("--binarize", "With --levels 2: stochastic or threshold.", "stochastic"):choices {"stochastic", "threshold"}
 p:option("--data-seed", "Seed of the stochastic binarisation.", "0"):convert(math.tointeger)
 p:flag("--labels", "Add 10 softmax label units joined to the hidden layer (class-conditional).")
+p:option("--disc", "With --labels: weight of the discriminative term log p(y|x) added to the generative gradient (hybrid training, Larochelle & Bengio 2008).", "0")
+   :convert(tonumber)
+p:flag("--center", "Centred gradient (offsets: data means for the visible units, a moving average of <h>_data for the hidden units).")
 p:option("--digits", "Train on these digits only, e.g. 3 or 0,1,7.")
 p:option("--limit", "Use at most this many training images."):convert(math.tointeger)
 p:option("--seed", "Seed of initialisation, batches and chains.", "1"):convert(math.tointeger)
@@ -56,6 +59,8 @@ end
 if not (a.lr and a.lr > 0) then die("--lr must be a positive number") end
 if not (a.momentum and a.momentum >= 0 and a.momentum < 1) then die("--momentum must be in [0, 1)") end
 if not (a.weight_decay and a.weight_decay >= 0) then die("--weight-decay must be >= 0") end
+if not (a.disc and a.disc >= 0 and a.disc < math.huge) then die("--disc must be a number >= 0") end
+if a.disc > 0 and not a.labels then die("--disc needs --labels") end
 local digits
 if a.digits then
   digits = {}
@@ -84,7 +89,9 @@ local tx = m:encode(ebm.data.take(images, ebm.arange(1, math.min(n, 1000) + 1)),
                     ebm.data.take(labels, ebm.arange(1, math.min(n, 1000) + 1)))
 do -- visible biases from the base rates of (up to) 10000 training images
   local first = ebm.arange(1, math.min(n, 10000) + 1)
-  m:init_biases(m:encode(ebm.data.take(images, first), ebm.data.take(labels, first)))
+  local x0 = m:encode(ebm.data.take(images, first), ebm.data.take(labels, first))
+  m:init_biases(x0)
+  if a.center then m:init_centering(x0) end
 end
 local base = m:base_rate(tx)
 
@@ -122,19 +129,16 @@ local curves = {train = {}, test = {}, chains = {}, recon = {}}
 for epoch = 1, a.epochs do
   local t0 = ebm.sys.clock()
   local g = core.rng(a.seed):split(epoch)
-  local recon, nb = 0, 0
+  local recon, nb, disc_ll = 0, 0, 0
   local mom = epoch <= 5 and math.min(0.5, a.momentum) or a.momentum
   for idx in ebm.data.batches(n, a.batch, g) do
     step = step + 1
     local lr = a.lr_decay == "linear" and a.lr * (1 - (step - 1) / steps_total) or a.lr
     local x = m:encode(ebm.data.take(images, idx), ebm.data.take(labels, idx))
-    if a.optim == "momentum" then
-      recon = recon + m:cd_step(x, {k = a.cd_steps, lr = lr, momentum = mom, weight_decay = a.weight_decay,
-                                    pcd = a.pcd, chains = a.chains})
-    else
-      recon = recon + m:cd_step(x, {k = a.cd_steps, pcd = a.pcd, chains = a.chains, optim = "adam", lr = lr,
-                                    weight_decay = a.weight_decay, state = adam_state})
-    end
+    local r, ll = m:cd_step(x, {k = a.cd_steps, lr = lr, momentum = mom, weight_decay = a.weight_decay,
+                                pcd = a.pcd, chains = a.chains, disc = a.disc, center = a.center,
+                                optim = a.optim, state = adam_state})
+    recon, disc_ll = recon + r, disc_ll + (ll or 0)
     nb = nb + 1
     bar:update{epoch = epoch, step = step}
   end
@@ -145,10 +149,18 @@ for epoch = 1, a.epochs do
   curves.train[epoch], curves.test[epoch], curves.chains[epoch] = ft, fv, fs or 0/0
   curves.recon[epoch] = nb > 0 and recon / nb or 0
   local pn = math.sqrt(m.W:norm() ^ 2 + m.b:norm() ^ 2 + m.c:norm() ^ 2)
+  local acc
+  if a.disc > 0 then -- accuracy of p(y|x) on the 1000 held-out images
+    local pred, ok = m:classify(vx), 0
+    for r, y in ipairs(m:labels_of(vx)) do if pred[r] == y then ok = ok + 1 end end
+    acc = ok / #pred
+  end
   run:log{epoch = epoch, step = step, data_energy = ft, sample_energy = fs, energy_gap = fs and (fs - ft) or nil,
-          param_norm = pn, lr = a.lr, seconds = ebm.sys.clock() - t_start}
-  bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s", epoch, secs,
-    nb > 0 and recon / nb or 0, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or ""))
+          param_norm = pn, lr = a.lr, seconds = ebm.sys.clock() - t_start,
+          train_log_p_y = a.disc > 0 and disc_ll / nb or nil, test_accuracy = acc}
+  bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s%s", epoch, secs,
+    nb > 0 and recon / nb or 0, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or "",
+    acc and string.format(", log p(y|x) %.4f, test accuracy %.1f%%", disc_ll / nb, 100 * acc) or ""))
   if epoch == a.epochs or epoch % 5 == 0 then
     m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol, levels = K,
       binarize = K == 2 and a.binarize or nil, data_seed = a.data_seed, digits = digits, limit = a.limit})

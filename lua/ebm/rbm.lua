@@ -106,11 +106,26 @@ function Rbm:exact_logz()
   return core.rbm_exact_logz(self)
 end
 
+-- Centring offsets (see rbm.h, ebm_rbm_center_grad): mu = the column means of the data rows
+-- x (fixed), lam = 0.5 for every hidden unit (then a moving average of <h>_data, see
+-- cd_step's center_rate). cd_step(x, {center = true}) uses them.
+function Rbm:init_centering(x)
+  self.mu = x:mean(1):contiguous()
+  self.lam = f32(self.nh):fill(0.5)
+  self.hdata = f32(self.nh)
+  return self
+end
+
 -- One CD-k or PCD-k update on the batch x [B, D].
 -- opt: k (1), lr (0.05), momentum (0.5), weight_decay (0, on W only), pcd (false),
 --      chains (B; PCD chain count), optim ("momentum" or "adam": ebm.optim.adam with
---      opt.state kept by the caller; weight decay then on all parameters).
--- Returns the reconstruction error (CD) or 0 (PCD).
+--      opt.state kept by the caller; weight decay then on all parameters),
+--      disc (0: weight alpha of the discriminative term log p(y|x) added to the
+--      generative gradient, hybrid training of a label model, Larochelle & Bengio 2008),
+--      center (false: centred gradient with the offsets of m:init_centering; the hidden
+--      offset moves towards <h>_data by center_rate (0.01) each update).
+-- Returns the reconstruction error (CD) or 0 (PCD), and mean log p(y|x) of the batch when
+-- disc > 0.
 function Rbm:cd_step(x, opt)
   opt = opt or {}
   local k = opt.k or 1
@@ -130,20 +145,29 @@ function Rbm:cd_step(x, opt)
     neg = self.neg
   end
   self.step = self.step + 1
-  local r = core.rbm_cd(self, x, k, neg, self.seed, self.step, self.gW, self.gb, self.gc)
+  if opt.center and not self.mu then error("rbm:cd_step: center needs m:init_centering(data) first", 2) end
+  local r = core.rbm_cd(self, x, k, neg, self.seed, self.step, self.gW, self.gb, self.gc,
+                        opt.center and self.hdata or nil)
+  local disc, ll = opt.disc or 0, nil
+  if disc > 0 then ll = core.rbm_disc_grad(self, x, disc, self.gW, self.gb, self.gc) end
+  if opt.center then
+    core.rbm_center_grad(self, self.mu, self.lam, self.gW, self.gb, self.gc)
+    local nu = opt.center_rate or 0.01
+    self.lam:mul(1 - nu):add(self.hdata:clone():mul(nu))
+  end
   if opt.optim == "adam" then
     -- ebm.optim descends: hand it the negative log-likelihood gradient.
     self.gW:mul(-1); self.gb:mul(-1); self.gc:mul(-1)
     opt.state = opt.state or {}
     require("ebm.optim").adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
       {lr = opt.lr or 1e-3, weight_decay = opt.weight_decay or 0}, opt.state)
-    return r
+    return r, ll
   end
   local lr, mom = opt.lr or 0.05, opt.momentum or 0.5
   core.rbm_momentum(self.W, self.gW, self.vW, lr, mom, opt.weight_decay or 0)
   core.rbm_momentum(self.b, self.gb, self.vb, lr, mom, 0)
   core.rbm_momentum(self.c, self.gc, self.vc, lr, mom, 0)
-  return r
+  return r, ll
 end
 
 -- Draw n samples by block Gibbs.

@@ -23,6 +23,12 @@
 --     left of each grid. Entry fields: label, images (gray), levels, normalize, nrow
 --     (default: all of the entry's images in one row).
 --   w = ebm.viz.text(canvas, x, y, text, {scale=2, value=0})  -- draw a label (1-based x, y)
+--   s = ebm.viz.blocks(images, {ncol=10, threshold=128, crop={top,bottom,left,right},
+--                               labels={...}})
+--     the images (u8 [n,h,w], 0..255) as text for a terminal or a README: each character
+--     is one pixel wide and two tall (Unicode half blocks, so the aspect ratio is kept),
+--     a pixel is ink when >= threshold; ncol images per row of the grid, rows optionally
+--     labelled (labels[k] for grid row k); crop drops that many pixels on each side.
 
 local core = require "ebm.core"
 
@@ -86,6 +92,46 @@ M.load_png = core.png_read
 function M.text(canvas, x, y, s, opts)
   opts = opts or {}
   return core.viz_text(canvas, x, y, tostring(s), opts.scale or 2, opts.value or 0)
+end
+
+local HALF = {[0] = " ", "\u{2580}", "\u{2584}", "\u{2588}"} -- none, upper, lower, both
+
+function M.blocks(images, opts)
+  opts = opts or {}
+  if not core.is_tensor(images) or images:dim() ~= 3 or images:dtype() ~= "u8" then
+    error("blocks: expected u8 images [n, h, w]", 2)
+  end
+  local n, h, w = images:size(1), images:size(2), images:size(3)
+  local ncol = opt_int(opts, "ncol", 10, "blocks")
+  local thr = opts.threshold or 128
+  local cr = opts.crop or {0, 0, 0, 0}
+  local r0, r1, c0, c1 = cr[1] + 1, h - cr[2], cr[3] + 1, w - cr[4]
+  if ncol < 1 or r0 > r1 or c0 > c1 then error("blocks: ncol must be >= 1 and crop must leave pixels", 2) end
+  local labw = 0
+  for _, l in pairs(opts.labels or {}) do labw = math.max(labw, #tostring(l)) end
+  local lines = {}
+  for g0 = 1, n, ncol do
+    local row = (g0 - 1) // ncol + 1
+    for y = r0, r1, 2 do
+      local parts = {}
+      if labw > 0 then
+        local l = y == r0 and tostring(opts.labels[row] or "") or ""
+        parts[1] = l .. string.rep(" ", labw - #l) .. " "
+      end
+      for k = g0, math.min(n, g0 + ncol - 1) do
+        local img, cells = images:select(1, k), {}
+        for x = c0, c1 do
+          local up = img:get(y, x) >= thr and 1 or 0
+          local lo = (y + 1 <= r1 and img:get(y + 1, x) >= thr) and 2 or 0
+          cells[#cells + 1] = HALF[up + lo]
+        end
+        parts[#parts + 1] = table.concat(cells) .. (k < math.min(n, g0 + ncol - 1) and " " or "")
+      end
+      lines[#lines + 1] = (table.concat(parts):gsub("%s+$", ""))
+    end
+    if g0 + ncol <= n then lines[#lines + 1] = "" end
+  end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 function M.rows(entries, opts)

@@ -129,7 +129,17 @@ static int l_free_energy(lua_State *L) {
     return 1;
 }
 
-/* core.rbm_cd(model, x0 [B,D], k, neg [Bn,D] or nil, seed, step, gW, gb, gc) -> recon error. */
+/* Gradient tensors gW [nh,D], gb [D], gc [nh] at arguments idx..idx+2. */
+static void check_grads(lua_State *L, int idx, const ebm_rbm *m, float **gW, float **gb, float **gc) {
+    *gW = check_mat(L, idx, m->nh, m->D, NULL);
+    ebm_tensor *b = luaT_checkcontig(L, idx + 1, EBM_F32), *c = luaT_checkcontig(L, idx + 2, EBM_F32);
+    if (ebm_tensor_numel(b) != m->D) luaL_argerror(L, idx + 1, "gb must have D elements");
+    if (ebm_tensor_numel(c) != m->nh) luaL_argerror(L, idx + 2, "gc must have nh elements");
+    *gb = ebm_tensor_data(b), *gc = ebm_tensor_data(c);
+}
+
+/* core.rbm_cd(model, x0 [B,D], k, neg [Bn,D] or nil, seed, step, gW, gb, gc [, hdata [nh]])
+ * -> recon error. */
 static int l_cd(lua_State *L) {
     ebm_rbm m;
     int B, Bn = 0;
@@ -139,15 +149,51 @@ static int l_cd(lua_State *L) {
     luaL_argcheck(L, k >= 0 && k <= 100000, 3, "k must be in 0..100000");
     float *neg = lua_isnil(L, 4) ? NULL : check_mat(L, 4, -1, m.D, &Bn);
     luaL_argcheck(L, neg || k >= 1, 3, "CD needs k >= 1");
-    float *gW = check_mat(L, 7, m.nh, m.D, NULL);
-    ebm_tensor *gb = luaT_checkcontig(L, 8, EBM_F32), *gc = luaT_checkcontig(L, 9, EBM_F32);
-    if (ebm_tensor_numel(gb) != m.D) luaL_argerror(L, 8, "gb must have D elements");
-    if (ebm_tensor_numel(gc) != m.nh) luaL_argerror(L, 9, "gc must have nh elements");
+    float *gW, *gb, *gc;
+    check_grads(L, 7, &m, &gW, &gb, &gc);
+    float *hdata = NULL;
+    if (!lua_isnoneornil(L, 10)) {
+        ebm_tensor *hd = luaT_checkcontig(L, 10, EBM_F32);
+        if (ebm_tensor_numel(hd) != m.nh) luaL_argerror(L, 10, "hdata must have nh elements");
+        hdata = ebm_tensor_data(hd);
+    }
     double r = ebm_rbm_cd(&m, x0, B, (int)k, neg, Bn, (uint64_t)luaL_checkinteger(L, 5),
-                          (uint64_t)luaL_checkinteger(L, 6), gW, ebm_tensor_data(gb), ebm_tensor_data(gc));
+                          (uint64_t)luaL_checkinteger(L, 6), gW, gb, gc, hdata);
     if (r < 0) luaL_error(L, "rbm_cd: out of memory");
     lua_pushnumber(L, r);
     return 1;
+}
+
+/* core.rbm_disc_grad(model, x [B,D] with one-hot labels, alpha, gW, gb, gc) -> mean log p(y|x);
+ * adds alpha * grad mean log p(y|x). */
+static int l_disc_grad(lua_State *L) {
+    ebm_rbm m;
+    int B;
+    float *gW, *gb, *gc;
+    check_model(L, 1, &m);
+    luaL_argcheck(L, m.nl >= 2, 1, "the model needs a label group (nl >= 2)");
+    float *x = check_mat(L, 2, -1, m.D, &B);
+    lua_Number alpha = luaL_checknumber(L, 3);
+    luaL_argcheck(L, isfinite(alpha), 3, "alpha must be finite");
+    check_grads(L, 4, &m, &gW, &gb, &gc);
+    double ll = ebm_rbm_disc_grad(&m, x, B, (float)alpha, gW, gb, gc);
+    if (ll == -EBM_ENOMEM) luaL_error(L, "rbm_disc_grad: out of memory");
+    if (isnan(ll)) luaL_argerror(L, 2, "every row's label group must be one-hot");
+    lua_pushnumber(L, ll);
+    return 1;
+}
+
+/* core.rbm_center_grad(model, mu [D], lam [nh], gW, gb, gc): centred gradient, in place. */
+static int l_center_grad(lua_State *L) {
+    ebm_rbm m;
+    float *gW, *gb, *gc;
+    check_model(L, 1, &m);
+    ebm_tensor *mu = luaT_checkcontig(L, 2, EBM_F32), *lam = luaT_checkcontig(L, 3, EBM_F32);
+    if (ebm_tensor_numel(mu) != m.D) luaL_argerror(L, 2, "mu must have D elements");
+    if (ebm_tensor_numel(lam) != m.nh) luaL_argerror(L, 3, "lam must have nh elements");
+    check_grads(L, 4, &m, &gW, &gb, &gc);
+    ebm_rbm_center_grad(&m, ebm_tensor_data(mu), ebm_tensor_data(lam), gW, gb, gc);
+    return 0;
 }
 
 /* core.rbm_momentum(p, g, vel, lr, mom, wd): vel = mom vel + lr (g - wd p); p += vel. */
@@ -284,7 +330,8 @@ void ebm_open_rbm(lua_State *L, int mod) {
         {"rbm_hidden_probs", l_hidden_probs}, {"rbm_hidden_act", l_hidden_act},
         {"rbm_visible_probs", l_visible_probs}, {"rbm_sample_hidden", l_sample_hidden},
         {"rbm_sample_visible", l_sample_visible}, {"rbm_free_energy", l_free_energy},
-        {"rbm_cd", l_cd}, {"rbm_momentum", l_momentum}, {"rbm_exact_logz", l_exact_logz},
+        {"rbm_cd", l_cd}, {"rbm_disc_grad", l_disc_grad}, {"rbm_center_grad", l_center_grad},
+        {"rbm_momentum", l_momentum}, {"rbm_exact_logz", l_exact_logz},
         {"rbm_base_logz", l_base_logz}, {"rbm_ais", l_ais}, {"rbm_ais_reverse", l_ais_reverse}, {"rbm_encode", l_encode},
         {"rbm_decode", l_decode}, {"rbm_base_rate", l_base_rate}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);

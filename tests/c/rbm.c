@@ -215,7 +215,7 @@ int main(void) {
         int chains = 20000;
         float *neg = malloc(sizeof(float) * (size_t)chains * D);
         gibbs(m, neg, chains, 30, 77);
-        ebm_rbm_cd(m, data, n, 5, neg, chains, 77, 1, gW, gb, gc);
+        ebm_rbm_cd(m, data, n, 5, neg, chains, 77, 1, gW, gb, gc, NULL);
         /* exact gradient = data term - model term; data term by hand */
         double maxfd = 0, maxcd = 0;
         float eps = 1e-2f;

@@ -41,5 +41,24 @@ if ev.exact and ev.ais then
   t.cmp_ok(ev.exact.test_loglik, "<", 0, "test log-likelihood is negative")
   t.cmp_ok(ev.exact.test_loglik, ">", ev.ais.base_rate_test_loglik - 5, "trained model is not far worse than the base rate")
 end
+
+-- Hybrid training with centring, then sample quality with a quick classifier and the grids.
+out, rc = run("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 1 --limit 500 --labels --disc 1 --center --pcd --sample-steps 5 --quiet --threads 1 --out " .. dir .. "/hy")
+t.is(rc, 0, "train_rbm --labels --disc 1 --center succeeds")
+local hdr = io.open(dir .. "/hy/metrics.csv"):read("l") or ""
+t.ok(hdr:find("test_accuracy", 1, true), "metrics.csv has the held-out accuracy of p(y|x)")
+_, rc = run("./ebmlua scripts/train_rbm.lua --disc 1 --epochs 1 --limit 10 --quiet")
+t.is(rc, 2, "--disc without --labels exits 2")
+out, rc = run("./ebmlua scripts/train_classifier.lua --arch softmax --epochs 1 --threads 1 --out " .. dir .. "/c.ckpt")
+t.is(rc, 0, "a quick classifier trains")
+out, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/hy/model.ckpt --quality --classifier " .. dir ..
+  "/c.ckpt --samples 4 --steps 5 --test-limit 100 --threads 1 --grid " .. dir .. "/g.png --text-grid " .. dir .. "/g.txt")
+t.is(rc, 0, "evaluate --quality --grid --text-grid succeeds")
+t.ok(out:find("classified as the digit asked for", 1, true), "prints the conditional accuracy")
+local txt = io.open(dir .. "/g.txt") and io.open(dir .. "/g.txt"):read("a") or ""
+local labelled = 0
+for line in txt:gmatch("[^\n]*") do if line:match("^%d") then labelled = labelled + 1 end end
+t.is(labelled, 10, "text grid: one labelled row per digit")
+t.ok(io.open(dir .. "/g.png") ~= nil, "PNG grid written")
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()

@@ -81,4 +81,21 @@ t.error_like(function() viz.load_png(write("txt.png", "hello")) end, "not a PNG"
 t.error_like(function() viz.save_png(dir .. "/no/such/dir.png", g) end, "png_write", "unwritable path is an error")
 
 os.execute("rm -rf '" .. dir .. "'")
+-- Text rendering: one character per pixel column and per two pixel rows.
+do
+  local im = ebm.u8(2, 4, 3)
+  im:select(1, 1):select(1, 1):fill(255)       -- image 1: top row ink
+  im:select(1, 1):set(4, 2, 200)               -- and one pixel of the bottom row
+  im:select(1, 2):fill(255)                    -- image 2: all ink
+  im:select(1, 2):set(2, 3, 127)               -- one pixel just below the threshold
+  local s = viz.blocks(im, {ncol = 2, labels = {"ab"}})
+  local U, L, F = "\u{2580}", "\u{2584}", "\u{2588}"
+  t.is(s, "ab " .. U .. U .. U .. " " .. F .. F .. U .. "\n" .. "    " .. L .. "  " .. F .. F .. F .. "\n",
+    "half blocks: upper, lower, both; threshold 128; labels and gaps")
+  local s2 = viz.blocks(im, {ncol = 1, crop = {0, 2, 1, 0}})
+  t.is(s2, U .. U .. "\n\n" .. F .. U .. "\n", "one image per row, crop, blank line between grid rows")
+  t.error_like(function() viz.blocks(ebm.f32(1, 2, 2)) end, "u8 images", "non-u8 input is refused")
+  t.error_like(function() viz.blocks(im, {crop = {4, 0, 0, 0}}) end, "crop", "crop that leaves nothing is refused")
+end
+
 t.done_testing()
