@@ -39,6 +39,9 @@ p:option("--samples", "Samples per digit (conditional) and unconditional samples
 p:option("--steps", "Gibbs steps per sample chain.", "1000"):convert(math.tointeger)
 p:option("--anneal", "Sampling: ramp beta from 0 (base rate) to 1 over the first N steps.", "0"):convert(math.tointeger)
 p:option("--label-gain", "Class-conditional sampling: multiply the label weights by this factor (1 = the model's own p(x|y)).", "1"):convert(tonumber)
+p:option("--start", "Where class-conditional chains start: base (a draw from the independent-pixel model of all training images) or class (of the training images of the asked-for digit).", "base")
+   :choices {"base", "class"}
+p:option("--ladder", "Class-conditional sampling by replica exchange over the label gain, e.g. 1,1.5,2,3 (the first gain must be 1; the gain-1 replica is exact MCMC for p(x|y), the others feed it label-consistent states).")
 p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for label models).")
 p:option("--text-grid", "Write the first 4 samples of each row of --grid's layout as text (half-block characters, mean-field probability >= 0.5 is ink) here.")
 p:option("--json", "Output JSON (default: eval.json next to the checkpoint).")
@@ -48,6 +51,18 @@ local okp, a = p:pparse()
 if not okp then die(a) end
 if not a.anneal or a.anneal < 0 then die("--anneal must be a non-negative integer") end
 if not a.label_gain or a.label_gain <= 0 then die("--label-gain must be a positive number") end
+local ladder
+if a.ladder then
+  ladder = {}
+  for v in a.ladder:gmatch("[^,]+") do ladder[#ladder + 1] = tonumber(v) end
+  for k, v in ipairs(ladder) do
+    if not v or (k == 1 and v ~= 1) or (k > 1 and v <= ladder[k - 1]) then
+      die("--ladder: increasing gains separated by commas, starting at 1 (e.g. 1,1.5,2,3)")
+    end
+  end
+  if #ladder < 2 then die("--ladder needs at least two gains") end
+  if a.label_gain ~= 1 then die("give --ladder or --label-gain, not both") end
+end
 for _, k in ipairs {"runs", "betas", "seed", "samples", "steps", "threads"} do
   if not a[k] or a[k] < 1 then die("--" .. k .. " must be a positive integer") end
 end
@@ -147,7 +162,7 @@ end
 
 local function write_text_grid(images, ncol, labels)
   local side = m.side
-  local crop = side == 28 and {2, 2, 3, 3} or nil
+  local crop = side == 28 and {2, 2, 2, 2} or nil
   ebm.run.write_file(a.text_grid, ebm.viz.blocks(images, {ncol = ncol, labels = labels, crop = crop}))
   print("wrote " .. a.text_grid)
 end
@@ -186,20 +201,55 @@ if a.quality then
   if m.nl > 0 then
     local asked = {}
     for i = 1, 10 * nper do asked[i] = (i - 1) // nper end
-    local sc, scm = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked,
-                                         anneal = a.anneal, label_gain = a.label_gain})
-    local acc, per = ebm.eval.class_accuracy(net, inputs(sc), asked)
+    local init
+    if a.start == "class" then -- each digit's chains start from that digit's independent-pixel model
+      init = ebm.f32(10 * nper, m.D)
+      local rows = {}
+      for d = 0, 9 do rows[d] = {} end
+      for i = 1, trlabs:numel() do local d = trlabs:get(i); rows[d][#rows[d] + 1] = i end
+      for d = 0, 9 do
+        local idx = ebm.i32(rows[d])
+        local bd = m:base_rate(m:encode(ebm.data.take(trimgs, idx), ebm.data.take(trlabs, idx)), 1.0)
+        init:narrow(1, d * nper + 1, nper):copy(m:base_sample(nper, bd, a.seed + 2, d * nper))
+      end
+    end
+    local sc, scm, info = m:sample(10 * nper, {steps = a.steps, base = base, seed = a.seed + 1, label = asked,
+                                               anneal = a.anneal, label_gain = a.label_gain, ladder = ladder,
+                                               init = init})
+    if info then
+      q.ladder, q.swap_rates = ladder, info.swap_rates
+      local r = {}
+      for k, v in ipairs(info.swap_rates) do r[k] = string.format("%g-%g: %.2f", ladder[k], ladder[k + 1], v) end
+      print("replica exchange over label gains " .. a.ladder .. "; swap rates " .. table.concat(r, ", "))
+    end
+    local acc, per, pred = ebm.eval.class_accuracy(net, inputs(sc), asked)
     local accm = ebm.eval.class_accuracy(net, inputs(scm), asked)
     q.conditional_accuracy, q.conditional_accuracy_mean, q.conditional_per_digit = acc, accm, {}
+    q.conditional_start, q.conditional_steps = a.start, a.steps
     for d = 0, 9 do q.conditional_per_digit[d + 1] = per[d] end
     local pd = {}
     for d = 0, 9 do pd[#pd + 1] = string.format("%d:%.0f%%", d, 100 * per[d]) end
     print(string.format("class-conditional samples classified as the digit asked for: %.1f%% (binary samples), " ..
-      "%.1f%% (mean-field last step); %d per digit, %d Gibbs steps (annealed over %d), label gain %g", 100 * acc,
-      100 * accm, nper, a.steps, a.anneal, a.label_gain))
+      "%.1f%% (mean-field last step); %d per digit, %d Gibbs steps from a %s start (annealed over %d), label gain %g%s",
+      100 * acc, 100 * accm, nper, a.steps, a.start == "class" and "per-digit base-rate" or "base-rate", a.anneal,
+      a.label_gain, ladder and (", ladder " .. a.ladder) or ""))
     q.fd_conditional = ebm.eval.frechet(ebm.eval.stats(net, inputs(sc)), st_test)
+    -- Are the misread samples stuck chains or model mass? Compare free energies F(x, y).
+    local F, fok, fbad = m:free_energy(sc), {}, {}
+    for i = 1, F:numel() do
+      local list = pred:get(i) == asked[i] and fok or fbad
+      list[#list + 1] = F:get(i)
+    end
+    local function median(t) table.sort(t); return #t > 0 and t[(#t + 1) // 2] or nil end
+    local xte_lab = xte:narrow(1, 1, math.min(xte:size(1), 2000))
+    local Ft, ft = m:free_energy(xte_lab), {}
+    for i = 1, Ft:numel() do ft[i] = Ft:get(i) end
+    q.median_F = {read_as_asked = median(fok), misread = median(fbad), test_images = median(ft)}
     print("  per digit: " .. table.concat(pd, " ") .. string.format("; Frechet distance of these samples %.2f",
       q.fd_conditional))
+    print(string.format("  median free energy F(x, y): samples read as asked %s, misread %s (%d), test images %.1f",
+      q.median_F.read_as_asked and string.format("%.1f", q.median_F.read_as_asked) or "-",
+      q.median_F.misread and string.format("%.1f", q.median_F.misread) or "-", #fbad, q.median_F.test_images))
     -- the first samples of each digit (no selection)
     local function first(k)
       local sel = ebm.i32(10 * k)

@@ -29,7 +29,7 @@ function M.frechet(a, b)
 end
 
 -- Fraction of rows of X classified as asked[i] (a Lua table of digits or one digit).
--- Returns overall fraction and a table digit -> fraction.
+-- Returns overall fraction, a table digit -> fraction, and the predictions (i32 [n], 0-based).
 function M.class_accuracy(net, X, asked)
   local pred = net:predict(X)
   local ok, per, cnt = 0, {}, {}
@@ -39,7 +39,7 @@ function M.class_accuracy(net, X, asked)
     if pred:get(i) == d then ok = ok + 1; per[d] = (per[d] or 0) + 1 end
   end
   for d, c in pairs(cnt) do per[d] = (per[d] or 0) / c end
-  return ok / X:size(1), per
+  return ok / X:size(1), per, pred
 end
 
 -- Per-class fractions (index digit+1) of the predicted labels of X.

@@ -18,6 +18,7 @@ Rbm.__index = Rbm
 M.Rbm = Rbm
 
 local function f32(...) return core.tensor_new("f32", ...) end
+local function ebm_matmul(a, b) return require("ebm").matmul(a, b) end
 
 -- ebm.rbm.new{nv=, K=2, nl=0, nh=, seed=1, init_sd=0.01, side=28} -> model.
 -- W ~ N(0, init_sd^2), biases zero.
@@ -88,6 +89,15 @@ end
 -- Smoothed base-rate biases [D] from data rows x (the independent-pixel model).
 function Rbm:base_rate(x, alpha)
   return core.rbm_base_rate(self, x, alpha or 1.0, f32(self.D))
+end
+
+-- n independent draws [n, D] from the independent-pixel model with biases `base` ([D], e.g.
+-- from m:base_rate; nil: uniform), using chain ids chain0 .. chain0+n-1 of stream `seed`.
+function Rbm:base_sample(n, base, seed, chain0)
+  local p, x = f32(n, self.D), f32(n, self.D)
+  core.rbm_visible_probs(self, f32(n, self.nh), p, 0.0, base)
+  core.rbm_sample_visible(self, p, x, seed or 1, 0, chain0 or 0)
+  return x
 end
 
 -- Set the visible biases to the base-rate log-odds of the data (a good initialisation).
@@ -170,6 +180,13 @@ function Rbm:cd_step(x, opt)
   return r, ll
 end
 
+-- A model table sharing b, c with self whose label-hidden weights are multiplied by `gain`.
+local function label_scaled(self, gain)
+  local W = self.W:clone()
+  W:narrow(2, self.nv * (self.K - 1) + 1, self.nl):mul(gain)
+  return {W = W, b = self.b, c = self.c, nv = self.nv, K = self.K, nl = self.nl}
+end
+
 -- Draw n samples by block Gibbs.
 -- opt: steps (1000), seed (model seed + 1), label (digit 0..nl-1, or a Lua table of n digits:
 -- clamped), init (f32 [n, D] start; default a base-rate sample when opt.base is given, else
@@ -177,9 +194,16 @@ end
 -- visible probabilities instead of a sample, for display), anneal (0: number of initial
 -- steps over which the inverse temperature ramps from 0 to 1, starting at the base-rate
 -- model `base`), label_gain (1: with clamped labels, multiply the label-hidden weights by
--- this factor while sampling -- a guidance knob; 1 samples the model's own p(x | label)).
+-- this factor while sampling -- a guidance knob; 1 samples the model's own p(x | label)),
+-- ladder (with clamped labels: a list of increasing label gains starting at 1, e.g.
+-- {1, 1.5, 2, 3}. Replica exchange (parallel tempering) over the label gain: one replica
+-- per gain, each a block Gibbs chain of p_g(x, h | y) ~ exp(-E(x, h) + (g - 1) h.W_y), and
+-- after every step adjacent replicas (alternating pairs) swap states with probability
+-- min(1, exp((g_k - g_k+1)(l_k+1 - l_k))), l = h.W_y. The first replica's chain is exact
+-- MCMC for the model's own p(x | y); the others feed it label-consistent states).
 -- Returns the final sample x and the last visible probabilities p (both f32 [n, D]);
--- with opt.mean the order is p, x. (With steps = 0 p is all zeros.)
+-- with opt.mean the order is p, x. (With steps = 0 p is all zeros.) A third value is a table
+-- {swap_rates = {rate between replicas 1-2, 2-3, ...}} when a ladder is used.
 function Rbm:sample(n, opt)
   opt = opt or {}
   local steps, seed = opt.steps or 1000, opt.seed or (self.seed * 7919 + 1)
@@ -188,43 +212,83 @@ function Rbm:sample(n, opt)
   if opt.init then
     x:copy(opt.init)
   else
-    core.rbm_visible_probs(self, h, p, 0.0, opt.base)
-    core.rbm_sample_visible(self, p, x, seed, 0)
+    x:copy(self:base_sample(n, opt.base, seed))
   end
   local clamp = opt.label ~= nil and self.nl > 0
+  local off = self.nv * (self.K - 1)
+  local labs = {}
   if clamp then
-    local off = self.nv * (self.K - 1)
     for r = 1, n do
       local d = type(opt.label) == "table" and opt.label[r] or opt.label
       assert(math.type(d) == "integer" and d >= 0 and d < self.nl, "rbm:sample: label must be in 0..nl-1")
+      labs[r] = d
       for k = 1, self.nl do x:set(r, off + k, k - 1 == d and 1 or 0) end
     end
   end
-  local anneal = opt.anneal or 0
-  local gain = opt.label_gain or 1
-  local model = self
-  if clamp and gain ~= 1 then
-    -- guidance: sample from the model whose label-hidden weights are multiplied by `gain`
-    -- (gain 1 is the model's own p(x | label)).
-    local W = self.W:clone()
-    W:narrow(2, self.nv * (self.K - 1) + 1, self.nl):mul(gain)
-    model = {W = W, b = self.b, c = self.c, nv = self.nv, K = self.K, nl = self.nl}
+  local ladder = opt.ladder or {opt.label_gain or 1}
+  if opt.ladder then
+    assert(clamp, "rbm:sample: a ladder needs clamped labels")
+    assert(opt.label_gain == nil or opt.label_gain == 1, "rbm:sample: give a ladder or a label_gain, not both")
+    assert(type(ladder) == "table" and ladder[1] == 1, "rbm:sample: the ladder must start at gain 1")
+    for k = 2, #ladder do
+      assert(type(ladder[k]) == "number" and ladder[k] > ladder[k - 1], "rbm:sample: ladder gains must increase")
+    end
   end
+  local R = #ladder
+  local models, xs, ps, hs = {}, {x}, {p}, {h}
+  for k = 1, R do
+    models[k] = (clamp and ladder[k] ~= 1) and label_scaled(self, ladder[k]) or self
+    if k > 1 then xs[k], ps[k], hs[k] = x:clone(), f32(n, D), f32(n, nh) end
+  end
+  local Wl = R > 1 and self.W:narrow(2, off + 1, self.nl):contiguous() or nil
+  local swaps, tries = {}, {}
+  for k = 1, R - 1 do swaps[k], tries[k] = 0, 0 end
+  local function swap_rows(a, b, r)
+    local ra, rb = a:select(1, r), b:select(1, r)
+    local tmp = ra:clone()
+    ra:copy(rb)
+    rb:copy(tmp)
+  end
+  local anneal = opt.anneal or 0
   for t = 1, steps do
     -- annealing: beta ramps linearly from ~0 to 1 over the first `anneal` steps along the
     -- AIS path (base-rate model -> this model), then stays at 1.
     local beta = t <= anneal and t / anneal or 1.0
-    core.rbm_hidden_probs(model, x, h, beta)
-    core.rbm_sample_hidden(h, h, seed, t)
-    core.rbm_visible_probs(model, h, p, beta, beta < 1 and opt.base or nil, clamp)
-    core.rbm_sample_visible(model, p, x, seed, t, 0, clamp)
+    for k = 1, R do -- replica k uses chain ids (k-1)*n .. k*n-1 of the random streams
+      local mk, xk, hk, pk = models[k], xs[k], hs[k], ps[k]
+      core.rbm_hidden_probs(mk, xk, hk, beta)
+      core.rbm_sample_hidden(hk, hk, seed, t, (k - 1) * n)
+      core.rbm_visible_probs(mk, hk, pk, beta, beta < 1 and opt.base or nil, clamp)
+      core.rbm_sample_visible(mk, pk, xk, seed, t, (k - 1) * n, clamp)
+    end
+    if R > 1 then
+      local L = {}
+      for k = 1, R do L[k] = ebm_matmul(hs[k], Wl) end -- [n, nl]: h . W_y for every y
+      local u = f32(n, R):uniform(core.rng(seed):split(t))
+      for k = 1 + (t % 2), R - 1, 2 do
+        local dg = ladder[k] - ladder[k + 1]
+        for r = 1, n do
+          local y = labs[r] + 1
+          local la = dg * (L[k + 1]:get(r, y) - L[k]:get(r, y))
+          tries[k] = tries[k] + 1
+          if la >= 0 or math.log(u:get(r, k)) < la then
+            swaps[k] = swaps[k] + 1
+            swap_rows(xs[k], xs[k + 1], r); swap_rows(hs[k], hs[k + 1], r); swap_rows(ps[k], ps[k + 1], r)
+          end
+        end
+      end
+    end
   end
   if clamp then -- keep the clamped labels in the returned probabilities too
-    local off = self.nv * (self.K - 1)
     p:narrow(2, off + 1, self.nl):copy(x:narrow(2, off + 1, self.nl))
   end
-  if opt.mean then return p, x end
-  return x, p
+  local info
+  if R > 1 then
+    info = {swap_rates = {}}
+    for k = 1, R - 1 do info.swap_rates[k] = tries[k] > 0 and swaps[k] / tries[k] or 0 end
+  end
+  if opt.mean then return p, x, info end
+  return x, p, info
 end
 
 -- Classify rows x by the label with the lowest free energy F(x, y) (ignores x's label columns).

@@ -172,4 +172,54 @@ do
     "init_centering", "centring without offsets is an error")
 end
 
+-- Replica exchange over the label gain: the first replica samples the model's own p(x | y).
+-- Exact p_g(x | y) ~ exp(-F_g(x, y)) by enumerating the 16 images of a 4-pixel model; the
+-- model (seed 198 of a search) is one where gains 1 and 3 give very different distributions.
+do
+  local m = ebm.rbm.new{nv = 4, nl = 2, nh = 3, seed = 198, init_sd = 2, side = 2}
+  local g = core.rng(198)
+  m.b:normal(g, 0, 1); m.c:normal(g, 0, 1)
+  local function exact(gain)
+    local mg = ebm.rbm.new{nv = 4, nl = 2, nh = 3, side = 2}
+    mg.W:copy(m.W); mg.b:copy(m.b); mg.c:copy(m.c)
+    mg.W:narrow(2, 5, 2):mul(gain)
+    local x = ebm.f32(16, 6)
+    for cfg = 0, 15 do
+      for i = 1, 4 do x:set(cfg + 1, i, (cfg >> (i - 1)) & 1) end
+      x:set(cfg + 1, 6, 1) -- label 1
+    end
+    local F, pr, z = mg:free_energy(x), {}, 0
+    for c = 1, 16 do pr[c] = math.exp(-F:get(c)); z = z + pr[c] end
+    for c = 1, 16 do pr[c] = pr[c] / z end
+    return pr
+  end
+  local function tv(a, b)
+    local d = 0
+    for c = 1, 16 do d = d + math.abs(a[c] - b[c]) end
+    return d / 2
+  end
+  local p1, p3 = exact(1), exact(3)
+  t.cmp_ok(tv(p1, p3), ">", 0.5, ("gains 1 and 3 differ (TV %.3f): a wrong swap rule would show"):format(tv(p1, p3)))
+  local S = 20000
+  local bound = 0.5 * math.sqrt(16 / S) + math.sqrt(math.log(1e6) / (2 * S))
+  for _, ladder in ipairs {{1, 3}, {1, 1.7, 3}} do
+    local x, _, info = m:sample(S, {steps = 40, label = 1, ladder = ladder, seed = 3})
+    local cnt = {}
+    for c = 1, 16 do cnt[c] = 0 end
+    for r = 1, S do
+      local c = 1
+      for i = 1, 4 do c = c + (x:get(r, i) > 0.5 and (1 << (i - 1)) or 0) end
+      cnt[c] = cnt[c] + 1
+    end
+    for c = 1, 16 do cnt[c] = cnt[c] / S end
+    local name = "{" .. table.concat(ladder, ", ") .. "}"
+    t.cmp_ok(tv(cnt, p1), "<", bound, ("ladder %s: first replica matches exact p(x|y) (TV %.4f, bound %.4f)")
+      :format(name, tv(cnt, p1), bound))
+    t.ok(info and info.swap_rates[1] > 0.05 and info.swap_rates[1] < 1,
+      ("ladder %s: swaps happen and some are refused (rate %.2f)"):format(name, info and info.swap_rates[1] or -1))
+  end
+  t.error_like(function() m:sample(2, {steps = 1, ladder = {1, 2}}) end, "clamped labels", "a ladder needs a label")
+  t.error_like(function() m:sample(2, {steps = 1, label = 0, ladder = {1, 0.5}}) end, "increase", "gains must increase")
+end
+
 t.done_testing()

@@ -52,9 +52,15 @@ t.is(rc, 2, "--disc without --labels exits 2")
 out, rc = run("./ebmlua scripts/train_classifier.lua --arch softmax --epochs 1 --threads 1 --out " .. dir .. "/c.ckpt")
 t.is(rc, 0, "a quick classifier trains")
 out, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/hy/model.ckpt --quality --classifier " .. dir ..
-  "/c.ckpt --samples 4 --steps 5 --test-limit 100 --threads 1 --grid " .. dir .. "/g.png --text-grid " .. dir .. "/g.txt")
+  "/c.ckpt --samples 4 --steps 5 --test-limit 100 --threads 1 --start class --ladder 1,1.1 --grid " .. dir ..
+  "/g.png --text-grid " .. dir .. "/g.txt")
 t.is(rc, 0, "evaluate --quality --grid --text-grid succeeds")
 t.ok(out:find("classified as the digit asked for", 1, true), "prints the conditional accuracy")
+t.ok(out:find("from a per-digit base-rate start", 1, true), "--start class is used and said")
+t.ok(out:find("swap rates 1-1.1: ", 1, true), "--ladder prints the swap rate")
+t.ok(out:find("median free energy", 1, true), "prints the free energies of read and misread samples")
+_, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/hy/model.ckpt --quality --ladder 2,3")
+t.is(rc, 2, "a ladder not starting at 1 exits 2")
 local txt = io.open(dir .. "/g.txt") and io.open(dir .. "/g.txt"):read("a") or ""
 local labelled = 0
 for line in txt:gmatch("[^\n]*") do if line:match("^%d") then labelled = labelled + 1 end end
