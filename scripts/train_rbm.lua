@@ -47,6 +47,7 @@ p:option("--sample-steps", "Gibbs steps for the sample grid written each epoch."
 p:option("--out", "Run folder (default runs/rbm-<time>).")
 p:option("--threads", "CPU threads (OpenMP and BLAS).", tostring(ebm.sys.ncpus())):convert(math.tointeger)
 p:flag("--quiet", "No progress output.")
+p:flag("--resume", "Continue the run in --out from its model.ckpt (written every 5 epochs with the full training state); the options that define the model, the data and the updates must be the same.")
 
 local okp, a = p:pparse()
 if not okp then die(a) end
@@ -73,6 +74,35 @@ end
 
 ebm.sys.set_threads(a.threads)
 
+-- Resuming: the checkpoint's run must agree on everything that defines the model, the
+-- data and the updates (--epochs may grow; the linear decay then follows the new total).
+local resume_model, resume_adam, start_epoch = nil, nil, 1
+if a.resume then
+  if not a.out then die("--resume needs --out (the run folder to continue)") end
+  local ck = a.out .. "/model.ckpt"
+  local okl, m0, meta0, adam0 = pcall(ebm.rbm.load, ck)
+  if not okl then die("--resume: cannot read " .. ck .. ": " .. tostring(m0)) end
+  local old = ebm.run.read_json(a.out .. "/config.json")
+  old = old and old.config
+  if not old then die("--resume: " .. a.out .. "/config.json is missing or unreadable") end
+  for _, k in ipairs {"hidden", "batch", "lr", "lr_decay", "cd_steps", "pcd", "chains", "optim", "momentum",
+                      "weight_decay", "init_sd", "levels", "binarize", "data_seed", "labels", "digits", "limit",
+                      "seed", "disc", "center"} do
+    local same = (type(old[k]) == "number" and type(a[k]) == "number") and old[k] == a[k] or
+                 tostring(old[k]) == tostring(a[k])
+    if not same then
+      local function show(v) return (math.type(v) == "float" and v == math.floor(v)) and string.format("%d", v) or tostring(v) end
+      die(string.format("--resume: --%s is %s here but %s in %s", k:gsub("_", "-"), show(a[k]), show(old[k]), a.out))
+    end
+  end
+  local done = meta0.extra and meta0.extra.epochs
+  if not (math.type(done) == "integer" and done >= 1) or (a.pcd and not m0.neg) or not m0.vW then
+    die("--resume: " .. ck .. " has no training state to continue from")
+  end
+  if done >= a.epochs then die(string.format("--resume: the run already has %d epochs; give a larger --epochs", done)) end
+  resume_model, resume_adam, start_epoch = m0, adam0, done + 1
+end
+
 -- Data --------------------------------------------------------------------------------
 local K = a.levels
 local dopt = {split = "train", levels = K, digits = digits, limit = a.limit}
@@ -83,19 +113,21 @@ local n = images:size(1)
 dopt.split, dopt.limit = "test", 1000
 local vimages, vlabels = ebm.data.mnist(dopt)
 
-local m = ebm.rbm.new{nv = 784, K = K, nl = a.labels and 10 or 0, nh = a.hidden, seed = a.seed, init_sd = a.init_sd}
+local m = resume_model or
+  ebm.rbm.new{nv = 784, K = K, nl = a.labels and 10 or 0, nh = a.hidden, seed = a.seed, init_sd = a.init_sd}
 local vx = m:encode(vimages, vlabels)
 local tx = m:encode(ebm.data.take(images, ebm.arange(1, math.min(n, 1000) + 1)),
                     ebm.data.take(labels, ebm.arange(1, math.min(n, 1000) + 1)))
-do -- visible biases from the base rates of (up to) 10000 training images
+local base = m:base_rate(tx)
+if not resume_model then -- visible biases from the base rates of (up to) 10000 training images
   local first = ebm.arange(1, math.min(n, 10000) + 1)
   local x0 = m:encode(ebm.data.take(images, first), ebm.data.take(labels, first))
   m:init_biases(x0)
   if a.center then m:init_centering(x0) end
 end
-local base = m:base_rate(tx)
 
-local run = ebm.run.new{out = a.out, name = a.out and nil or os.date("!rbm-%Y%m%d-%H%M%S"), config = a, seed = a.seed}
+local run = ebm.run.new{out = a.out, name = a.out and nil or os.date("!rbm-%Y%m%d-%H%M%S"), config = a, seed = a.seed,
+                        resume = a.resume}
 run.meta.data = {protocol = K == 2 and ("binary, " .. a.binarize .. (a.binarize == "stochastic" and
   (" (Philox seed " .. a.data_seed .. ")") or " (pixel >= 128)")) or "4 levels (cuts 64/128/192)", n_train = n}
 run:save_config()
@@ -121,12 +153,16 @@ local function write_samples(epoch)
 end
 
 local bar = ebm.progress.new{total = a.epochs * ((n + a.batch - 1) // a.batch), epochs = a.epochs, label = "rbm",
-                             quiet = a.quiet}
+                             quiet = a.quiet, start = m.step}
 local steps_total = a.epochs * ((n + a.batch - 1) // a.batch)
-local adam_state, step, t_start = {}, 0, ebm.sys.clock()
+local adam_state, step, t_start = resume_adam or {}, m.step, ebm.sys.clock()
+if a.resume then run:truncate_metrics(step) end
 local epoch_times = {}
 local curves = {train = {}, test = {}, chains = {}, recon = {}}
-for epoch = 1, a.epochs do
+for e = 1, start_epoch - 1 do -- epochs of an earlier process: not in this plot
+  curves.train[e], curves.test[e], curves.chains[e], curves.recon[e] = 0 / 0, 0 / 0, 0 / 0, 0 / 0
+end
+for epoch = start_epoch, a.epochs do
   local t0 = ebm.sys.clock()
   local g = core.rng(a.seed):split(epoch)
   local recon, nb, disc_ll = 0, 0, 0
@@ -163,7 +199,8 @@ for epoch = 1, a.epochs do
     acc and string.format(", log p(y|x) %.4f, test accuracy %.1f%%", disc_ll / nb, 100 * acc) or ""))
   if epoch == a.epochs or epoch % 5 == 0 then
     m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol, levels = K,
-      binarize = K == 2 and a.binarize or nil, data_seed = a.data_seed, digits = digits, limit = a.limit})
+      binarize = K == 2 and a.binarize or nil, data_seed = a.data_seed, digits = digits, limit = a.limit},
+      true, a.optim == "adam" and adam_state or nil)
     write_samples(epoch)
   end
 end

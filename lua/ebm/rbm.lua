@@ -139,10 +139,8 @@ end
 function Rbm:cd_step(x, opt)
   opt = opt or {}
   local k = opt.k or 1
-  if not self.gW then
-    self.gW, self.gb, self.gc = f32(self.nh, self.D), f32(self.D), f32(self.nh)
-    self.vW, self.vb, self.vc = f32(self.nh, self.D), f32(self.D), f32(self.nh)
-  end
+  if not self.gW then self.gW, self.gb, self.gc = f32(self.nh, self.D), f32(self.D), f32(self.nh) end
+  if not self.vW then self.vW, self.vb, self.vc = f32(self.nh, self.D), f32(self.D), f32(self.nh) end
   local neg = nil
   if opt.pcd then
     local chains = opt.chains or x:size(1)
@@ -313,18 +311,44 @@ end
 
 -- Checkpoints (ebm.io format) -----------------------------------------------------
 -- m:save(path) / ebm.rbm.load(path) -> model.
-function Rbm:save(path, extra)
+-- With adam_state (the table cd_step's optim = "adam" keeps) or train_state = true, the
+-- checkpoint also holds what training needs to continue exactly: the momentum buffers,
+-- the persistent chains, the centring offsets, the Adam moments and the update counter.
+function Rbm:save(path, extra, train_state, adam_state)
   local meta = self:meta()
   meta.extra = extra
-  require("ebm.io").save_checkpoint(path, {meta = meta, tensors = {W = self.W, b = self.b, c = self.c}})
+  local tensors = {W = self.W, b = self.b, c = self.c}
+  if train_state then
+    local st = {}
+    for _, k in ipairs {"vW", "vb", "vc", "neg", "mu", "lam"} do st[k] = self[k] end
+    if adam_state and adam_state.m then
+      st.adam_m, st.adam_v, meta.adam_step = {}, {}, adam_state.step
+      for k, v in pairs(adam_state.m) do st.adam_m["p" .. k] = v end
+      for k, v in pairs(adam_state.v) do st.adam_v["p" .. k] = v end
+    end
+    tensors.state = st
+  end
+  require("ebm.io").save_checkpoint(path, {meta = meta, tensors = tensors})
 end
 
+-- ebm.rbm.load(path) -> model, meta, adam_state (nil unless the checkpoint has one). A
+-- training state saved with the model is restored into it (see Rbm:save).
 function M.load(path)
   local ck = require("ebm.io").load_checkpoint(path)
   local meta, t = ck.meta, ck.tensors
   if meta.kind ~= "rbm" then error("rbm.load: " .. path .. " is not an RBM checkpoint", 2) end
   local m = M.from(meta, t.W, t.b, t.c)
-  return m, meta
+  local st, adam = t.state, nil
+  if type(st) == "table" then
+    for _, k in ipairs {"vW", "vb", "vc", "neg", "mu", "lam"} do m[k] = st[k] end
+    if m.mu then m.hdata = f32(m.nh) end
+    if st.adam_m then
+      adam = {step = meta.adam_step, m = {}, v = {}}
+      for k, v in pairs(st.adam_m) do adam.m[k:sub(2)] = v end
+      for k, v in pairs(st.adam_v) do adam.v[k:sub(2)] = v end
+    end
+  end
+  return m, meta, adam
 end
 
 return M

@@ -66,5 +66,24 @@ local labelled = 0
 for line in txt:gmatch("[^\n]*") do if line:match("^%d") then labelled = labelled + 1 end end
 t.is(labelled, 10, "text grid: one labelled row per digit")
 t.ok(io.open(dir .. "/g.png") ~= nil, "PNG grid written")
+
+-- --resume continues exactly: 2 epochs + 2 resumed = 4 straight (momentum, persistent chains,
+-- centring offsets and the update counter are in the checkpoint).
+local O = " --hidden 10 --limit 1000 --pcd --center --sample-steps 5 --quiet --threads 1 "
+_, rc = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --out " .. dir .. "/ra")
+local _, rc2 = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 2 --out " .. dir .. "/rb")
+local out3, rc3 = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --resume --out " .. dir .. "/rb")
+t.ok(rc == 0 and rc2 == 0 and rc3 == 0, "straight, first half and resumed runs succeed")
+local okA, ma = pcall(ebm.rbm.load, dir .. "/ra/model.ckpt")
+local okB, mb = pcall(ebm.rbm.load, dir .. "/rb/model.ckpt")
+t.ok(okA and okB and ma.W:clone():sub(mb.W):norm() == 0 and ma.neg:clone():sub(mb.neg):norm() == 0,
+  "resumed run ends with the same weights and chains as the straight run")
+local rows = 0
+for _ in io.lines(dir .. "/rb/metrics.csv") do rows = rows + 1 end
+t.is(rows, 5, "resumed metrics.csv: header + 4 epochs")
+_, rc = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --resume --out " .. dir .. "/rb")
+t.is(rc, 2, "--resume of a finished run exits 2")
+out, rc = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 6 --hidden 11 --resume --out " .. dir .. "/rb")
+t.ok(rc == 2 and out:find("--hidden is 11 here but 10", 1, true), "--resume with another --hidden exits 2 and says why")
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()
