@@ -43,6 +43,8 @@ p:option("--judge", "Fresh long chains classified by --classifier.", "200")
 p:option("--threads", "OpenMP threads (default: all cores).")
 p:flag("--pixel-edges", "Also join 4-neighbour pixels (one untied weight per edge).")
 p:flag("--quiet", "No progress output.")
+p:option("--stop-after", "Stop after this epoch (the learning-rate schedule still spans --epochs); continue later with --resume.")
+p:flag("--resume", "Continue the run in the run folder from its model.ckpt (written after every epoch); --epochs may grow, the options that define the model and the updates must stay.")
 
 local okp, a = p:pparse()
 if not okp then die(a) end
@@ -57,6 +59,7 @@ end
 int("digit", 0, 9); int("epochs", 1); int("latent_size", 1, 28); int("patch", 1, 28); int("cd_steps", 1)
 int("pos_sweeps", 1); int("judge", 1); int("batch", 1); int("limit", 0); int("sample_sweeps", 0); int("seed", 0)
 if a.threads then int("threads", 1, 1024) end
+if a.stop_after then int("stop_after", 1) end
 cfg.lr = tonumber(a.lr)
 if not cfg.lr or not (cfg.lr > 0) then die("--lr must be a positive number, got '" .. tostring(a.lr) .. "'") end
 cfg.jumps = {}
@@ -76,22 +79,39 @@ local function main()
     limit = cfg.limit > 0 and cfg.limit or nil }
   local m, info = ebm.latent.build { latent = cfg.latent_size, patch = cfg.patch, jumps = cfg.jumps, pixel_edges = cfg.pixel_edges }
   cfg.edges = info
-  local run = ebm.run.new { out = cfg.out, config = cfg, seed = cfg.seed }
+  local ckpt = cfg.out .. "/model.ckpt"
+  if a.resume then
+    local okm, meta = pcall(ebm.ckpt.read_meta, ckpt)
+    if not okm then die("--resume: " .. tostring(meta)) end
+    local okc, why = pcall(ebm.ckpt.check_config, meta, cfg,
+      { "digit", "latent_size", "patch", "cd_steps", "pos_sweeps", "batch", "limit", "seed", "lr", "pixel_edges" })
+    if not okc then die("--resume: " .. tostring(why)) end
+    if meta.epoch >= cfg.epochs then
+      die(string.format("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch))
+    end
+  end
+  local run = ebm.run.new { out = cfg.out, config = cfg, seed = cfg.seed, resume = a.resume }
   local tr = ebm.latent.trainer { model = m, train = imgs, config = cfg }
-  tr:init(imgs)
+  if a.resume then
+    local okr, why = pcall(tr.restore, tr, ckpt)
+    if not okr then die("--resume: " .. tostring(why)) end
+    run:truncate_metrics(tr.steps)
+  else
+    tr:init(imgs)
+  end
   local bar = ebm.progress.new { total = tr.steps_per_epoch * cfg.epochs, epochs = cfg.epochs, quiet = cfg.quiet,
-    label = string.format("latent digit %d", cfg.digit) }
+    start = tr.steps, label = string.format("latent digit %d", cfg.digit) }
   bar:print(string.format("%d images of digit %d; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters -> %s",
     imgs:size(1), cfg.digit, info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges, info.pixel_edges, m:nparams(), run.dir))
   local row
-  for _ = 1, cfg.epochs do
+  for _ = tr.epoch_done + 1, math.min(cfg.epochs, cfg.stop_after or cfg.epochs) do
     row = tr:epoch(bar)
     run:log(row)
+    tr:save(ckpt) -- every epoch, so that --resume loses at most one
     bar:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
       row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
   end
   bar:finish()
-  tr:save(run:path("model.ckpt"))
   -- sample grid: data, fresh long chains (visible layer), persistent chains
   local count = 30
   local samples, chains = tr:samples(count, cfg.sample_sweeps)

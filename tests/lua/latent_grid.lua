@@ -113,4 +113,29 @@ t.ok(sum.classified_as_digit and sum.classified_as_digit >= 0 and sum.classified
 t.ok(out:find("of 20 samples", 1, true), "prints the classifier score")
 os.remove(cls)
 os.execute("rm -rf '" .. dir .. "'")
+
+-- --stop-after 1 then --resume equals a straight run: same parameters, same metrics.
+local O = " --limit 200 --batch 50 --latent-size 7 --sample-sweeps 2 --classifier /nonexistent --quiet --threads 1 --epochs 2 "
+local da, db = os.tmpname(), os.tmpname()
+os.remove(da); os.remove(db)
+local _, r1 = run("./ebmlua scripts/train_latent_grid.lua" .. O .. "--out " .. da)
+local _, r2 = run("./ebmlua scripts/train_latent_grid.lua" .. O .. "--stop-after 1 --out " .. db)
+local rows_after_stop = 0
+for _ in io.lines(db .. "/metrics.csv") do rows_after_stop = rows_after_stop + 1 end
+local _, r3 = run("./ebmlua scripts/train_latent_grid.lua" .. O .. "--resume --out " .. db)
+t.ok(r1 == 0 and r2 == 0 and r3 == 0, "straight, stopped and resumed runs succeed")
+t.is(rows_after_stop, 2, "--stop-after 1 writes one epoch")
+local ca, cb = ebm.io.load_checkpoint(da .. "/model.ckpt"), ebm.io.load_checkpoint(db .. "/model.ckpt")
+local diff = 0
+for k, v in pairs(ca.tensors.params) do diff = diff + v:to("f64"):sub(cb.tensors.params[k]:to("f64")):norm() end
+t.is(diff, 0.0, "resumed run ends with the parameters of the straight run")
+t.is(io.open(db .. "/metrics.csv"):read("a"):gsub(",[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*\n", "\n"):match("\n.*"),
+  io.open(da .. "/metrics.csv"):read("a"):gsub(",[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*\n", "\n"):match("\n.*"),
+  "and the same metrics rows (timing columns aside)")
+local out2, r4 = run("./ebmlua scripts/train_latent_grid.lua" .. O .. "--resume --out " .. db)
+t.ok(r4 == 2 and out2:find("already has 2 epochs", 1, true), "--resume of a finished run exits 2 and says why")
+local out3, r5 = run("./ebmlua scripts/train_latent_grid.lua" .. O:gsub("--epochs 2", "--epochs 3"):gsub("--batch 50", "--batch 40") ..
+  "--resume --out " .. db)
+t.ok(r5 == 2 and out3:find("--batch", 1, true), "--resume with another --batch exits 2 and names it")
+os.execute("rm -rf '" .. da .. "' '" .. db .. "'")
 t.done_testing()
