@@ -15,10 +15,7 @@ local argparse = require "argparse"
 local cjson = require "cjson"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("bench_packed.lua: ", msg, "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("bench_packed.lua")
 
 local p = argparse("bench_packed.lua", "Benchmark the bit-packed binary Gibbs kernel against the u8 kernel.")
 p:flag("--quick", "Fewer batches and repetitions (about ten seconds).")

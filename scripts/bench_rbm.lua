@@ -18,13 +18,14 @@ p:flag("--labels", "Add the 10 label units.")
 p:option("--disc", "With --labels: weight of the discriminative term (hybrid training).", "0"):convert(tonumber)
 p:flag("--pcd", "100 persistent chains instead of CD.")
 p:flag("--center", "Centred gradient.")
+local die = ebm.sys.usage_exit("bench_rbm.lua")
 local okp, a = p:pparse()
-if not okp then io.stderr:write("bench_rbm.lua: ", a, "\n"); os.exit(2) end
+if not okp then die(a) end
 for _, k in ipairs {"hidden", "batch", "cd_steps", "epochs", "threads"} do
-  if not a[k] or a[k] < 1 then io.stderr:write("bench_rbm.lua: --", k:gsub("_", "-"), " must be a positive integer\n"); os.exit(2) end
+  if not a[k] or a[k] < 1 then die("--" .. k:gsub("_", "-") .. " must be a positive integer") end
 end
 if not a.disc or a.disc < 0 or (a.disc > 0 and not a.labels) then
-  io.stderr:write("bench_rbm.lua: --disc must be >= 0 and needs --labels\n"); os.exit(2)
+  die("--disc must be >= 0 and needs --labels")
 end
 ebm.sys.set_threads(a.threads)
 

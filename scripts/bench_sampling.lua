@@ -15,10 +15,7 @@ local cjson = require "cjson"
 local lfs = require "lfs"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("bench_sampling.lua: ", msg, "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("bench_sampling.lua")
 
 local p = argparse("bench_sampling.lua", "Benchmark the block Gibbs kernels and the sequential sampler.")
 p:flag("--quick", "A reduced grid of configurations (under a minute).")

@@ -18,12 +18,13 @@ p:option("--epochs", "Epochs timed per thread count.", "5")
 p:option("--threads", "Thread counts, comma separated.", "1,2")
 p:flag("--pcd", "Persistent CD.")
 local okp, a = p:pparse()
-if not okp then io.stderr:write("bench_train.lua: ", a, "\n"); os.exit(2) end
+local die = ebm.sys.usage_exit("bench_train.lua")
+if not okp then die(a) end
 
 local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)), model = a.model, levels = tonumber(a.levels),
   cd_steps = math.tointeger(tonumber(a.cd_steps)), batch = math.tointeger(tonumber(a.batch)), pcd = a.pcd and true or false,
   epochs = math.tointeger(tonumber(a.epochs)), valid = 0, log_every = 0 }
-if not cfg then io.stderr:write("bench_train.lua: ", err, "\n"); os.exit(2) end
+if not cfg then die(err) end
 local clock = ebm.sys.clock
 local images = train.load_digit(cfg)
 local N = images:size(1)

@@ -8,10 +8,7 @@ local argparse = require "argparse"
 local ebm = require "ebm"
 local cjson = require "cjson"
 
-local function die(msg)
-  io.stderr:write("eval_per_digit.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("eval_per_digit.lua")
 
 local p = argparse("eval_per_digit.lua", "Sample ten per-digit RBMs and judge the samples with the classifier.")
 p:argument("pattern", "Checkpoint path with %d for the digit, e.g. runs/rbm500-digit%d/model.ckpt")

@@ -9,10 +9,7 @@ local ebm = require "ebm"
 local core = ebm.core
 local cjson = require "cjson"
 
-local function die(msg)
-  io.stderr:write("evaluate.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("evaluate.lua")
 
 local p = argparse("evaluate.lua", "Evaluate an RBM checkpoint (log-likelihood by AIS / exact log Z, sample quality).")
 p:epilog([[

@@ -10,10 +10,7 @@ local lfs = require "lfs"
 local ebm = require "ebm"
 local data, viz, plot = ebm.data, ebm.viz, ebm.plot
 
-local function die(msg)
-  io.stderr:write("explore_data.lua: ", msg, "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("explore_data.lua")
 
 local p = argparse("explore_data.lua", "Explore the MNIST data: pictures, histograms, class counts, load timing.")
 p:option("--out", "Output folder.", "runs/explore")

@@ -15,10 +15,7 @@
 local argparse = require "argparse"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("sample.lua: ", (tostring(msg):gsub("\n.*", "")), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("sample.lua")
 
 local p = argparse("sample.lua", "Sample a trained grid EBM (a model.ckpt) and write PNG grids.")
 p:argument("ckpt", "Checkpoint written by train_digit.lua (model.ckpt).")

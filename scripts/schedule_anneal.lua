@@ -12,10 +12,7 @@ local argparse = require "argparse"
 local lfs = require "lfs"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("schedule_anneal.lua: ", msg, "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("schedule_anneal.lua")
 
 local p = argparse("schedule_anneal.lua", "Simulated annealing as an ebm.schedule with a beta ramp.")
 p:option("--size", "Grid side.", "28"):convert(tonumber)

@@ -11,10 +11,7 @@ local argparse = require "argparse"
 local ebm = require "ebm"
 local sweep = ebm.sweep
 
-local function die(msg)
-  io.stderr:write("sweep.lua: ", msg, "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("sweep.lua")
 
 local p = argparse("sweep.lua", "Hyperparameter search over a grid or random samples, run through GNU parallel.")
 p:epilog([[

@@ -11,10 +11,7 @@ local argparse = require "argparse"
 local ebm = require "ebm"
 local train = ebm.train
 
-local function die(msg)
-  io.stderr:write("train_all_digits.lua: ", (tostring(msg):gsub("\n.*", "")), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("train_all_digits.lua")
 
 local SKIP = { ["--resume"] = true, ["--stop-after"] = true, ["--name"] = true, ["--out"] = true, ["--epochs"] = true }
 local p = argparse("train_all_digits.lua", "Train one grid EBM per MNIST digit and one on all digits; compare them.")

@@ -8,10 +8,7 @@ local ebm = require "ebm"
 local core = ebm.core
 local cjson = require "cjson"
 
-local function die(msg)
-  io.stderr:write("train_classifier.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("train_classifier.lua")
 
 local p = argparse("train_classifier.lua", "Train the sample-quality MNIST classifier (Adam, cross-entropy).")
 p:epilog([[

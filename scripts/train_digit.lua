@@ -9,10 +9,7 @@ local argparse = require "argparse"
 local ebm = require "ebm"
 local train = ebm.train
 
-local function die(msg)
-  io.stderr:write("train_digit.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("train_digit.lua")
 
 local p = argparse("train_digit.lua", "Train a grid EBM on MNIST images of one digit (CD-k / persistent CD).")
 p:epilog([[

@@ -8,10 +8,7 @@
 local argparse = require "argparse"
 local ebm = require "ebm"
 
-local function die(msg)
-  io.stderr:write("train_latent_grid.lua: ", (tostring(msg):gsub("\n.*", "")), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("train_latent_grid.lua")
 
 local p = argparse("train_latent_grid.lua",
   "Train a latent-grid EBM (pixels + a grid of latent units with local and long-range edges) on one MNIST digit.")

@@ -9,10 +9,7 @@ local argparse = require "argparse"
 local ebm = require "ebm"
 local core = ebm.core
 
-local function die(msg)
-  io.stderr:write("train_rbm.lua: ", tostring(msg):gsub("\n.*", ""), "\n")
-  os.exit(2)
-end
+local die = ebm.sys.usage_exit("train_rbm.lua")
 
 local p = argparse("train_rbm.lua", "Train an RBM (binary or K-level visible units, optional label units) on MNIST.")
 p:epilog([[
@@ -85,16 +82,10 @@ if a.resume then
   local old = ebm.run.read_json(a.out .. "/config.json")
   old = old and old.config
   if not old then die("--resume: " .. a.out .. "/config.json is missing or unreadable") end
-  for _, k in ipairs {"hidden", "batch", "lr", "lr_decay", "cd_steps", "pcd", "chains", "optim", "momentum",
-                      "weight_decay", "init_sd", "levels", "binarize", "data_seed", "labels", "digits", "limit",
-                      "seed", "disc", "center"} do
-    local same = (type(old[k]) == "number" and type(a[k]) == "number") and old[k] == a[k] or
-                 tostring(old[k]) == tostring(a[k])
-    if not same then
-      local function show(v) return (math.type(v) == "float" and v == math.floor(v)) and string.format("%d", v) or tostring(v) end
-      die(string.format("--resume: --%s is %s here but %s in %s", k:gsub("_", "-"), show(a[k]), show(old[k]), a.out))
-    end
-  end
+  local okc, why = pcall(ebm.ckpt.check_config, {config = old}, a,
+    {"hidden", "batch", "lr", "lr_decay", "cd_steps", "pcd", "chains", "optim", "momentum", "weight_decay", "init_sd",
+     "levels", "binarize", "data_seed", "labels", "digits", "limit", "seed", "disc", "center"})
+  if not okc then die("--resume: " .. tostring(why) .. " (" .. a.out .. ")") end
   local done = meta0.extra and meta0.extra.epochs
   if not (math.type(done) == "integer" and done >= 1) or (a.pcd and not m0.neg) or not m0.vW then
     die("--resume: " .. ck .. " has no training state to continue from")

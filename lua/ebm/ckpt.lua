@@ -89,7 +89,11 @@ function M.check_config(meta, cfg, keys)
     local same = a == b or (type(a) == "number" and type(b) == "number" and a == b)
       or ((a == nil or a == false) and (b == nil or b == false))
     if not same then
-      error(string.format("checkpoint was trained with --%s %s, not %s", k:gsub("_", "-"), tostring(a), tostring(b)), 0)
+      local function show(v) -- JSON numbers come back as floats: 20.0 reads as 20
+        return (math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53) and
+          string.format("%d", v) or tostring(v)
+      end
+      error(string.format("checkpoint was trained with --%s %s, not %s", k:gsub("_", "-"), show(a), show(b)), 0)
     end
   end
 end

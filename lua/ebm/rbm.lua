@@ -18,7 +18,6 @@ Rbm.__index = Rbm
 M.Rbm = Rbm
 
 local function f32(...) return core.tensor_new("f32", ...) end
-local function ebm_matmul(a, b) return require("ebm").matmul(a, b) end
 
 -- ebm.rbm.new{nv=, K=2, nl=0, nh=, seed=1, init_sd=0.01, side=28} -> model.
 -- W ~ N(0, init_sd^2), biases zero.
@@ -161,7 +160,7 @@ function Rbm:cd_step(x, opt)
   if opt.center then
     core.rbm_center_grad(self, self.mu, self.lam, self.gW, self.gb, self.gc)
     local nu = opt.center_rate or 0.01
-    self.lam:mul(1 - nu):add(self.hdata:clone():mul(nu))
+    self.lam:mul(1 - nu):axpy(nu, self.hdata)
   end
   if opt.optim == "adam" then
     -- ebm.optim descends: hand it the negative log-likelihood gradient.
@@ -239,6 +238,8 @@ function Rbm:sample(n, opt)
     if k > 1 then xs[k], ps[k], hs[k] = x:clone(), f32(n, D), f32(n, nh) end
   end
   local Wl = R > 1 and self.W:narrow(2, off + 1, self.nl):contiguous() or nil
+  local L, u = {}, R > 1 and f32(n, R) or nil -- per replica [n, nl]: h . W_y for every y
+  for k = 1, R > 1 and R or 0 do L[k] = f32(n, self.nl) end
   local swaps, tries = {}, {}
   for k = 1, R - 1 do swaps[k], tries[k] = 0, 0 end
   local function swap_rows(a, b, r)
@@ -260,9 +261,8 @@ function Rbm:sample(n, opt)
       core.rbm_sample_visible(mk, pk, xk, seed, t, (k - 1) * n, clamp)
     end
     if R > 1 then
-      local L = {}
-      for k = 1, R do L[k] = ebm_matmul(hs[k], Wl) end -- [n, nl]: h . W_y for every y
-      local u = f32(n, R):uniform(core.rng(seed):split(t))
+      for k = 1, R do core.matmul(hs[k], Wl, L[k]) end
+      u:uniform(core.rng(seed):split(t))
       for k = 1 + (t % 2), R - 1, 2 do
         local dg = ladder[k] - ladder[k + 1]
         for r = 1, n do

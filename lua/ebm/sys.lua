@@ -8,6 +8,8 @@
 --   ebm.sys.exe()               path of the running ebmlua
 --   ebm.sys.sleep(s)
 --   out, status = ebm.sys.capture(cmd)   run a shell command, output with stderr
+--   local die = ebm.sys.usage_exit("x.lua")  die(msg): "x.lua: <first line of msg>" on
+--                               stderr, exit status 2 (a script's bad-input error)
 local core = require "ebm.core"
 
 local M = {}
@@ -19,6 +21,14 @@ end
 -- ebm.threads (core.threads, runtime/lua/l_sys.c), under the names ebm.sys callers use.
 function M.nthreads() return core.threads() end
 function M.set_threads(n) core.threads(n) end
+
+-- A script's usage error: one line on stderr naming the script, then exit status 2.
+function M.usage_exit(name)
+  return function(msg)
+    io.stderr:write(name, ": ", (tostring(msg):gsub("\n.*", "")), "\n")
+    os.exit(2)
+  end
+end
 
 -- Run a shell command; returns its output (stdout and stderr together) and exit status.
 function M.capture(cmd)

@@ -15,14 +15,8 @@ t.ok(mono, "schedule is non-decreasing")
 local lme = ebm.ais.log_mean_exp(ebm.f64{1000, 1000, 1000})
 t.near(lme, 1000, 1e-9, "log mean exp of equal large values")
 
--- A small model with structure: random weights of moderate size, biases from a data-like
--- base rate. 16 hidden units: exact log Z by enumerating 65536 hidden states.
-local m = ebm.rbm.new{nv = 100, nh = 16, seed = 7, init_sd = 0.25, side = 10}
-local g = ebm.rng(3)
-m.b:normal(g, -1, 0.5)
-m.c:normal(g, 0, 0.5)
-local exact = m:exact_logz()
-local base = ebm.f32(m.D):copy(m.b)
+-- A small model with structure and an exact log Z (tests/rbm16.lua).
+local m, exact, base = require("rbm16")()
 local r = ebm.ais.logz(m, {base = base, betas = 2000, runs = 100, seed = 11})
 t.diag(string.format("AIS %.4f [%.4f, %.4f] exact %.4f", r.logz, r.lo, r.hi, exact))
 t.ok(r.lo <= exact and exact <= r.hi, "exact log Z inside the AIS +-3 sigma interval (seed 11)")

@@ -5,12 +5,8 @@
 local t = require "tap"
 local ebm = require "ebm"
 
-local m = ebm.rbm.new{nv = 100, nh = 16, seed = 7, init_sd = 0.25, side = 10}
-local g = ebm.rng(3)
-m.b:normal(g, -1, 0.5)
-m.c:normal(g, 0, 0.5)
-local exact = m:exact_logz()
-local base = ebm.f32(m.D):copy(m.b)
+-- A small model with structure and an exact log Z (tests/rbm16.lua).
+local m, exact, base = require("rbm16")()
 -- start states: model samples (long block-Gibbs chains), as reverse AIS assumes
 local x = m:sample(200, {steps = 1000, seed = 5, base = base})
 local f = ebm.ais.logz(m, {base = base, betas = 1000, runs = 200, seed = 11})
