@@ -59,6 +59,17 @@ static int l_hidden_probs(lua_State *L) {
     return 1;
 }
 
+/* Argument `arg`: a contiguous f32 tensor of n elements (any shape); `msg` names the rule. */
+static float *check_vec(lua_State *L, int arg, int64_t n, const char *msg) {
+    ebm_tensor *t = luaT_checkcontig(L, arg, EBM_F32);
+    if (ebm_tensor_numel(t) != n) luaL_argerror(L, arg, msg);
+    return ebm_tensor_data(t);
+}
+
+static const float *check_base(lua_State *L, int arg, const ebm_rbm *m) {
+    return check_vec(L, arg, m->D, "base must have D elements");
+}
+
 /* core.rbm_hidden_act(model, x [B,D], out [B,nh]) -> out = x W' + c. */
 static int l_hidden_act(lua_State *L) {
     ebm_rbm m;
@@ -79,12 +90,7 @@ static int l_visible_probs(lua_State *L) {
     float *h = check_mat(L, 2, -1, m.nh, &B);
     float *p = check_mat(L, 3, B, m.D, NULL);
     float beta = (float)luaL_optnumber(L, 4, 1.0);
-    const float *base = NULL;
-    if (!lua_isnoneornil(L, 5)) {
-        ebm_tensor *t = luaT_checkcontig(L, 5, EBM_F32);
-        if (ebm_tensor_numel(t) != m.D) luaL_argerror(L, 5, "base must have D elements");
-        base = ebm_tensor_data(t);
-    }
+    const float *base = lua_isnoneornil(L, 5) ? NULL : check_base(L, 5, &m);
     ebm_rbm_visible_probs(&m, h, B, beta, base, lua_toboolean(L, 6), p);
     lua_settop(L, 3);
     return 1;
@@ -132,10 +138,8 @@ static int l_free_energy(lua_State *L) {
 /* Gradient tensors gW [nh,D], gb [D], gc [nh] at arguments idx..idx+2. */
 static void check_grads(lua_State *L, int idx, const ebm_rbm *m, float **gW, float **gb, float **gc) {
     *gW = check_mat(L, idx, m->nh, m->D, NULL);
-    ebm_tensor *b = luaT_checkcontig(L, idx + 1, EBM_F32), *c = luaT_checkcontig(L, idx + 2, EBM_F32);
-    if (ebm_tensor_numel(b) != m->D) luaL_argerror(L, idx + 1, "gb must have D elements");
-    if (ebm_tensor_numel(c) != m->nh) luaL_argerror(L, idx + 2, "gc must have nh elements");
-    *gb = ebm_tensor_data(b), *gc = ebm_tensor_data(c);
+    *gb = check_vec(L, idx + 1, m->D, "gb must have D elements");
+    *gc = check_vec(L, idx + 2, m->nh, "gc must have nh elements");
 }
 
 /* core.rbm_cd(model, x0 [B,D], k, neg [Bn,D] or nil, seed, step, gW, gb, gc [, hdata [nh]])
@@ -151,12 +155,7 @@ static int l_cd(lua_State *L) {
     luaL_argcheck(L, neg || k >= 1, 3, "CD needs k >= 1");
     float *gW, *gb, *gc;
     check_grads(L, 7, &m, &gW, &gb, &gc);
-    float *hdata = NULL;
-    if (!lua_isnoneornil(L, 10)) {
-        ebm_tensor *hd = luaT_checkcontig(L, 10, EBM_F32);
-        if (ebm_tensor_numel(hd) != m.nh) luaL_argerror(L, 10, "hdata must have nh elements");
-        hdata = ebm_tensor_data(hd);
-    }
+    float *hdata = lua_isnoneornil(L, 10) ? NULL : check_vec(L, 10, m.nh, "hdata must have nh elements");
     double r = ebm_rbm_cd(&m, x0, B, (int)k, neg, Bn, (uint64_t)luaL_checkinteger(L, 5),
                           (uint64_t)luaL_checkinteger(L, 6), gW, gb, gc, hdata);
     if (r < 0) luaL_error(L, "rbm_cd: out of memory");
@@ -188,11 +187,10 @@ static int l_center_grad(lua_State *L) {
     ebm_rbm m;
     float *gW, *gb, *gc;
     check_model(L, 1, &m);
-    ebm_tensor *mu = luaT_checkcontig(L, 2, EBM_F32), *lam = luaT_checkcontig(L, 3, EBM_F32);
-    if (ebm_tensor_numel(mu) != m.D) luaL_argerror(L, 2, "mu must have D elements");
-    if (ebm_tensor_numel(lam) != m.nh) luaL_argerror(L, 3, "lam must have nh elements");
+    const float *mu = check_vec(L, 2, m.D, "mu must have D elements");
+    const float *lam = check_vec(L, 3, m.nh, "lam must have nh elements");
     check_grads(L, 4, &m, &gW, &gb, &gc);
-    ebm_rbm_center_grad(&m, ebm_tensor_data(mu), ebm_tensor_data(lam), gW, gb, gc);
+    ebm_rbm_center_grad(&m, mu, lam, gW, gb, gc);
     return 0;
 }
 
@@ -215,12 +213,6 @@ static int l_exact_logz(lua_State *L) {
     luaL_argcheck(L, m.nh <= 30, 1, "exact log Z needs nh <= 30");
     lua_pushnumber(L, ebm_rbm_exact_logz(&m));
     return 1;
-}
-
-static const float *check_base(lua_State *L, int arg, const ebm_rbm *m) {
-    ebm_tensor *t = luaT_checkcontig(L, arg, EBM_F32);
-    if (ebm_tensor_numel(t) != m->D) luaL_argerror(L, arg, "base must have D elements");
-    return ebm_tensor_data(t);
 }
 
 /* core.rbm_base_logz(model, base [D]) -> log normaliser of exp(base . x). */
