@@ -60,10 +60,13 @@ function M.independent(images, levels, n, seed)
 end
 
 -- Precision and recall of sample features S against reference features R (f32 [n, d]).
+-- (Sets of k rows or fewer use k = rows - 1; a set of one row gives NaN.)
 function M.precision_recall(R, S, k)
   k = k or M.K
-  local rr = core.knn_kth(R, nil, k)           -- squared radii of the reference balls
-  local rs = core.knn_kth(S, nil, k)           -- and of the sample balls
+  local kr, ks = math.min(k, R:size(1) - 1), math.min(k, S:size(1) - 1)
+  if kr < 1 or ks < 1 then return 0 / 0, 0 / 0 end
+  local rr = core.knn_kth(R, nil, kr)          -- squared radii of the reference balls
+  local rs = core.knn_kth(S, nil, ks)          -- and of the sample balls
   local p = core.knn_covered(S, R, rr):to("f32"):mean()
   local r = core.knn_covered(R, S, rs):to("f32"):mean()
   return p, r
@@ -182,6 +185,33 @@ function M.inception(net, X)
     end
   end
   return math.exp(kl / n)
+end
+
+-- RBM sample rows f32 [n, D] (ebm.rbm's encoding) -> u8 levels [n, side, side].
+function M.rbm_levels(m, x)
+  return data.discretize(m:images(x), { levels = m.K })
+end
+
+-- Per-class quality (mode collapse of class-conditional models): for each class c in
+-- `classes` (0-based digits), the numbers of samples_by_class[c] (u8 [n_c, h, w]) against a
+-- reference of that class's images. o: net, levels, train, train_labels, test, test_labels,
+-- seed. Returns a list {class=, <measure()'s fields>} in the order of `classes`.
+function M.per_class(o, classes, samples_by_class)
+  local out = {}
+  local function of(images, labels, c)
+    local ids = {}
+    for i = 1, labels:numel() do if labels:get(i) == c then ids[#ids + 1] = i end end
+    return data.take(images, core.tensor_from("i32", ids))
+  end
+  for k, c in ipairs(classes) do
+    local s = samples_by_class[c]
+    local ref = M.reference { net = o.net, levels = o.levels, n = s:size(1), seed = o.seed,
+      train = of(o.train, o.train_labels, c), test = of(o.test, o.test_labels, c) }
+    local q = M.measure(ref, s)
+    q.class = c
+    out[k] = q
+  end
+  return out
 end
 
 -- The quality columns of metrics.csv / summary.json, in order.
