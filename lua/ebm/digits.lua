@@ -332,14 +332,14 @@ local function run_latent(cfg, spec)
   local png = run:path("samples", string.format("epoch-%03d.png", tr.epoch_done))
   viz.rows({ { label = "data", images = real, levels = 2 },
     { label = "binary", images = samples:narrow(1, 1, 30), levels = 2, nrow = 10 },
-    { label = "p(v|h)", images = probs:narrow(1, 1, 30), nrow = 10 } }, { scale = 2, pad = 1, path = png })
+    { label = "p(ink)", images = probs:narrow(1, 1, 30), nrow = 10 } }, { scale = 2, pad = 1, path = png })
   local summary = {
     title = string.format("Digit %s, %s model (%dx%d latents, patch %d, jumps %s)", tostring(cfg.digit), cfg.model,
       cfg.latent_size, cfg.latent_size, cfg.patch, table.concat(cfg.jumps, ",")),
     parameters = m:nparams(), edges = info.edges, train_images = imgs:size(1), train_seconds = tr.seconds,
     threads = sys.nthreads(),
     notes = string.format("Pixels thresholded at 128. Sample grids: 'data' = training images; 'binary' = the pixels " ..
-      "of fresh chains started from the biases after %d block Gibbs sweeps; 'p(v|h)' = the probability of ink of " ..
+      "of fresh chains started from the biases after %d block Gibbs sweeps; 'p(ink)' = the probability of ink of " ..
       "each pixel given those chains' latents%s (the usual RBM picture).", cfg.sample_sweeps,
       spec.pixel_edges and " and neighbouring pixels" or ""),
   }
@@ -414,14 +414,14 @@ local function run_rbm(cfg)
   local real = imgs:narrow(1, 1, math.min(10, N))
   viz.rows({ { label = "data", images = real, levels = 2 },
     { label = "binary", images = samples:narrow(1, 1, 30), levels = 2, nrow = 10 },
-    { label = "p(v|h)", images = probs:narrow(1, 1, 30), nrow = 10 } },
+    { label = "p(ink)", images = probs:narrow(1, 1, 30), nrow = 10 } },
     { scale = 2, pad = 1, path = run:path("samples", string.format("epoch-%03d.png", math.min(cfg.epochs, stop))) })
   local summary = {
     title = string.format("Digit %s, RBM with %d hidden units", tostring(cfg.digit), cfg.hidden),
     parameters = 784 * cfg.hidden + 784 + cfg.hidden, train_images = N, train_seconds = seconds,
     final_energy_gap = nil,
     notes = string.format("Pixels thresholded at 128. Sample grids: 'data' = training images; 'binary' = fresh " ..
-      "chains started from the independent-pixel model after %d block Gibbs steps; 'p(v|h)' = the probability of " ..
+      "chains started from the independent-pixel model after %d block Gibbs steps; 'p(ink)' = the probability of " ..
       "ink of each pixel given those chains' last hidden states (the usual RBM picture). Energies in metrics.csv " ..
       "are mean free energies of 500 training images (data) and of the persistent chains (samples).",
       cfg.sample_sweeps),
