@@ -290,6 +290,9 @@ local function run_latent(cfg, spec)
     local okc, w = pcall(require("ebm.ckpt").check_config, meta, cfg,
       { "digit", "model", "latent_size", "patch", "cd_steps", "pos_sweeps", "batch", "limit", "seed", "lr" })
     if not okc then train.usage("--resume: " .. tostring(w)) end
+    if meta.epoch >= cfg.epochs then
+      train.usage(string.format("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch))
+    end
   end
   local run = runmod.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
   local tr = latent.trainer { model = m, train = imgs, config = cfg }
@@ -338,8 +341,8 @@ local function run_latent(cfg, spec)
   local real = imgs:narrow(1, 1, math.min(10, imgs:size(1)))
   local png = run:path("samples", string.format("epoch-%03d.png", tr.epoch_done))
   viz.rows({ { label = "data", images = real, levels = 2 },
-    { label = "binary", images = samples:narrow(1, 1, 30), levels = 2, nrow = 10 },
-    { label = "p(ink)", images = probs:narrow(1, 1, 30), nrow = 10 } }, { scale = 2, pad = 1, path = png })
+    { label = "binary", images = samples:narrow(1, 1, math.min(30, samples:size(1))), levels = 2, nrow = 10 },
+    { label = "p(ink)", images = probs:narrow(1, 1, math.min(30, probs:size(1))), nrow = 10 } }, { scale = 2, pad = 1, path = png })
   local summary = {
     title = string.format("Digit %s, %s model (%dx%d latents, patch %d, jumps %s)", tostring(cfg.digit), cfg.model,
       cfg.latent_size, cfg.latent_size, cfg.patch, table.concat(cfg.jumps, ",")),
@@ -420,8 +423,8 @@ local function run_rbm(cfg)
   end
   local real = imgs:narrow(1, 1, math.min(10, N))
   viz.rows({ { label = "data", images = real, levels = 2 },
-    { label = "binary", images = samples:narrow(1, 1, 30), levels = 2, nrow = 10 },
-    { label = "p(ink)", images = probs:narrow(1, 1, 30), nrow = 10 } },
+    { label = "binary", images = samples:narrow(1, 1, math.min(30, samples:size(1))), levels = 2, nrow = 10 },
+    { label = "p(ink)", images = probs:narrow(1, 1, math.min(30, probs:size(1))), nrow = 10 } },
     { scale = 2, pad = 1, path = run:path("samples", string.format("epoch-%03d.png", math.min(cfg.epochs, stop))) })
   local summary = {
     title = string.format("Digit %s, RBM with %d hidden units", tostring(cfg.digit), cfg.hidden),
