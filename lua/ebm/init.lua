@@ -5,8 +5,9 @@
 --   base.lua      version, tensor constructors and arithmetic, rng (re-exported here)
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
 --   sampling/     sampler (block Gibbs chains), schedule (annealing)
---   training/     train (CD gradients, Trainer), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval
+--   training/     train (CD gradients, Trainer), digits (the models of train_digit.lua),
+--                 sweep, optim/ (sgd, adam, schedules)
+--   evaluation/   ais, classifier, eval, quality (sample-quality numbers)
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz,
 --                 progress
 --   interp/       repl, sys, threads
@@ -29,10 +30,12 @@ ebm.MODULES = {
   schedule = "ebm.sampling.schedule",
   train = "ebm.training.train",
   sweep = "ebm.training.sweep",
+  digits = "ebm.training.digits",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  quality = "ebm.evaluation.quality",
   data = "ebm.io.data",
   io = "ebm.io.io",
   ckpt = "ebm.io.ckpt",

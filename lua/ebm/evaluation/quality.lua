@@ -27,12 +27,13 @@
 -- set than the 1st percentile of the test images' distances (about 0.01 for fresh draws, 1
 -- for copies). Distance loops: runtime/knn.c.
 local core = require "ebm.core"
-local classifier = require "ebm.classifier"
-local eval = require "ebm.eval"
-local data = require "ebm.data"
-local grid = require "ebm.grid"
-local sampler = require "ebm.sampler"
-local train = require "ebm.train"
+local classifier = require "ebm.evaluation.classifier"
+local eval = require "ebm.evaluation.eval"
+local data = require "ebm.io.data"
+local grid = require "ebm.models.grid"
+local sampler = require "ebm.sampling.sampler"
+local train = require "ebm.training.train"
+local lfs = require "lfs"
 
 local M = {}
 
@@ -227,7 +228,6 @@ end
 
 -- Load a classifier checkpoint; nil and a message when it is missing or unreadable.
 function M.load_classifier(path)
-  local lfs = require "lfs"
   if lfs.attributes(path, "mode") ~= "file" then
     return nil, "no classifier at " .. path .. " (train one: ebmlua scripts/train_classifier.lua)"
   end

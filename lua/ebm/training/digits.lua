@@ -15,17 +15,18 @@
 -- --quality-every epochs: rows of metrics.csv, summary.json and a section of report.html with
 -- labelled sample grids (binary samples; for latent models also the pixel probabilities
 -- given the latents).
-local train = require "ebm.train"
-local latent = require "ebm.latent"
-local rbm = require "ebm.rbm"
-local quality = require "ebm.quality"
-local data = require "ebm.data"
-local report = require "ebm.report"
-local runmod = require "ebm.run"
-local progress = require "ebm.progress"
-local viz = require "ebm.viz"
+local train = require "ebm.training.train"
+local latent = require "ebm.models.latent"
+local rbm = require "ebm.models.rbm"
+local quality = require "ebm.evaluation.quality"
+local data = require "ebm.io.data"
+local report = require "ebm.io.report"
+local runmod = require "ebm.io.run"
+local progress = require "ebm.io.progress"
+local viz = require "ebm.io.viz"
 local core = require "ebm.core"
-local sys = require "ebm.sys"
+local sys = require "ebm.interp.sys"
+local ckptmod = require "ebm.io.ckpt"
 
 local M = {}
 
@@ -285,9 +286,9 @@ local function run_latent(cfg, spec)
   cfg.edges = info
   local ckpt = out .. "/model.ckpt"
   if cfg.resume then
-    local okm, meta = pcall(require("ebm.ckpt").read_meta, ckpt)
+    local okm, meta = pcall(ckptmod.read_meta, ckpt)
     if not okm then train.usage("--resume: " .. tostring(meta)) end
-    local okc, w = pcall(require("ebm.ckpt").check_config, meta, cfg,
+    local okc, w = pcall(ckptmod.check_config, meta, cfg,
       { "digit", "model", "latent_size", "patch", "cd_steps", "pos_sweeps", "batch", "limit", "seed", "lr" })
     if not okc then train.usage("--resume: " .. tostring(w)) end
     if meta.epoch >= cfg.epochs then
