@@ -18,8 +18,8 @@ for _, m in ipairs(digits.MODELS) do models[#models + 1] = string.format("  %-12
 p:epilog("Models (--model; default " .. digits.DEFAULT .. "):\n" .. table.concat(models, "\n") .. "\n" .. [[
 
 latent, latent-edge and rbm model binary pixels (thresholded at 128) and take their own
-defaults for options not given (latent: 30 epochs, lr 0.01, PCD-5, batch 100, 1000
-sample sweeps; rbm: 30 epochs, lr 0.05, CD-10, batch 100, 200 hidden units). Quality numbers (Frechet distance
+defaults for options not given (latent: 30 epochs, lr 0.02, PCD-20, batch 100, --init
+random, 1000 sample sweeps; rbm: 30 epochs, lr 0.05, CD-10, batch 100, 200 hidden units). Quality numbers (Frechet distance
 of classifier features with its brackets, precision/recall, memorisation; ebm.quality)
 go to metrics.csv, summary.json and report.html when --classifier exists.
 The run folder is runs/digit<D>-<model>-k<K> (grid models) or runs/digit<D>-<model>

@@ -61,7 +61,7 @@ M.OPTIONS = {
 -- ebm.train's defaults. The others come from the runs in RESULTS.md (the latent model's
 -- from its sweep; the RBM's CD-10 beat PCD, whose fresh chains collapsed onto one mode).
 M.DEFAULTS = {
-  latent = { levels = 2, epochs = 30, lr = 0.01, cd_steps = 5, batch = 100, sample_sweeps = 1000, init = "marginals" },
+  latent = { levels = 2, epochs = 30, lr = 0.02, cd_steps = 20, batch = 100, sample_sweeps = 1000, init = "random" },
   rbm = { levels = 2, epochs = 30, lr = 0.05, cd = true, cd_steps = 10, batch = 100, sample_sweeps = 1000,
     init = "marginals", weight_decay = 0.0002 },
 }
