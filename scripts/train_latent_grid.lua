@@ -2,6 +2,7 @@
 -- model is now one of train_digit.lua's models; ebm.digits). Translates the old options:
 -- --digit D (default 3), --pixel-edges (--model latent-edge), --judge N (--quality-samples N).
 local rest, digit, model = {}, "3", "latent"
+-- luacheck: globals arg
 local i = 1
 while i <= #arg do
   local s = arg[i]
@@ -12,5 +13,8 @@ while i <= #arg do
   i = i + 1
 end
 local dir = (arg[0] or ""):match("^(.*/)") or "scripts/"
-arg = { [0] = dir .. "train_digit.lua", digit, "--model", model, table.unpack(rest) }
+local new = { digit, "--model", model, table.unpack(rest) }
+for k = #arg, 1, -1 do arg[k] = nil end
+for k, v in ipairs(new) do arg[k] = v end
+arg[0] = dir .. "train_digit.lua"
 dofile(arg[0])

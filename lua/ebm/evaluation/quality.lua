@@ -47,7 +47,8 @@ end
 -- n rows of `images` drawn without replacement by `rng` (all of them, shuffled, if n >= N).
 function M.subset(images, n, rng)
   local N = images:size(1)
-  for idx in data.batches(N, math.min(n, N), rng) do return data.take(images, idx) end
+  local first = data.batches(N, math.min(n, N), rng) -- the first shuffled batch
+  return data.take(images, first())
 end
 
 -- n independent-pixel samples u8 [n, h, w]: each pixel drawn from its level histogram in

@@ -248,7 +248,6 @@ end
 -- Pixel probabilities p(v_i = 1 | latents[, neighbouring pixels]) of chains [n, C] -> f32 [C, 784].
 function M.latent_probs(m, cfg, chains)
   local nv, nh = m.layers[1].n, m.layers[2].n
-  local C = chains:size(2)
   local p = m:params()
   local ii, jj = latent.edges { latent = cfg.latent_size, patch = cfg.patch, jumps = cfg.jumps }
   local w = p["weight.vh"]
