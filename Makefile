@@ -27,7 +27,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo bench install clean distclean ebmlua-v3
 all: ebmlua
 
 deps:
@@ -48,6 +48,14 @@ $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
 ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+
+# The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it.
+ebmlua-v3:
+	@$(MAKE) --no-print-directory BUILD=build/v3 OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
+
+$(BUILD)/ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
 	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
 
 # C unit tests link the runtime only (no Lua).
