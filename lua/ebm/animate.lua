@@ -9,9 +9,9 @@
 --           as the gray v*255/(K-1) (0 black)
 --   delay   display time of each frame in 1/100 s (default 10), or delays = one per frame
 --   loop    0 = forever (default), -1 = play once, n = n times
---   energy  one number per frame: a caption strip under the images prints it and draws the
---           energies of frames 1..t as bars (height (E - Emin) / (Emax - Emin) over the whole
---           animation, printed as "E min..max"; lower bars = lower energy)
+--   energy  one number per frame: a caption strip under the images prints it (with the range
+--           over the animation when the width allows) and draws the energies of frames 1..t as
+--           bars, height (E - Emin) / (Emax - Emin) (lower bars = lower energy)
 --   labels  one string per frame for the caption (e.g. "sweep 12"); title: one string on all
 -- Returns the composed frames (u8 [T,H,W] palette indices) and the palette (u8 [K+3,3]: the
 -- K grays, then the pad gray, white, and the bar colour); writes the GIF when path is given.
@@ -89,7 +89,7 @@ function M.animate(frames, opts)
   local g1 = core.viz_grid(list[1], nrow, scale, pad, 0, PAD, 0)
   local gh, gw = g1:size(1), g1:size(2)
   local ls = gw >= 200 and 2 or 1
-  local text_h = (opts.title and 1 or 0) + ((labels or energy) and 1 or 0)
+  local text_h = (opts.title and 1 or 0) + (labels and 1 or 0) + (energy and 1 or 0)
   local bar_h = energy and 6 * ls or 0
   local strip = (text_h > 0 or energy) and (text_h * 6 * ls + bar_h + 2 * ls) or 0
   local out = core.tensor_new("u8", T, gh + strip, gw)
@@ -110,11 +110,13 @@ function M.animate(frames, opts)
       core.viz_text(cv, 1 + ls, y, tostring(opts.title), ls, BLACK)
       y = y + 6 * ls
     end
-    if labels or energy then
-      local s = labels and tostring(labels[t]) or ""
-      if energy then
-        s = s .. (s ~= "" and "  " or "") .. ("E %.1f (%.1f..%.1f)"):format(energy[t], emin, emax)
-      end
+    if labels then
+      core.viz_text(cv, 1 + ls, y, tostring(labels[t]), ls, BLACK)
+      y = y + 6 * ls
+    end
+    if energy then -- the longest of these that fits the width
+      local full = ("E %.1f (range %.1f..%.1f)"):format(energy[t], emin, emax)
+      local s = (4 * #full - 1) * ls <= gw - 2 * ls and full or ("E %.1f"):format(energy[t])
       core.viz_text(cv, 1 + ls, y, s, ls, BLACK)
       y = y + 6 * ls
     end

@@ -60,7 +60,7 @@ for k = 1, 4 do imgs:select(1, k):fill(k - 1) end
 local out, palette = ebm.viz.animate(imgs, { path = p("anim.gif"), scale = 2, pad = 1, delay = 3,
   energy = { 4, 3, 2, 1 }, labels = { "a", "b", "c", "d" } })
 -- grid: 2 images in one row: H = 1 + 3*2 + 1 = 8, W = 1 + 2*(3*2+1) = 15; caption 6+6+2 rows
-t.is_deeply(out:size(), { 4, 8 + 14, 15 }, "4 frames of grid 8x15 plus a 14-row caption strip")
+t.is_deeply(out:size(), { 4, 8 + 20, 15 }, "4 frames of grid 8x15 plus a 20-row caption strip")
 t.is(palette:size(1), 7, "palette: 4 grays + pad, white, bar colour")
 t.is_deeply(palette:select(1, 4):totable(), { 255, 255, 255 }, "level K-1 is white")
 t.is(out:get(3, 2, 2), 2, "frame 3 shows level 2 in its images")
@@ -71,7 +71,7 @@ t.is_deeply(rr:totable(), out:totable(), "and the same pixels")
 t.is(dd[4], 3, "delay applied")
 local bars = function(k) -- bar-coloured pixels in frame k
   local n = 0
-  for y = 9, 22 do for x = 1, 15 do if out:get(k, y, x) == 6 then n = n + 1 end end end
+  for y = 9, 28 do for x = 1, 15 do if out:get(k, y, x) == 6 then n = n + 1 end end end
   return n
 end
 t.ok(bars(1) > 0 and bars(4) > bars(1), "energy bars grow with the frames shown")
