@@ -85,8 +85,8 @@ bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
 
 # The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
-# Trains the models they use when their run folders are missing (binary seed and potts models
-# and the 4-level potts model of the digit 3, train_digit.lua's defaults otherwise).
+# Trains the models they use when their run folders are missing (binary seed and potts models of
+# the digit 3, train_digit.lua's defaults otherwise).
 FIG := notebooks/figures
 LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
 figures-energy: ebmlua
@@ -94,8 +94,7 @@ figures-energy: ebmlua
 	@mkdir -p $(FIG)
 	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
 	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
-	@test -f runs/d3-potts-k4/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --out runs/d3-potts-k4 --quiet
-	./ebmlua scripts/animations.lua runs/d3-potts-k4/model.ckpt --out $(FIG)
+	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
 	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
 	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
 
