@@ -1,4 +1,4 @@
--- ebm.landscape: tools for looking at an energy landscape (scripts/landscape.lua).
+-- ebm.landscape (ebm/evaluation/landscape.lua): tools for looking at an energy landscape (scripts/landscape.lua).
 --
 --   x, sweeps, changes = ebm.landscape.quench(m, x, {max_sweeps=1000, clamp=mask, blocks=})
 --       zero-temperature block updates (iterated conditional modes, runtime/icm.c) of the

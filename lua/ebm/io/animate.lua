@@ -1,4 +1,4 @@
--- ebm.animate: animated GIFs of level images (giflib, runtime/io_gif.c); ebm.viz.animate.
+-- ebm.animate (ebm/io/animate.lua): animated GIFs of level images (giflib, runtime/io_gif.c); ebm.viz.animate.
 --
 --   frames, palette = ebm.viz.animate(frames, {path="chain.gif", levels=K, scale=3, nrow=8,
 --                         pad=1, delay=10 | delays={...}, loop=0, energy={...}, labels={...},
