@@ -112,14 +112,8 @@ local function median(t)
   local n = #t
   return n % 2 == 1 and t[(n + 1) // 2] or 0.5 * (t[n // 2] + t[n // 2 + 1])
 end
-local function readfile(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-local function loadavg() return (readfile("/proc/loadavg") or "?"):match("^(%S+ %S+ %S+)") or "?" end
+local readfile = ebm.run.read_file -- nil when the file cannot be read
+local function loadavg() return ("%.2f %.2f %.2f"):format(ebm.sys.loadavg()) end
 
 -- The machine: CPU model, family/model numbers, cores, hypervisor.
 local cpuinfo = readfile("/proc/cpuinfo") or ""
