@@ -66,6 +66,14 @@ local total = 0
 for _, q in ipairs(mins) do total = total + q.count end
 t.is(total, 200, "basin counts add up to the number of chains")
 t.ok(mins[1].count >= mins[#mins].count, "minima sorted by basin size")
+-- no randomness and chains independent: the same result for 1 and 2 threads
+local z1 = s:chains(64, "uniform")
+local z2 = z1:clone()
+ebm.threads(1)
+L.quench(m, z1)
+ebm.threads(2)
+L.quench(m, z2)
+t.is_deeply(z1:totable(), z2:totable(), "ICM gives the same minima on 1 and 2 threads")
 -- clamp: clamped nodes keep their values
 local y = s:chains(20, "uniform")
 local y0 = y:clone()
