@@ -72,8 +72,12 @@ function M.animate(frames, opts)
   local loop = int_opt(opts, "loop", 0, -1, 65535)
   local delays = opts.delays or int_opt(opts, "delay", 10, 0, 65535)
   local energy, labels = opts.energy, opts.labels
-  if energy ~= nil and (type(energy) ~= "table" or #energy ~= T) then fail(("energy must list %d numbers"):format(T)) end
-  if labels ~= nil and (type(labels) ~= "table" or #labels ~= T) then fail(("labels must list %d strings"):format(T)) end
+  local function per_frame(v, what)
+    if v ~= nil and (type(v) ~= "table" or #v ~= T) then fail(("%s must list %d %s (one per frame)"):format(what, T,
+      what == "energy" and "numbers" or "strings")) end
+  end
+  per_frame(energy, "energy")
+  per_frame(labels, "labels")
   local PAD, WHITE, BAR, BLACK = K, K + 1, K + 2, 0
 
   -- palette: K grays, pad gray, white, bar orange
