@@ -7,8 +7,8 @@
 --   sampling/     sampler (block Gibbs chains), schedule (annealing)
 --   training/     train (CD gradients, Trainer), digits (the models of train_digit.lua),
 --                 sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval, quality (sample-quality numbers)
---   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz,
+--   evaluation/   ais, classifier, eval, quality (sample-quality numbers), landscape
+--   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
 --   interp/       repl, sys, threads
 --
@@ -36,6 +36,7 @@ ebm.MODULES = {
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
   quality = "ebm.evaluation.quality",
+  landscape = "ebm.evaluation.landscape",
   data = "ebm.io.data",
   io = "ebm.io.io",
   ckpt = "ebm.io.ckpt",
@@ -43,6 +44,7 @@ ebm.MODULES = {
   report = "ebm.io.report",
   plot = "ebm.io.plot",
   viz = "ebm.io.viz",
+  animate = "ebm.io.animate",
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",
