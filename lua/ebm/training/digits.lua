@@ -62,7 +62,7 @@ M.OPTIONS = {
 -- from its sweep; the RBM's CD-10 beat PCD, whose fresh chains collapsed onto one mode).
 M.DEFAULTS = {
   latent = { levels = 2, epochs = 30, lr = 0.02, cd_steps = 20, batch = 100, sample_sweeps = 1000, init = "random" },
-  rbm = { levels = 2, epochs = 30, lr = 0.05, cd = true, cd_steps = 10, batch = 100, sample_sweeps = 1000,
+  rbm = { levels = 2, epochs = 10, lr = 0.05, cd = true, cd_steps = 10, batch = 100, sample_sweeps = 1000,
     init = "marginals", weight_decay = 0.0002 },
 }
 M.DEFAULTS["latent-edge"] = M.DEFAULTS.latent
