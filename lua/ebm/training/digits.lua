@@ -243,6 +243,27 @@ function M.inception_real(J, cfg)
 end
 
 ------------------------------------------------------------------------------------------
+-- Binary models (latent grids, RBMs): shared parts of their runs
+
+-- Run folder, the digits filter and the thresholded training images of a config.
+local function binary_setup(cfg)
+  if cfg.threads then sys.set_threads(cfg.threads) end
+  local out = cfg.out or ("runs/" .. (cfg.name or string.format("digit%s-%s", tostring(cfg.digit), cfg.model)))
+  local digits = cfg.digit ~= "all" and { cfg.digit } or nil
+  local imgs = data.mnist { split = "train", digits = digits, levels = 2, limit = cfg.limit > 0 and cfg.limit or nil }
+  return out, digits, imgs
+end
+
+-- samples/epoch-NNN.png: training images, binary samples and pixel probabilities, labelled.
+local function binary_picture(run, epoch, imgs, samples, probs)
+  local function first(t, k) return t:narrow(1, 1, math.min(k, t:size(1))) end
+  viz.rows({ { label = "data", images = first(imgs, 10), levels = 2 },
+    { label = "binary", images = first(samples, 30), levels = 2, nrow = 10 },
+    { label = "p(ink)", images = first(probs, 30), nrow = 10 } },
+    { scale = 2, pad = 1, path = run:path("samples", string.format("epoch-%03d.png", epoch)) })
+end
+
+------------------------------------------------------------------------------------------
 -- Latent grid models (ebm.latent)
 
 -- Pixel probabilities p(v_i = 1 | latents[, neighbouring pixels]) of chains [n, C] -> f32 [C, 784].
@@ -277,10 +298,7 @@ function M.latent_probs(m, cfg, chains)
 end
 
 local function run_latent(cfg, spec)
-  if cfg.threads then sys.set_threads(cfg.threads) end
-  local out = cfg.out or ("runs/" .. (cfg.name or string.format("digit%s-%s", tostring(cfg.digit), cfg.model)))
-  local digits = cfg.digit ~= "all" and { cfg.digit } or nil
-  local imgs = data.mnist { split = "train", digits = digits, levels = 2, limit = cfg.limit > 0 and cfg.limit or nil }
+  local out, _, imgs = binary_setup(cfg)
   local m, info = latent.build { latent = cfg.latent_size, patch = cfg.patch, jumps = cfg.jumps, pixel_edges = spec.pixel_edges }
   cfg.edges = info
   local ckpt = out .. "/model.ckpt"
@@ -338,11 +356,7 @@ local function run_latent(cfg, spec)
   end
   if not samples then samples, chains = tr:samples(100, cfg.sample_sweeps) end
   local probs = M.latent_probs(m, cfg, chains):view(chains:size(2), 28, 28)
-  local real = imgs:narrow(1, 1, math.min(10, imgs:size(1)))
-  local png = run:path("samples", string.format("epoch-%03d.png", tr.epoch_done))
-  viz.rows({ { label = "data", images = real, levels = 2 },
-    { label = "binary", images = samples:narrow(1, 1, math.min(30, samples:size(1))), levels = 2, nrow = 10 },
-    { label = "p(ink)", images = probs:narrow(1, 1, math.min(30, probs:size(1))), nrow = 10 } }, { scale = 2, pad = 1, path = png })
+  binary_picture(run, tr.epoch_done, imgs, samples, probs)
   local summary = {
     title = string.format("Digit %s, %s model (%dx%d latents, patch %d, jumps %s)", tostring(cfg.digit), cfg.model,
       cfg.latent_size, cfg.latent_size, cfg.patch, table.concat(cfg.jumps, ",")),
@@ -367,10 +381,7 @@ end
 
 local function run_rbm(cfg)
   if cfg.resume then train.usage("--resume is not supported for --model rbm (train it again: it takes seconds)") end
-  if cfg.threads then sys.set_threads(cfg.threads) end
-  local out = cfg.out or ("runs/" .. (cfg.name or string.format("digit%s-%s", tostring(cfg.digit), cfg.model)))
-  local digits = cfg.digit ~= "all" and { cfg.digit } or nil
-  local imgs = data.mnist { split = "train", digits = digits, levels = 2, limit = cfg.limit > 0 and cfg.limit or nil }
+  local out, digits, imgs = binary_setup(cfg)
   local run = runmod.new { out = out, config = cfg, seed = cfg.seed }
   local m = rbm.new { nv = 784, K = 2, nh = cfg.hidden, seed = cfg.seed, init_sd = 0.01 }
   local x = m:encode(imgs)
@@ -421,11 +432,7 @@ local function run_rbm(cfg)
     local s, p = m:sample(100, { steps = cfg.sample_sweeps, base = base, seed = cfg.seed + 7919 })
     samples, probs = s:to("u8"):view(100, 28, 28), p:view(100, 28, 28)
   end
-  local real = imgs:narrow(1, 1, math.min(10, N))
-  viz.rows({ { label = "data", images = real, levels = 2 },
-    { label = "binary", images = samples:narrow(1, 1, math.min(30, samples:size(1))), levels = 2, nrow = 10 },
-    { label = "p(ink)", images = probs:narrow(1, 1, math.min(30, probs:size(1))), nrow = 10 } },
-    { scale = 2, pad = 1, path = run:path("samples", string.format("epoch-%03d.png", math.min(cfg.epochs, stop))) })
+  binary_picture(run, math.min(cfg.epochs, stop), imgs, samples, probs)
   local summary = {
     title = string.format("Digit %s, RBM with %d hidden units", tostring(cfg.digit), cfg.hidden),
     parameters = 784 * cfg.hidden + 784 + cfg.hidden, train_images = N, train_seconds = seconds,
