@@ -5,7 +5,8 @@
 --   base.lua      version, tensor constructors and arithmetic, rng (re-exported here)
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
 --   sampling/     sampler (block Gibbs chains), schedule (annealing)
---   training/     train (CD gradients, Trainer), sweep, optim/ (sgd, adam, schedules)
+--   training/     train (CD gradients, Trainer), digit (the digit job), sweep, optim/ (sgd,
+--                 adam, schedules)
 --   evaluation/   ais, classifier, eval
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz,
 --                 progress
@@ -28,6 +29,7 @@ ebm.MODULES = {
   sampler = "ebm.sampling.sampler",
   schedule = "ebm.sampling.schedule",
   train = "ebm.training.train",
+  digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
