@@ -41,7 +41,7 @@ return function(params, grads, config, state)
   for _, e in ipairs(util.flatten(params, grads, "sgd")) do
     local buf = nil
     local first = false
-    if mom ~= 0 then
+    if mom ~= 0 or lrv then
       first = not (state.momentum and state.momentum[e.key])
       buf = util.buffer(state, "momentum", e.key, e.p)
     end
