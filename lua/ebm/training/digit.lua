@@ -9,12 +9,12 @@
 -- Bad input (a missing or mismatched checkpoint) raises {usage = true, msg = ...}: scripts
 -- print msg on one line and exit 2.
 local train = require "ebm.training.train"
+local loop = require "ebm.training.loop"
 local presets = require "ebm.models.presets"
 local data = require "ebm.io.data"
 local ckpt = require "ebm.io.ckpt"
 local run_folder = require "ebm.io.run"
 local report = require "ebm.io.report"
-local progress = require "ebm.io.progress"
 local viz = require "ebm.io.viz"
 local sys = require "ebm.interp.sys"
 local threads = require "ebm.interp.threads"
@@ -66,41 +66,34 @@ function M.run(cfg, hooks)
   local m = presets.build(cfg)
   local run = run_folder.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
   local tr = train.trainer { model = m, train = train_x, valid = valid_x, config = cfg, run = run }
-  if ckpt_path then
-    tr:restore(ckpt_path)
-    run:truncate_metrics(tr.steps)
-  else
-    train.init_params(m, cfg, train_x)
-  end
+  if ckpt_path then loop.resume(tr, run, ckpt_path) else train.init_params(m, cfg, train_x) end
   -- the independent-pixel baseline: biases from the training marginals, no couplings
   local indep = presets.build(cfg)
   train.marginal_biases(indep, train_x)
   local baseline_pll = train.pll_per_pixel(indep, valid_x, 1)
-  local total = tr.steps_per_epoch * cfg.epochs
-  local bar = progress.new { total = total, epochs = cfg.epochs, quiet = cfg.quiet, start = tr.steps,
-    label = string.format("digit %s %s K=%d", tostring(cfg.digit), cfg.model, cfg.levels) }
-  if not cfg.quiet then
-    bar:print(string.format("%s: %d train / %d valid images (loaded in %.2f s), %d parameters, %s%d, batch %d, %s lr %g -> %s",
-      M.run_name(cfg), train_x:size(1), valid_x and valid_x:size(1) or 0, t_load, m:nparams(),
-      cfg.pcd and "PCD-" or "CD-", cfg.cd_steps, cfg.batch, cfg.optim, cfg.lr, run.dir))
-  end
-  local last
-  local epoch_seconds = {}
-  while tr.epoch_done < cfg.epochs do
-    local t0 = tr.seconds
-    last = tr:epoch(bar)
-    epoch_seconds[#epoch_seconds + 1] = tr.seconds - t0
-    M.write_samples(tr, run, train_x)
-    tr:save(run:path("model.ckpt"))
-    bar:print(string.format("epoch %d/%d  valid pll/pixel %.4f (baseline %.4f)  gap %.3g  %.2f s",
-      tr.epoch_done, cfg.epochs, last.valid_pll or 0 / 0, baseline_pll or 0 / 0, last.energy_gap or 0 / 0,
-      epoch_seconds[#epoch_seconds]))
-    if hooks.epoch then hooks.epoch(tr, last) end
-    if cfg.stop_after > 0 and tr.epoch_done >= cfg.stop_after and tr.epoch_done < cfg.epochs then
-      bar:finish(string.format("stopped after epoch %d (--stop-after); continue with --resume", tr.epoch_done))
-      run:close()
-      return tr, run, nil
-    end
+  local seconds = tr.seconds -- training seconds (tr.seconds) per epoch, for the epoch line
+  local res = loop.run(tr, { run = run, epochs = cfg.epochs, stop_after = cfg.stop_after,
+    quiet = cfg.quiet, label = string.format("digit %s %s K=%d", tostring(cfg.digit), cfg.model, cfg.levels),
+    intro = function(_, bar)
+      if cfg.quiet then return end
+      bar:print(string.format("%s: %d train / %d valid images (loaded in %.2f s), %d parameters, %s%d, batch %d, %s lr %g -> %s",
+        M.run_name(cfg), train_x:size(1), valid_x and valid_x:size(1) or 0, t_load, m:nparams(),
+        cfg.pcd and "PCD-" or "CD-", cfg.cd_steps, cfg.batch, cfg.optim, cfg.lr, run.dir))
+    end,
+    on_epoch = function(_, row, bar)
+      local secs = tr.seconds - seconds
+      seconds = tr.seconds
+      M.write_samples(tr, run, train_x)
+      bar:print(string.format("epoch %d/%d  valid pll/pixel %.4f (baseline %.4f)  gap %.3g  %.2f s",
+        tr.epoch_done, cfg.epochs, row.valid_pll or 0 / 0, baseline_pll or 0 / 0, row.energy_gap or 0 / 0, secs))
+      if hooks.epoch then hooks.epoch(tr, row) end
+    end })
+  local last = res.rows[#res.rows]
+  local bar = res.bar
+  if res.stopped then
+    bar:finish(string.format("stopped after epoch %d (--stop-after); continue with --resume", tr.epoch_done))
+    run:close()
+    return tr, run, nil
   end
   bar:finish()
   local summary = {

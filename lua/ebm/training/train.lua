@@ -11,7 +11,9 @@
 --   ll = ebm.train.exact_loglik(m, data, beta)  -- mean log-likelihood of rows, exact log Z
 --   tr = ebm.train.trainer{model=, train=u8 [N,h,w], valid=, config=, run=}
 --     tr:step(batch)       one CD / PCD update on a u8 [B, ...] batch; returns step metrics
---     tr:epoch()           one pass over the training images (shuffled per epoch from the seed)
+--     tr:epoch([bar])      one pass over the training images (shuffled per epoch from the seed);
+--                          returns the epoch's metrics row (tr.run gets the log_every rows;
+--                          ebm.loop.run runs the epochs and writes the epoch rows)
 --     tr:save(path)        checkpoint (ebm.ckpt): params, optimiser state, PCD chains, epoch,
 --     tr:restore(path)     step, sampler counter; restore continues bit-identically
 --
@@ -315,7 +317,7 @@ function Trainer:step(x)
 end
 
 -- i32 indices 1..B repeated to length n.
-function Trainer:_cycle(B, n)
+function Trainer._cycle(_, B, n)
   local t = base.zeros({ n }, "i32")
   for i = 1, n do t:set(i, (i - 1) % B + 1) end
   return t
@@ -363,9 +365,8 @@ function Trainer:epoch(bar)
   end
   self.seconds = self.seconds + (clock() - t0)
   self.epoch_done = e
-  local row = self:_row { epoch_end = true, valid_pll = M.pll_per_pixel(self.model, self.valid, cfg.beta) }
-  if self.run then self.run:log(row) end
-  return row
+  -- the epoch's row: ebm.loop (or the caller) writes it to metrics.csv
+  return self:_row { epoch_end = true, valid_pll = M.pll_per_pixel(self.model, self.valid, cfg.beta) }
 end
 
 -- Samples of the current model for pictures: `count` chains from the bias distribution,
