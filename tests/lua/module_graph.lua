@@ -60,6 +60,28 @@ for _, s in ipairs(facade_use) do t.diag(s) end
 t.is(#bad_target, 0, "every required module exists")
 for _, s in ipairs(bad_target) do t.diag(s) end
 
+-- Scripts, tests and tools require modules by their path names too (require "ebm.sampler"
+-- from before the folders is reported here with the file and line).
+local stale = {}
+local src = package.ebmlua_dir
+for _, dir in ipairs { "scripts", "tests", "tests/lua", "tools" } do
+  if lfs.attributes(src .. "/" .. dir, "mode") == "directory" then
+    for f in lfs.dir(src .. "/" .. dir) do
+      if f:match("%.lua$") then
+        local n = 0
+        for line in io.lines(src .. "/" .. dir .. "/" .. f) do
+          n = n + 1
+          for target in line:gsub("%-%-.*$", ""):gmatch("require%s*%(?%s*[\"']([%w_%.]+)[\"']") do
+            if target:match("^ebm%.") and not exists(target) then stale[#stale + 1] = dir .. "/" .. f .. ":" .. n .. ": " .. target end
+          end
+        end
+      end
+    end
+  end
+end
+t.is(#stale, 0, "scripts, tests and tools require only modules that exist")
+for _, x in ipairs(stale) do t.diag(x) end
+
 -- Cycle search (depth first; a grey node met again closes a cycle).
 local colour, cycle = {}, nil
 local function visit(name, stack)
