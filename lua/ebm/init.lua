@@ -8,8 +8,8 @@
 --                 exchange over an RBM's label gain, annealing ramp)
 --   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
 --                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval
---   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz,
+--   evaluation/   ais, classifier, eval, landscape
+--   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
 --   interp/       repl, sys, threads
 --
@@ -39,6 +39,7 @@ ebm.MODULES = {
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  landscape = "ebm.evaluation.landscape",
   data = "ebm.io.data",
   io = "ebm.io.io",
   ckpt = "ebm.io.ckpt",
@@ -46,6 +47,7 @@ ebm.MODULES = {
   report = "ebm.io.report",
   plot = "ebm.io.plot",
   viz = "ebm.io.viz",
+  animate = "ebm.io.animate",
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",
