@@ -1,4 +1,4 @@
-/* optim.h - optimiser steps over whole tensors (the arithmetic of lua/ebm/optim/).
+/* optim.h - optimiser steps over whole tensors (the arithmetic of lua/ebm/training/optim/).
  *
  * Plain C11, no Lua. Every tensor passed to one call has the same dtype (f32 or f64), the
  * same number of elements, and is contiguous; otherwise EBM_ETYPE / EBM_ESHAPE and nothing

@@ -1,4 +1,4 @@
-/* l_optim.c - optimiser steps over whole tensors, for the modules in lua/ebm/optim/. */
+/* l_optim.c - optimiser steps over whole tensors, for the modules in lua/ebm/training/optim/. */
 #include "luaT.h"
 
 #include "../optim.h"
