@@ -7,7 +7,7 @@
 --   ebm.digits.apply_defaults(cfg, given)   -- per-model defaults for options not given
 --   tr, run, summary = ebm.digits.run(cfg)  -- train one model, write the run folder
 --
--- Grid models (seed, potts, potts-edge, 8nbr) train through ebm.train.run_digit unchanged;
+-- Grid models (seed, potts, potts-edge, 8nbr) train through ebm.digit.run unchanged;
 -- latent grid models (latent, latent-edge: ebm.latent) and the per-digit RBM (rbm: ebm.rbm)
 -- train here and write the same run folder (config.json, metrics.csv, model.ckpt, samples/,
 -- summary.json, report.html). Every model then gets the quality numbers of ebm.quality
@@ -15,7 +15,8 @@
 -- --quality-every epochs: rows of metrics.csv, summary.json and a section of report.html with
 -- labelled sample grids (binary samples; for latent models also the pixel probabilities
 -- given the latents).
-local train = require "ebm.training.train"
+local digit = require "ebm.training.digit"
+local loop = require "ebm.training.loop"
 local latent = require "ebm.models.latent"
 local rbm = require "ebm.models.rbm"
 local quality = require "ebm.evaluation.quality"
@@ -206,7 +207,7 @@ function M.finish(run, q, pics, extra_summary)
 end
 
 ------------------------------------------------------------------------------------------
--- Grid models: ebm.train.run_digit with a quality hook
+-- Grid models: ebm.digit.run with a quality hook
 
 local function due(cfg, epoch)
   return epoch == cfg.epochs or (cfg.quality_every > 0 and epoch % cfg.quality_every == 0)
@@ -227,7 +228,7 @@ local function run_grid(cfg)
       end
     end,
   }
-  local tr, run, summary = train.run_digit(cfg, hooks)
+  local tr, run, summary = digit.run(cfg, hooks)
   if summary and last_q then
     if cfg.digit == "all" then last_q.inception_real = M.inception_real(J, cfg) end
     M.finish(run, last_q, { { images = qsamples, levels = cfg.levels, file = "quality-samples.png",
@@ -304,19 +305,18 @@ local function run_latent(cfg, spec)
   local ckpt = out .. "/model.ckpt"
   if cfg.resume then
     local okm, meta = pcall(ckptmod.read_meta, ckpt)
-    if not okm then train.usage("--resume: " .. tostring(meta)) end
+    if not okm then digit.usage("--resume: " .. tostring(meta)) end
     local okc, w = pcall(ckptmod.check_config, meta, cfg,
       { "digit", "model", "latent_size", "patch", "cd_steps", "pos_sweeps", "batch", "limit", "seed", "lr" })
-    if not okc then train.usage("--resume: " .. tostring(w)) end
+    if not okc then digit.usage("--resume: " .. tostring(w)) end
     if meta.epoch >= cfg.epochs then
-      train.usage(string.format("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch))
+      digit.usage(string.format("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch))
     end
   end
   local run = runmod.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
   local tr = latent.trainer { model = m, train = imgs, config = cfg }
   if cfg.resume then
-    tr:restore(ckpt)
-    run:truncate_metrics(tr.steps)
+    loop.resume(tr, run, ckpt)
   else
     tr:init(imgs) -- pixel biases from the data marginals, weights N(0, 0.01)
     local p = tr.params
@@ -328,32 +328,30 @@ local function run_latent(cfg, spec)
   end
   local J, why = M.judge(cfg, imgs)
   if not J and not cfg.quiet then print("quality: " .. why) end
-  local bar = progress.new { total = tr.steps_per_epoch * cfg.epochs, epochs = cfg.epochs, quiet = cfg.quiet,
-    start = tr.steps, label = string.format("digit %s %s", tostring(cfg.digit), cfg.model) }
-  if not cfg.quiet then
-    bar:print(string.format("%d images of digit %s; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters, PCD-%d, batch %d, lr %g -> %s",
-      imgs:size(1), tostring(cfg.digit), info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges,
-      info.pixel_edges, m:nparams(), cfg.cd_steps, cfg.batch, cfg.lr, run.dir))
-  end
   local q, samples, chains
-  local stop = cfg.stop_after > 0 and cfg.stop_after or cfg.epochs
-  while tr.epoch_done < math.min(cfg.epochs, stop) do
-    local row = tr:epoch(bar)
-    run:log(row)
-    tr:save(ckpt)
-    bar:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
-      row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
-    if J and due(cfg, tr.epoch_done) then
-      samples, chains = tr:samples(cfg.quality_samples, cfg.sample_sweeps)
-      q = M.log_quality(J, run, tr.epoch_done, tr.steps, samples, bar)
-    end
-  end
-  bar:finish()
-  if tr.epoch_done < cfg.epochs then
-    print(string.format("stopped after epoch %d (--stop-after); continue with --resume", tr.epoch_done))
+  -- the shared epoch loop: a metrics row and a checkpoint after every epoch
+  local res = loop.run(tr, { run = run, epochs = cfg.epochs, stop_after = cfg.stop_after, quiet = cfg.quiet,
+    label = string.format("digit %s %s", tostring(cfg.digit), cfg.model),
+    intro = function(_, bar)
+      if cfg.quiet then return end
+      bar:print(string.format("%d images of digit %s; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters, PCD-%d, batch %d, lr %g -> %s",
+        imgs:size(1), tostring(cfg.digit), info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges,
+        info.pixel_edges, m:nparams(), cfg.cd_steps, cfg.batch, cfg.lr, run.dir))
+    end,
+    on_epoch = function(_, row, bar)
+      bar:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
+        row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
+      if J and due(cfg, tr.epoch_done) then
+        samples, chains = tr:samples(cfg.quality_samples, cfg.sample_sweeps)
+        q = M.log_quality(J, run, tr.epoch_done, tr.steps, samples, bar)
+      end
+    end })
+  if res.stopped then
+    res.bar:finish(string.format("stopped after epoch %d (--stop-after); continue with --resume", tr.epoch_done))
     run:close()
     return tr, run, nil
   end
+  res.bar:finish()
   if not samples then samples, chains = tr:samples(100, cfg.sample_sweeps) end
   local probs = M.latent_probs(m, cfg, chains):view(chains:size(2), 28, 28)
   binary_picture(run, tr.epoch_done, imgs, samples, probs)
@@ -380,7 +378,7 @@ end
 -- Per-digit RBM (ebm.rbm)
 
 local function run_rbm(cfg)
-  if cfg.resume then train.usage("--resume is not supported for --model rbm (train it again: it takes seconds)") end
+  if cfg.resume then digit.usage("--resume is not supported for --model rbm (train it again: it takes seconds)") end
   local out, digits, imgs = binary_setup(cfg)
   local run = runmod.new { out = out, config = cfg, seed = cfg.seed }
   local m = rbm.new { nv = 784, K = 2, nh = cfg.hidden, seed = cfg.seed, init_sd = 0.01 }
@@ -456,7 +454,7 @@ end
 -- run and the summary (nil when stopped early).
 function M.run(cfg)
   local spec = M.BY_NAME[cfg.model]
-  if not spec then train.usage("unknown --model '" .. tostring(cfg.model) .. "'") end
+  if not spec then digit.usage("unknown --model '" .. tostring(cfg.model) .. "'") end
   if spec.kind == "grid" then return run_grid(cfg) end
   if spec.kind == "latent" then return run_latent(cfg, spec) end
   return run_rbm(cfg)
