@@ -130,9 +130,9 @@ local diff = 0
 for k, v in pairs(ca.tensors.params) do diff = diff + v:to("f64"):sub(cb.tensors.params[k]:to("f64")):norm() end
 t.is(diff, 0.0, "resumed run ends with the parameters of the straight run")
 local function untimed(path) -- metrics rows without the seconds column
-  local rows = ebm.run.read_metrics(path)
-  for _, r in ipairs(rows) do r.seconds = nil end
-  return rows
+  local rs = ebm.run.read_metrics(path)
+  for _, r in ipairs(rs) do r.seconds = nil end
+  return rs
 end
 t.is_deeply(untimed(db .. "/metrics.csv"), untimed(da .. "/metrics.csv"), "and the same metrics rows (timing columns aside)")
 local out2, r4 = run("./ebmlua scripts/train_latent_grid.lua" .. O .. "--resume --out " .. db)

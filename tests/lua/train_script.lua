@@ -70,7 +70,8 @@ os.execute("rm -rf '" .. dir .. "'")
 
 -- scripts/train_all_digits.lua, tiny: ten models, a table and a 10-row grid
 dir = os.tmpname(); os.remove(dir)
-out, rc = sh("./ebmlua scripts/train_all_digits.lua --model potts --quality-samples 0 --no-all --epochs 1 --limit 60 --batch 30 --cd-steps 1 --sample-sweeps 2 --log-every 0 --quiet --out " .. dir)
+out, rc = sh("./ebmlua scripts/train_all_digits.lua --model potts --quality-samples 0 --no-all --epochs 1 --limit 60 " ..
+  "--batch 30 --cd-steps 1 --sample-sweeps 2 --log-every 0 --quiet --out " .. dir)
 t.is(rc, 0, "train_all_digits.lua runs")
 if rc ~= 0 then t.diag(out) end
 local md = io.open(dir .. "/comparison.md") and io.open(dir .. "/comparison.md"):read("a") or ""

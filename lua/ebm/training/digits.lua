@@ -334,7 +334,8 @@ local function run_latent(cfg, spec)
     label = string.format("digit %s %s", tostring(cfg.digit), cfg.model),
     intro = function(_, bar)
       if cfg.quiet then return end
-      bar:print(string.format("%d images of digit %s; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters, PCD-%d, batch %d, lr %g -> %s",
+      bar:print(string.format("%d images of digit %s; %d pixels + %d latents, %d edges (%d local, %d long-range, " ..
+        "%d pixel-pixel), %d parameters, PCD-%d, batch %d, lr %g -> %s",
         imgs:size(1), tostring(cfg.digit), info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges,
         info.pixel_edges, m:nparams(), cfg.cd_steps, cfg.batch, cfg.lr, run.dir))
     end,
@@ -368,7 +369,8 @@ local function run_latent(cfg, spec)
   if q and cfg.digit == "all" then q.inception_real = M.inception_real(J, cfg) end
   M.finish(run, q, {
     { images = samples, levels = 2, file = "quality-samples.png", label = string.format("binary samples after %d sweeps", cfg.sample_sweeps) },
-    { images = probs, levels = 0, file = "quality-probs.png", label = "pixel probabilities given the latents" .. (spec.pixel_edges and " and neighbouring pixels" or "") },
+    { images = probs, levels = 0, file = "quality-probs.png",
+      label = "pixel probabilities given the latents" .. (spec.pixel_edges and " and neighbouring pixels" or "") },
   }, summary)
   run:close()
   return tr, run, summary
