@@ -19,7 +19,7 @@ p:epilog("Models (--model; default " .. digits.DEFAULT .. "):\n" .. table.concat
 
 latent, latent-edge and rbm model binary pixels (thresholded at 128) and take their own
 defaults for options not given (latent: 30 epochs, lr 0.02, PCD-20, batch 100, --init
-random, 1000 sample sweeps; rbm: 10 epochs, lr 0.05, CD-10, batch 100, 200 hidden units). Quality numbers (Frechet distance
+random, 1000 sample sweeps; rbm: 20 epochs, lr 0.02, CD-10, batch 100, 200 hidden units). Quality numbers (Frechet distance
 of classifier features with its brackets, precision/recall, memorisation; ebm.quality)
 go to metrics.csv, summary.json and report.html when --classifier exists.
 The run folder is runs/digit<D>-<model>-k<K> (grid models) or runs/digit<D>-<model>

@@ -58,6 +58,15 @@ end
 local out, rc = sh(script .. "--help")
 t.ok(rc == 0 and out:find("default " .. ebm.digits.DEFAULT, 1, true) and out:find("latent-edge", 1, true),
   "--help names every model and the default")
+-- the main job's model and settings are the ones RESULTS.md measured (FD position 0.07-0.11 on
+-- the digit 3): an RBM, CD-10, 20 epochs at lr 0.02; train.lua's --model default agrees
+t.is(ebm.digits.DEFAULT, "rbm", "the default model is the RBM")
+local model_opt
+for _, o in ipairs(ebm.train.OPTIONS) do if o.name == "--model" then model_opt = o end end
+t.is(model_opt.default, ebm.digits.DEFAULT, "train.OPTIONS' --model default is ebm.digits.DEFAULT")
+local a = ebm.digits.apply_defaults({ model = "rbm", lr = 0.5, epochs = 3 }, ebm.digits.given { "--lr", "0.5" })
+t.ok(a.epochs == 20 and a.lr == 0.5 and a.cd_steps == 10 and a.cd == true and a.levels == 2,
+  "rbm defaults fill the options not given (20 epochs, CD-10, binary) and keep a given --lr")
 for _, c in ipairs {
   { "3 --model rbm --levels 4", "binary pixels" },
   { "3 --model latent --jumps 4,x", "jumps" },

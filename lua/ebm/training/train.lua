@@ -42,7 +42,7 @@ M.OTHER_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
 M.OPTIONS = {
   { name = "--levels", help = "Grey levels per pixel: 2, 4 or 16.", default = 4, choices = { "2", "4", "16" } },
   { name = "--model", help = "Model: the grid presets seed, potts, potts-edge, 8nbr; latent, latent-edge, rbm (ebm.digits).",
-    default = "latent", choices = { "seed", "potts", "potts-edge", "8nbr", "latent", "latent-edge", "rbm" } },
+    default = "rbm", choices = { "seed", "potts", "potts-edge", "8nbr", "latent", "latent-edge", "rbm" } },
   { name = "--epochs", help = "Passes over the training images.", default = 20 },
   { name = "--batch", help = "Images per update (and persistent chains with --pcd).", default = 128 },
   { name = "--lr", help = "Learning rate.", default = 0.03 },
