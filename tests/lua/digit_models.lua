@@ -58,7 +58,7 @@ end
 local out, rc = sh(script .. "--help")
 t.ok(rc == 0 and out:find("default " .. ebm.digits.DEFAULT, 1, true) and out:find("latent-edge", 1, true),
   "--help names every model and the default")
--- the main job's model and settings are the ones RESULTS.md measured (FD position 0.07-0.11 on
+-- the main job's model and settings are the ones RESULTS.md measured (FD position 0.067-0.113 on
 -- the digit 3): an RBM, CD-10, 20 epochs at lr 0.02; train.lua's --model default agrees
 t.is(ebm.digits.DEFAULT, "rbm", "the default model is the RBM")
 local model_opt

@@ -61,7 +61,8 @@ M.OPTIONS = {
 -- Per-model defaults, used for the options the command line does not give. Grid models keep
 -- ebm.train's defaults. The others come from the runs in RESULTS.md (the latent model's
 -- from its sweep; the RBM's CD-10 beat PCD, whose fresh chains collapsed onto one mode, and
--- 20 epochs at lr 0.02 beat 10 at 0.05: FD position 0.068 against 0.177 on the digit 3).
+-- 20 epochs at lr 0.02 beat 10 at 0.05: FD position median 0.085 over 7 runs against 0.177 on
+-- the digit 3, and the latent model's 0.142).
 M.DEFAULTS = {
   latent = { levels = 2, epochs = 30, lr = 0.02, cd_steps = 20, batch = 100, sample_sweeps = 1000, init = "random" },
   rbm = { levels = 2, epochs = 20, lr = 0.02, cd = true, cd_steps = 10, batch = 100, sample_sweeps = 1000,
