@@ -28,6 +28,7 @@ p:option("--latent-model", "A latent grid model (train_latent_grid.lua).", "runs
 p:option("--rbm", "An RBM trained on all digits (train_rbm.lua).", "runs/rbm200/model.ckpt")
 p:option("--classifier", "Classifier (train_classifier.lua).", "runs/classifier/mlp.ckpt")
 p:flag("--quiet", "No progress lines.")
+p:flag("--report", "Only write OUT/results.md (markdown tables) from an existing OUT/results.json.")
 local a = p:parse()
 local die = ebm.sys.usage_exit("convergence.lua")
 local function int_opt(v, name, lo)
@@ -63,6 +64,113 @@ local function quantile(t, q)
   local s = { table.unpack(t) }
   table.sort(s)
   return s[math.max(1, math.min(#s, math.floor(q * (#s - 1) + 1.5)))]
+end
+
+-- Markdown tables of a results table (results.md; RESULTS.md quotes them).
+local function markdown(R)
+  local o = {}
+  local function w(...) o[#o + 1] = string.format(...) end
+  local function f(v, d)
+    if type(v) ~= "number" then return "-" end
+    if v ~= v then return "nan" end
+    return string.format("%." .. (d or 2) .. "f", v)
+  end
+  local cfg = R.config or {}
+  w("Command: `ebmlua %s`; %d sweeps, %d chains per start, %d thread(s); load %s at the start, %s at the end; %.0f s.",
+    tostring(cfg.command or ""):gsub("^%S*ebmlua ", ""), cfg.sweeps or 0, cfg.chains_per_start or 0, cfg.threads or 0,
+    table.concat(R.load_start or {}, " "), table.concat(R.load_end or {}, " "), R.seconds or 0)
+  w("")
+  local order = { "block2", "block4", "block4r", "site_random", "site_raster" }
+  if R.samplers then
+    w("| model | sampler | us per chain-sweep | tau_E | tau_ink | ESS_E/s | ESS_ink/s | R-hat E | R-hat ink | equal time: sweeps, R-hat E, ESS_E |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for _, key in ipairs { "seed", "best", "latent", "ising_c" } do
+      local r = R.samplers[key]
+      if r then
+        for _, k in ipairs(order) do
+          local x = r.kinds[k]
+          if x then
+            local et = x.equal_time or {}
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d, %s, %s |", r.model, k, f(x.us_per_chain_sweep), f(x.tau_energy, 1),
+              f(x.tau_ink, 1), f(x.ess_per_s_energy, 0), f(x.ess_per_s_ink, 0), f(x.rhat_energy, 3), f(x.rhat_ink, 3),
+              x.equal_time_sweeps or 0, f(et.rhat_energy, 3), f(et.ess_energy, 0))
+          end
+        end
+      end
+    end
+    w("")
+  end
+  if R.ising_exact then
+    local r = R.ising_exact
+    w("| Ising 4x4 torus at beta_c | <E>/site | z | <abs m> | z |")
+    w("|---|---:|---:|---:|---:|")
+    w("| exact (enumeration) | %s | | %s | |", f(r.exact_energy_per_site, 4), f(r.exact_abs_m, 4))
+    for _, k in ipairs { "block2", "site_raster" } do
+      local x = r.kinds and r.kinds[k]
+      if x then w("| %s | %s | %s | %s | %s |", k, f(x.energy_per_site, 4), f(x.z_energy), f(x.abs_m, 4), f(x.z_abs_m)) end
+    end
+    w("")
+  end
+  if R.coherent then
+    w("| model | schedule | start | sweeps to data energy band (median) | s | sweeps to the digit (median) | s | read as the digit after the run |")
+    w("|---|---|---|---:|---:|---:|---:|---:|")
+    for _, key in ipairs { "seed", "best", "latent" } do
+      local r = R.coherent[key]
+      if r then
+        for _, x in ipairs(r.runs) do
+          w("| %s | %s | %s | %s | %s | %s | %s | %s |", r.model, x.variant, x.start, f(x.sweeps_to_band, 0), f(x.seconds_to_band, 4),
+            f(x.sweeps_to_digit, 0), f(x.seconds_to_digit, 4), f(x.read_as_digit_at_end))
+        end
+      end
+    end
+    w("")
+  end
+  if R.tempering then
+    w("| model | sampler | replicas | betas | swap rates | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
+    w("|---|---|---:|---|---|---:|---:|---:|---:|")
+    for _, key in ipairs { "ising_below_tc", "latent", "rbm" } do
+      local r = R.tempering[key]
+      if r then
+        for _, v in ipairs { "plain", "tempering" } do
+          local x = r[v]
+          if x then
+            local b, s = {}, {}
+            for i, y in ipairs(x.betas or {}) do b[i] = f(y) end
+            for i, y in ipairs(x.swap_rates or {}) do s[i] = f(y) end
+            w("| %s | %s | %d | %s | %s | %s | %s | %s | %s |", r.model, v, x.replicas or 1, table.concat(b, ", "), table.concat(s, ", "),
+              f(x.tau, 1), f(x.ess_per_s, 1), f(x.rhat, 3), f(x.hops_per_chain_sweep, 3))
+          end
+        end
+      end
+    end
+    w("")
+  end
+  if R.scaling then
+    w("| levels | side | sampler | us per chain-sweep | ns per site update | tau_E | ESS_E/s | ESS/s over raster single-site |")
+    w("|---:|---:|---|---:|---:|---:|---:|---:|")
+    local by = {}
+    for _, x in ipairs(R.scaling) do by[x.levels .. ":" .. x.size .. ":" .. x.kind] = x end
+    for _, x in ipairs(R.scaling) do
+      local ratio = ""
+      if x.kind ~= "site_raster" then
+        local q = by[x.levels .. ":" .. x.size .. ":site_raster"]
+        if q then ratio = f(x.ess_per_s / q.ess_per_s, 1) end
+      end
+      w("| %d | %d | %s | %s | %s | %s | %s | %s |", x.levels, x.size, x.kind, f(x.us_per_chain_sweep), f(x.ns_per_site_update),
+        f(x.tau_energy), f(x.ess_per_s, 0), ratio)
+    end
+    w("")
+  end
+  return table.concat(o, "\n") .. "\n"
+end
+
+if a.report then
+  local R, err = ebm.run.read_json(a.out .. "/results.json")
+  if not R then die(err) end
+  local md = markdown(R)
+  ebm.run.write_file(a.out .. "/results.md", md)
+  io.write(md)
+  os.exit(0)
 end
 
 -- Models ---------------------------------------------------------------------------------
@@ -120,12 +228,24 @@ local KINDS = {
   block4r = "block Gibbs, 4 colours, random order",
   site_random = "single-site, random scan",
   site_raster = "single-site, raster scan",
+  block2_each = "block Gibbs, 2 colours, one chain per call",
 }
 local KIND_ORDER = { "block2", "block4", "block4r", "site_random", "site_raster" }
 
 local function make_runner(m, kind, x0, seed)
   local r = { kind = kind, model = m }
-  if kind:match("^block") then
+  if kind == "block2_each" then -- the block kernel on one chain at a time (no SIMD across chains)
+    local s = ebm.sampler { model = m, seed = seed }
+    local C = x0:size(2)
+    local xs = {}
+    for c = 1, C do xs[c] = x0:narrow(2, c, 1):contiguous() end
+    r.chains = function()
+      local x = ebm.u8(m.n, C)
+      for c = 1, C do x:narrow(2, c, 1):copy(xs[c]) end
+      return x
+    end
+    r.sweep = function(beta) for c = 1, C do s:sweep(xs[c], { beta = beta or 1, chain_offset = c - 1, step = s.step }) end; s.step = s.step + 1 end
+  elseif kind:match("^block") then
     local blocks = kind:match("^block4") and blocks4(m) or nil
     local s = ebm.sampler { model = m, seed = seed, blocks = blocks }
     local x = x0:clone()
@@ -584,7 +704,7 @@ if sections.scaling then
       end
       local beta = levels == 2 and 0.35 or 1
       local st = { noise = ebm.sampler { model = m, seed = SEED }:chains(CPS, "uniform") }
-      for _, kind in ipairs { "block2", "site_raster" } do
+      for _, kind in ipairs { "block2", "block2_each", "site_raster" } do
         local out = run_kind(m, kind, st, S, SEED + 17, { beta = function() return beta end })
         local me = metrics(out.energy.x, out.seconds)
         local row = { levels = levels, size = L, kind = kind, us_per_chain_sweep = 1e6 * out.seconds / (S * CPS),
@@ -601,7 +721,7 @@ if sections.scaling then
     end
   end
   local series = {}
-  for _, k in ipairs { "K=2 block2", "K=2 site_raster", "K=4 block2", "K=4 site_raster" } do
+  for _, k in ipairs { "K=2 block2", "K=2 block2_each", "K=2 site_raster", "K=4 block2", "K=4 block2_each", "K=4 site_raster" } do
     if lines[k] then series[#series + 1] = lines[k] end
   end
   plot("lines", { path = a.out .. "/plots/scaling-ess-per-s.png", title = "ESS of the energy per second against lattice side",
@@ -613,6 +733,7 @@ results.seconds = clock() - T0
 results.load_end = { ebm.sys.loadavg() }
 results.figures = figures
 ebm.run.write_json(a.out .. "/results.json", results)
+ebm.run.write_file(a.out .. "/results.md", markdown(ebm.run.read_json(a.out .. "/results.json")))
 say("wrote %s/results.json (%.0f s, load %s)", a.out, results.seconds, table.concat(results.load_end, " "))
 
 if a.figures then
