@@ -126,7 +126,7 @@ local function markdown(R)
     w("")
   end
   if R.tempering then
-    w("| model | sampler | replicas | betas | swap rates | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
+    w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
     w("|---|---|---:|---|---|---:|---:|---:|---:|")
     for _, key in ipairs { "ising_below_tc", "latent", "rbm" } do
       local r = R.tempering[key]
@@ -601,7 +601,7 @@ if sections.tempering then
     -- plain: one replica at beta 1; PT: R replicas, ladder adapted to swap rate 0.3
     local res = { model = name }
     for _, variant in ipairs { "plain", "tempering" } do
-      local pt = tempering { system = variant == "plain" and sys_plain or sys_pt,
+      local pt = tempering { system = variant == "plain" and sys_plain or sys_pt, swap_every = o.swap_every,
                              betas = variant == "plain" and { 1 } or nil, replicas = R, beta_min = o.beta_min or 0.3, seed = SEED }
       local xs = pt:chains(C, "uniform")
       local adapt = variant == "plain" and 0 or (QUICK and 100 or 300)
@@ -670,7 +670,7 @@ if sections.tempering then
         local lab
         if net then lab = net:predict(ebm.classifier.inputs(img:t():contiguous(), 1)):totable() end
         return img:to("f64"):mean(1), lab
-      end, { beta_min = 0.5 })
+      end, { beta_min = 0.5, swap_every = 2 }) -- an energy costs about two sweeps here
     end
   end
   -- RBM (all digits): free energy of the visible state; digit hops read by the classifier
@@ -681,7 +681,7 @@ if sections.tempering then
         local lab
         if net then lab = net:predict(st.x:narrow(2, 1, 784):contiguous()):totable() end
         return rbm:free_energy(st.x), lab
-      end, { beta_min = 0.5 })
+      end, { beta_min = 0.5, swap_every = 2 })
   end
 end
 

@@ -2,14 +2,15 @@
 --
 --   local pt = ebm.tempering{sampler = s, betas = {1, 0.8, 0.6, 0.45}, seed = 1}
 --   local pt = ebm.tempering{sampler = s, replicas = 8, beta_min = 0.3}   -- geometric ladder
+--   (swap_every = k: a swap round after every k-th sweep only, when energies are costly)
 --   local xs = pt:chains(64, "uniform")       -- one state u8 [n, 64] per temperature
 --   pt:run(xs, {sweeps = 1000, adapt = 200, target = 0.3, observe = function(pt, xs, sweep) end})
 --   pt:sweep(xs)                              -- one sweep of every replica, then one swap round
 --   pt.betas, pt:rates()                      -- the ladder; swap acceptance per adjacent pair
 --
 -- Replica k holds its own chains x_k (one state tensor per temperature) and is swept at
--- beta_k by the model's block Gibbs kernel. After every sweep, adjacent pairs (k, k+1) --
--- the even pairs on even sweeps, the odd pairs on odd ones -- propose to exchange chain c's
+-- beta_k by the model's block Gibbs kernel. After every sweep (or every swap_every-th),
+-- adjacent pairs (k, k+1) -- odd and even pairs in alternate rounds -- propose to exchange chain c's
 -- states, accepted with probability min(1, exp((beta_k - beta_k+1) (E(x_k) - E(x_k+1)))).
 -- Each move leaves the product of exp(-beta_k E) invariant, so replica 1 (beta_1, the target,
 -- usually 1) is an exact MCMC chain for the model; the hotter replicas cross barriers.
@@ -61,14 +62,16 @@ function M.new(o)
   end
   if type(betas) ~= "table" or #betas < 1 then error("ebm.tempering: betas must be a non-empty list", 2) end
   for k = 1, #betas do
-    if type(betas[k]) ~= "number" or betas[k] < 0 or (k > 1 and betas[k] >= betas[k - 1]) then
-      error("ebm.tempering: betas must be >= 0 and strictly decreasing", 2)
+    if type(betas[k]) ~= "number" or betas[k] < 0 or (k > 1 and betas[k] > betas[k - 1]) then
+      error("ebm.tempering: betas must be >= 0 and decreasing (equal neighbours allowed)", 2)
     end
   end
   local seed = o.seed or 0
   if math.type(seed) ~= "integer" then error("ebm.tempering: seed must be an integer", 2) end
+  local every = o.swap_every or 1
+  if math.type(every) ~= "integer" or every < 1 then error("ebm.tempering: swap_every must be an integer >= 1", 2) end
   local pt = setmetatable({ system = sys, betas = { table.unpack(betas) }, R = #betas, rng = core.rng(seed),
-                            sweeps = 0, beta_floor = o.beta_floor or 1e-3 }, Tempering)
+                            sweeps = 0, rounds = 0, swap_every = every, beta_floor = o.beta_floor or 1e-3 }, Tempering)
   pt:reset_rates()
   return pt
 end
@@ -92,7 +95,7 @@ function Tempering:chains(C, init)
   return xs
 end
 
--- One round of swap proposals between the pairs of parity (sweep % 2).
+-- One round of swap proposals between the pairs of one parity (alternating between rounds).
 function Tempering:swap_round(xs)
   local sys, R = self.system, self.R
   if R < 2 then return end
@@ -101,7 +104,8 @@ function Tempering:swap_round(xs)
   local C = #E[1]
   local u = core.tensor_new("f64", C)
   local mask = core.tensor_new("u8", C)
-  for k = 1 + (self.sweeps % 2), R - 1, 2 do
+  self.rounds = self.rounds + 1
+  for k = 1 + (self.rounds % 2), R - 1, 2 do
     u:uniform(self.rng)
     local uu, ea, eb, db = u:totable(), E[k], E[k + 1], self.betas[k] - self.betas[k + 1]
     local acc = 0
@@ -121,7 +125,7 @@ function Tempering:sweep(xs)
   if type(xs) ~= "table" or #xs ~= self.R then error(("tempering:sweep: expected a list of %d states"):format(self.R), 2) end
   for k = 1, self.R do self.system.sweep(xs[k], self.betas[k], k) end
   self.sweeps = self.sweeps + 1
-  self:swap_round(xs)
+  if self.sweeps % self.swap_every == 0 then self:swap_round(xs) end
   return xs
 end
 

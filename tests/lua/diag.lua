@@ -101,6 +101,15 @@ do
   -- adaptation: the first pair (the two coldest replicas, far from the floor) is near its target
   t.near(r.adapt_rates[1], 0.4, 0.15, ("first pair's swap rate %.3f near the target 0.4 after adaptation"):format(r.adapt_rates[1]))
   t.ok(#r.rates == 5 and r.rates[1] > 0, "swap rates reported for every pair")
+  -- swap rounds after every 2nd sweep only (odd and even pairs still alternate): still exact
+  local pt2 = ebm.tempering{ sampler = ebm.sampler{ model = m, seed = 6 }, betas = r.betas, swap_every = 2, seed = 7 }
+  local C2 = 4096
+  local ys = pt2:chains(C2)
+  for k = 1, #ys do ys[k]:zero() end
+  pt2:run(ys, { sweeps = 300 })
+  local tv2, bound2 = ex:tv(ys[1]), ebm.exact.tv_bound(ex.nstates, C2)
+  t.cmp_ok(tv2, "<", bound2, ("replica exchange, swap_every 2: TV %.4f < %.4f (S=%d)"):format(tv2, bound2, C2))
+  t.ok(pt2:rates()[1] > 0 and pt2:rates()[2] > 0, "swap_every 2: both parities of pairs are tried")
   t.error_like(function() ebm.tempering{ sampler = s, betas = { 1, 1.2 } } end, "decreasing", "rising ladder refused")
   t.error_like(function() pt:sweep({ xs[1] }) end, "list of 6 states", "wrong number of states refused")
 end
