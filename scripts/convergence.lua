@@ -20,6 +20,7 @@ p:option("--sweeps", "Sweeps per sampler run (default 2000, --quick 300).")
 p:option("--chains", "Chains per start (noise, data, biases; >= 6).", "16")
 p:option("--threads", "Threads (1 keeps block and single-site Gibbs on equal terms).", "1")
 p:option("--seed", "Seed of every random choice.", "1")
+p:option("--timer", "cpu: CPU seconds of this process (robust on a shared machine; needs --threads 1), or wall.", "cpu")
 p:option("--sections", "Comma list of: samplers,coherent,tempering,scaling,ising.",
   "samplers,coherent,tempering,scaling,ising")
 p:option("--seed-model", "The seed grid model (train_digit.lua --model seed).", "runs/seed3/model.ckpt")
@@ -37,10 +38,15 @@ local function int_opt(v, name, lo)
   return n
 end
 local QUICK = a.quick
-local SWEEPS = int_opt(a.sweeps or (QUICK and 300 or 2000), "sweeps", 20)
+local SWEEPS = int_opt(a.sweeps or (QUICK and 300 or 2000), "sweeps", 100)
 local CPS = int_opt(a.chains, "chains", 6)
 local SEED = int_opt(a.seed, "seed", 0)
 ebm.threads(int_opt(a.threads, "threads", 1))
+if a.timer ~= "cpu" and a.timer ~= "wall" then die("--timer must be cpu or wall") end
+if a.timer == "cpu" and ebm.threads() ~= 1 then die("--timer cpu needs --threads 1 (CPU time adds up the threads)") end
+-- Sweep timings: CPU seconds of this single-threaded process do not count the time other jobs
+-- on a shared machine take from it; wall-clock seconds on an idle machine are the same.
+local timer = a.timer == "cpu" and ebm.sys.cputime or clock
 local sections = {}
 for s in a.sections:gmatch("[^,]+") do
   if not ({ samplers = 1, coherent = 1, tempering = 1, scaling = 1, ising = 1 })[s] then die("unknown section " .. s) end
@@ -48,7 +54,7 @@ for s in a.sections:gmatch("[^,]+") do
 end
 ebm.run.mkdirs(a.out .. "/plots")
 local results = { config = { quick = QUICK, sweeps = SWEEPS, chains_per_start = CPS, threads = ebm.threads(),
-                             seed = SEED, command = ebm.run.command_line() }, load_start = { ebm.sys.loadavg() } }
+                             seed = SEED, timer = a.timer, command = ebm.run.command_line() }, load_start = { ebm.sys.loadavg() } }
 local T0 = clock()
 local function say(...)
   if not a.quiet then io.stderr:write(("[%6.1fs] "):format(clock() - T0), string.format(...), "\n") end
@@ -76,8 +82,8 @@ local function markdown(R)
     return string.format("%." .. (d or 2) .. "f", v)
   end
   local cfg = R.config or {}
-  w("Command: `ebmlua %s`; %d sweeps, %d chains per start, %d thread(s); load %s at the start, %s at the end; %.0f s.",
-    tostring(cfg.command or ""):gsub("^%S*ebmlua ", ""), cfg.sweeps or 0, cfg.chains_per_start or 0, cfg.threads or 0,
+  w("Command: `ebmlua %s`; %d sweeps, %d chains per start, %d thread(s), %s time; load %s at the start, %s at the end; %.0f s.",
+    tostring(cfg.command or ""):gsub("^%S*ebmlua ", ""), cfg.sweeps or 0, cfg.chains_per_start or 0, cfg.threads or 0, cfg.timer or "wall",
     table.concat(R.load_start or {}, " "), table.concat(R.load_end or {}, " "), R.seconds or 0)
   w("")
   local order = { "block2", "block4", "block4r", "site_random", "site_raster" }
@@ -311,9 +317,9 @@ local function run_kind(m, kind, st, sweeps, seed, o)
   local times = {}
   local beta_of = o.beta or function() return 1 end
   for t = 1, sweeps do
-    local t1 = clock()
+    local t1 = timer()
     r.sweep(beta_of(t))
-    times[t] = clock() - t1
+    times[t] = timer() - t1
     info.sweep, info.chains = t, r.chains()
     for _, ob in ipairs(obs) do ob:observe(info) end
   end
@@ -330,6 +336,9 @@ local function metrics(x, secs)
   local s = diag.summary(h)
   local ess, tau = diag.ess(h)
   local sec_half = secs * (T - T // 2) / T
+  if h:size(1) < 50 then -- too few draws per chain for an autocorrelation: R-hat only
+    return { rhat = s.rhat }
+  end
   return { tau = tau, ess = ess, ess_bulk = s.ess_bulk, ess_tail = s.ess_tail, rhat = s.rhat,
            ess_per_s = s.ess_bulk / sec_half }
 end
@@ -427,6 +436,7 @@ if sections.samplers then
                          ess_ink = mi.ess_bulk, rhat_ink = mi.rhat }
       row._energy, row._ink = nil, nil
     end
+    res.acf_energy, res.rhat_curve_energy = acfs, curves
     results.samplers[G.key] = res
     local series, rseries = {}, {}
     for _, kind in ipairs(KIND_ORDER) do
@@ -440,7 +450,7 @@ if sections.samplers then
     plot("lines", { path = ("%s/plots/acf-%s.png"):format(a.out, G.key), title = "Energy autocorrelation: " .. G.name,
                     xlabel = "lag (sweeps)", ylabel = "acf", series = series })
     plot("lines", { path = ("%s/plots/rhat-%s.png"):format(a.out, G.key), title = "R-hat of the energy over time: " .. G.name,
-                    xlabel = "sweeps", ylabel = "rank-normalised split R-hat (draws t/2..t)", logy = true, series = rseries })
+                    xlabel = "sweeps", ylabel = "rank-normalised split R-hat (draws t/2..t)", series = rseries })
     local labels, vals = {}, {}
     for _, kind in ipairs(KIND_ORDER) do
       if res.kinds[kind] then labels[#labels + 1] = kind; vals[#vals + 1] = res.kinds[kind].ess_per_s_energy end
@@ -606,14 +616,14 @@ if sections.tempering then
       local xs = pt:chains(C, "uniform")
       local adapt = variant == "plain" and 0 or (QUICK and 100 or 300)
       local rows, labs = {}, {}
-      local t1 = clock()
+      local t1 = timer()
       pt:run(xs, { adapt = adapt, sweeps = 0 })
-      local secs_adapt = clock() - t1
+      local secs_adapt = timer() - t1
       local times = {}
       for t = 1, S do
-        local t2 = clock()
+        local t2 = timer()
         pt:sweep(xs)
-        times[t] = clock() - t2
+        times[t] = timer() - t2
         local v, lab = observe_value(xs[1])
         rows[t] = v
         if lab then labs[t] = lab end
@@ -726,6 +736,7 @@ if sections.scaling then
   end
   plot("lines", { path = a.out .. "/plots/scaling-ess-per-s.png", title = "ESS of the energy per second against lattice side",
                   xlabel = "side L (L x L lattice)", ylabel = ("bulk ESS / s (%d chains, 1 thread)"):format(CPS), logx = true, logy = true,
+                  xrange = { 10, 160 },
                   series = (function() for _, s in ipairs(series) do s.style = "linespoints" end return series end)() })
 end
 
