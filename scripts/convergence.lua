@@ -88,7 +88,7 @@ local function markdown(R)
   w("")
   local order = { "block2", "block4", "block4r", "site_random", "site_raster" }
   if R.samplers then
-    w("| model | sampler | us per chain-sweep | tau_E | tau_ink | ESS_E/s | ESS_ink/s | R-hat E | R-hat ink | equal time: sweeps, R-hat E, ESS_E |")
+    w("| model | sampler | us per chain-sweep | tau_E | tau_ink | ESS_E/s | ESS_ink/s | R-hat E | R-hat ink | equal time: sweeps, R-hat E |")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for _, key in ipairs { "seed", "best", "latent", "ising_c" } do
       local r = R.samplers[key]
@@ -97,9 +97,9 @@ local function markdown(R)
           local x = r.kinds[k]
           if x then
             local et = x.equal_time or {}
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d, %s, %s |", r.model, k, f(x.us_per_chain_sweep), f(x.tau_energy, 1),
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d, %s |", r.model, k, f(x.us_per_chain_sweep), f(x.tau_energy, 1),
               f(x.tau_ink, 1), f(x.ess_per_s_energy, 0), f(x.ess_per_s_ink, 0), f(x.rhat_energy, 3), f(x.rhat_ink, 3),
-              x.equal_time_sweeps or 0, f(et.rhat_energy, 3), f(et.ess_energy, 0))
+              x.equal_time_sweeps or 0, f(et.rhat_energy, 3))
           end
         end
       end
@@ -132,8 +132,8 @@ local function markdown(R)
     w("")
   end
   if R.tempering then
-    w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
-    w("|---|---|---:|---|---|---:|---:|---:|---:|")
+    w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | cost per sweep (plain = 1) | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
+    w("|---|---|---:|---|---|---:|---:|---:|---:|---:|")
     for _, key in ipairs { "ising_below_tc", "latent", "rbm" } do
       local r = R.tempering[key]
       if r then
@@ -143,8 +143,9 @@ local function markdown(R)
             local b, s = {}, {}
             for i, y in ipairs(x.betas or {}) do b[i] = f(y) end
             for i, y in ipairs(x.swap_rates or {}) do s[i] = f(y) end
-            w("| %s | %s | %d | %s | %s | %s | %s | %s | %s |", r.model, v, x.replicas or 1, table.concat(b, ", "), table.concat(s, ", "),
-              f(x.tau, 1), f(x.ess_per_s, 1), f(x.rhat, 3), f(x.hops_per_chain_sweep, 3))
+            local cost = r.plain and r.plain.seconds and x.seconds and x.seconds / r.plain.seconds
+            w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |", r.model, v, x.replicas or 1, table.concat(b, ", "), table.concat(s, ", "),
+              f(cost, 1), f(x.tau, 1), f(x.ess_per_s, 1), f(x.rhat, 3), f(x.hops_per_chain_sweep, 3))
           end
         end
       end
@@ -152,18 +153,21 @@ local function markdown(R)
     w("")
   end
   if R.scaling then
-    w("| levels | side | sampler | us per chain-sweep | ns per site update | tau_E | ESS_E/s | ESS/s over raster single-site |")
-    w("|---:|---:|---|---:|---:|---:|---:|---:|")
-    local by = {}
-    for _, x in ipairs(R.scaling) do by[x.levels .. ":" .. x.size .. ":" .. x.kind] = x end
+    w("| levels | side | block2 us per chain-sweep | block2_each | site_raster | ns per site: block2 / raster | tau_E block2 / raster | ESS/s ratio block2 / raster |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    local by, keys = {}, {}
     for _, x in ipairs(R.scaling) do
-      local ratio = ""
-      if x.kind ~= "site_raster" then
-        local q = by[x.levels .. ":" .. x.size .. ":site_raster"]
-        if q then ratio = f(x.ess_per_s / q.ess_per_s, 1) end
+      local key = x.levels .. ":" .. x.size
+      if not by[key] then by[key] = {}; keys[#keys + 1] = key end
+      by[key][x.kind] = x
+    end
+    for _, key in ipairs(keys) do
+      local b, e, q = by[key].block2, by[key].block2_each, by[key].site_raster
+      if b and q then
+        w("| %d | %d | %s | %s | %s | %s / %s | %s / %s | %s |", b.levels, b.size, f(b.us_per_chain_sweep), e and f(e.us_per_chain_sweep) or "-",
+          f(q.us_per_chain_sweep), f(b.ns_per_site_update, 1), f(q.ns_per_site_update, 1), f(b.tau_energy), f(q.tau_energy),
+          f(b.ess_per_s / q.ess_per_s, 1))
       end
-      w("| %d | %d | %s | %s | %s | %s | %s | %s |", x.levels, x.size, x.kind, f(x.us_per_chain_sweep), f(x.ns_per_site_update),
-        f(x.tau_energy), f(x.ess_per_s, 0), ratio)
     end
     w("")
   end

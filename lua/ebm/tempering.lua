@@ -99,15 +99,16 @@ end
 function Tempering:swap_round(xs)
   local sys, R = self.system, self.R
   if R < 2 then return end
-  local E = {}
-  for k = 1, R do E[k] = sys.energy(xs[k]):totable() end
-  local C = #E[1]
-  local u = core.tensor_new("f64", C)
-  local mask = core.tensor_new("u8", C)
   self.rounds = self.rounds + 1
-  for k = 1 + (self.rounds % 2), R - 1, 2 do
+  for k = 1 + (self.rounds % 2), R - 1, 2 do -- the pairs of this round share no replica
+    local ea, eb = sys.energy(xs[k]):totable(), sys.energy(xs[k + 1]):totable()
+    local C = #ea
+    if not self._u or self._u:numel() ~= C then
+      self._u, self._mask = core.tensor_new("f64", C), core.tensor_new("u8", C)
+    end
+    local u, mask = self._u, self._mask
     u:uniform(self.rng)
-    local uu, ea, eb, db = u:totable(), E[k], E[k + 1], self.betas[k] - self.betas[k + 1]
+    local uu, db = u:totable(), self.betas[k] - self.betas[k + 1]
     local acc = 0
     for c = 1, C do
       local la = db * (ea[c] - eb[c])
