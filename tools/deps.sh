@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
 libpng-dev zlib1g-dev libreadline-dev libopenblas-dev gnuplot-nox parallel perl \
-libgif-dev liblapacke-dev libfftw3-dev"
+libgif-dev liblapacke-dev lua-check libfftw3-dev"
 [ "$#" -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do

@@ -5,8 +5,10 @@
 --   base.lua      version, tensor constructors and arithmetic, rng (re-exported here)
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
 --   sampling/     sampler (block Gibbs chains), schedule (annealing), trace (observers),
---                 tempering (replica exchange)
---   training/     train (CD gradients, Trainer), sweep, optim/ (sgd, adam, schedules)
+--                 tempering (replica exchange over temperatures, or an RBM's label gain;
+--                 annealing ramp)
+--   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
+--                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
 --   evaluation/   ais, classifier, eval, landscape, diag (MCMC diagnostics)
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
@@ -31,6 +33,9 @@ ebm.MODULES = {
   trace = "ebm.sampling.trace",
   tempering = "ebm.sampling.tempering",
   train = "ebm.training.train",
+  loop = "ebm.training.loop",
+  rbm_trainer = "ebm.training.rbm_trainer",
+  digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
