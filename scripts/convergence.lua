@@ -87,23 +87,23 @@ local function markdown(R)
     table.concat(R.load_start or {}, " "), table.concat(R.load_end or {}, " "), R.seconds or 0)
   w("")
   local order = { "block2", "block4", "block4r", "site_random", "site_raster" }
+  -- fn(r, key) for each present entry R[section][key], keys in the given order
+  local function each(section, keys, fn)
+    for _, key in ipairs(keys) do
+      if section[key] then fn(section[key], key) end
+    end
+  end
   if R.samplers then
     w("| model | sampler | us per chain-sweep | tau_E | tau_ink | ESS_E/s | ESS_ink/s | R-hat E | R-hat ink | equal time: sweeps, R-hat E |")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for _, key in ipairs { "seed", "best", "latent", "ising_c" } do
-      local r = R.samplers[key]
-      if r then
-        for _, k in ipairs(order) do
-          local x = r.kinds[k]
-          if x then
-            local et = x.equal_time or {}
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d, %s |", r.model, k, f(x.us_per_chain_sweep), f(x.tau_energy, 1),
-              f(x.tau_ink, 1), f(x.ess_per_s_energy, 0), f(x.ess_per_s_ink, 0), f(x.rhat_energy, 3), f(x.rhat_ink, 3),
-              x.equal_time_sweeps or 0, f(et.rhat_energy, 3))
-          end
-        end
-      end
-    end
+    each(R.samplers, { "seed", "best", "latent", "ising_c" }, function(r)
+      each(r.kinds, order, function(x, k)
+        local et = x.equal_time or {}
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d, %s |", r.model, k, f(x.us_per_chain_sweep), f(x.tau_energy, 1),
+          f(x.tau_ink, 1), f(x.ess_per_s_energy, 0), f(x.ess_per_s_ink, 0), f(x.rhat_energy, 3), f(x.rhat_ink, 3),
+          x.equal_time_sweeps or 0, f(et.rhat_energy, 3))
+      end)
+    end)
     w("")
   end
   if R.ising_exact then
@@ -120,36 +120,27 @@ local function markdown(R)
   if R.coherent then
     w("| model | schedule | start | sweeps to data energy band (median) | s | sweeps to the digit (median) | s | read as the digit after the run |")
     w("|---|---|---|---:|---:|---:|---:|---:|")
-    for _, key in ipairs { "seed", "best", "latent" } do
-      local r = R.coherent[key]
-      if r then
-        for _, x in ipairs(r.runs) do
-          w("| %s | %s | %s | %s | %s | %s | %s | %s |", r.model, x.variant, x.start, f(x.sweeps_to_band, 0), f(x.seconds_to_band, 4),
-            f(x.sweeps_to_digit, 0), f(x.seconds_to_digit, 4), f(x.read_as_digit_at_end))
-        end
+    each(R.coherent, { "seed", "best", "latent" }, function(r)
+      for _, x in ipairs(r.runs) do
+        w("| %s | %s | %s | %s | %s | %s | %s | %s |", r.model, x.variant, x.start, f(x.sweeps_to_band, 0), f(x.seconds_to_band, 4),
+          f(x.sweeps_to_digit, 0), f(x.seconds_to_digit, 4), f(x.read_as_digit_at_end))
       end
-    end
+    end)
     w("")
   end
   if R.tempering then
     w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | cost per sweep (plain = 1) | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
     w("|---|---|---:|---|---|---:|---:|---:|---:|---:|")
-    for _, key in ipairs { "ising_below_tc", "latent", "rbm" } do
-      local r = R.tempering[key]
-      if r then
-        for _, v in ipairs { "plain", "tempering" } do
-          local x = r[v]
-          if x then
-            local b, s = {}, {}
-            for i, y in ipairs(x.betas or {}) do b[i] = f(y) end
-            for i, y in ipairs(x.swap_rates or {}) do s[i] = f(y) end
-            local cost = r.plain and r.plain.seconds and x.seconds and x.seconds / r.plain.seconds
-            w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |", r.model, v, x.replicas or 1, table.concat(b, ", "), table.concat(s, ", "),
-              f(cost, 1), f(x.tau, 1), f(x.ess_per_s, 1), f(x.rhat, 3), f(x.hops_per_chain_sweep, 3))
-          end
-        end
-      end
-    end
+    each(R.tempering, { "ising_below_tc", "latent", "rbm" }, function(r)
+      each(r, { "plain", "tempering" }, function(x, v)
+        local b, sr = {}, {}
+        for q, y in ipairs(x.betas or {}) do b[q] = f(y) end
+        for q, y in ipairs(x.swap_rates or {}) do sr[q] = f(y) end
+        local cost = r.plain and r.plain.seconds and x.seconds and x.seconds / r.plain.seconds
+        w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |", r.model, v, x.replicas or 1, table.concat(b, ", "), table.concat(sr, ", "),
+          f(cost, 1), f(x.tau, 1), f(x.ess_per_s, 1), f(x.rhat, 3), f(x.hops_per_chain_sweep, 3))
+      end)
+    end)
     w("")
   end
   if R.scaling then
