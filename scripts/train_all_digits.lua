@@ -7,39 +7,26 @@
 --   ebmlua scripts/train_all_digits.lua --model seed --levels 2 --epochs 3
 -- Each model gets its own run folder under OUT (default runs/all-digits-<model>-k<K>):
 -- digit0 ... digit9, all; OUT holds comparison.md, comparison.csv, samples.png, pll.png.
-local argparse = require "argparse"
 local ebm = require "ebm"
+local cli = require "ebm.cli"
 local train = ebm.train
 
-local die = ebm.sys.usage_exit("train_all_digits.lua")
-
-local SKIP = { ["--resume"] = true, ["--stop-after"] = true, ["--name"] = true, ["--out"] = true, ["--epochs"] = true }
-local p = argparse("train_all_digits.lua", "Train one grid EBM per MNIST digit and one on all digits; compare them.")
-p:option("--out", "Folder for the runs and the comparison.")
-p:option("--epochs", "Epochs per model.", "5")
+local p = cli.parser("train_all_digits.lua", "Train one grid EBM per MNIST digit and one on all digits; compare them.")
+p:option("--out", "Folder for the runs and the comparison."):convert(cli.outdir)
+p:option("--epochs", "Epochs per model.", "5"):convert(cli.posint)
 p:flag("--quick", "A fast pass: 1 epoch and at most 1000 images per model (unless given).")
 p:flag("--no-all", "Skip the model of all digits.")
-for _, o in ipairs(train.OPTIONS) do
-  if not SKIP[o.name or o.flag] then
-    if o.flag then p:flag(o.flag, o.help)
-    else
-      local opt = p:option(o.name, o.help, o.default ~= nil and tostring(o.default) or nil)
-      if o.choices then opt:choices(o.choices) end
-    end
-  end
-end
-local okp, a = p:pparse()
-if not okp then die(a) end
+cli.train_options(p, { skip = { "--resume", "--stop-after", "--name", "--out", "--epochs" } })
+local a = cli.parse(p)
 if a.quick then
   local given = {}
-  for _, s in ipairs(arg) do given[s] = true end
-  if not given["--epochs"] then a.epochs = "1" end
-  if not given["--limit"] then a.limit = "1000" end
+  for _, s in ipairs(arg) do given[s:match("^[^=]*")] = true end
+  if not given["--epochs"] then a.epochs = 1 end
+  if not given["--limit"] then a.limit = 1000 end
 end
-local base, err = train.config_from_args(setmetatable({ digit = "0" }, { __index = a }))
-if not base then die(err) end
+local base = cli.main(cli.train_config, setmetatable({ digit = "0" }, { __index = a }))
 local out = a.out or string.format("runs/all-digits-%s-k%d", base.model, base.levels)
-ebm.run.mkdirs(out)
+cli.main(ebm.run.lock, out)
 
 local digits = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }
 if not a.no_all then digits[#digits + 1] = "all" end
@@ -50,11 +37,7 @@ for _, d in ipairs(digits) do
   for k, v in pairs(base) do cfg[k] = v end
   cfg.digit = d
   cfg.out = string.format("%s/digit%s", out, tostring(d))
-  local ok, tr, run, summary = pcall(train.run_digit, cfg)
-  if not ok then
-    if type(tr) == "table" and tr.usage then die(tr.msg) end
-    error(tr, 0)
-  end
+  local tr, run, summary = cli.main(train.run_digit, cfg)
   local rows = ebm.run.read_metrics(run.dir .. "/metrics.csv")
   local h = ebm.report.headline(rows)
   results[#results + 1] = { digit = tostring(d), train = summary.train_images, pll = summary.final_valid_pll,

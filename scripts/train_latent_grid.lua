@@ -5,12 +5,10 @@
 --
 --   ebmlua scripts/train_latent_grid.lua --digit 3
 --   ebmlua scripts/train_latent_grid.lua --latent-size 28 --patch 3 --jumps 4,8 --epochs 40
-local argparse = require "argparse"
 local ebm = require "ebm"
+local cli = require "ebm.cli"
 
-local die = ebm.sys.usage_exit("train_latent_grid.lua")
-
-local p = argparse("train_latent_grid.lua",
+local p = cli.parser("train_latent_grid.lua",
   "Train a latent-grid EBM (pixels + a grid of latent units with local and long-range edges) on one MNIST digit.")
 p:epilog([[
 Latent (r, c) of an SxS latent grid (--latent-size S) sits over pixel floor((r-0.5)*28/S),
@@ -21,56 +19,48 @@ positive phase: hidden units sampled with the pixels clamped to the data.
 Pseudo-log-likelihood is not reported (not meaningful with latents): metrics are the mean
 energies of (data, sampled latents) and of the negative chains.
 The run folder is runs/latent-digit<D>-s<S>-p<P> unless --out is given.]])
-p:option("--digit", "Digit to model (0-9).", "3")
-p:option("--epochs", "Passes over the training images.", "30")
-p:option("--latent-size", "Side S of the latent grid (S*S latent units).", "14")
-p:option("--patch", "Side P of the pixel patch each latent sees.", "4")
+p:option("--digit", "Digit to model (0-9).", "3"):convert(cli.int(0, 9))
+p:option("--epochs", "Passes over the training images.", "30"):convert(cli.posint)
+p:option("--latent-size", "Side S of the latent grid (S*S latent units).", "14"):convert(cli.int(1, 28))
+p:option("--patch", "Side P of the pixel patch each latent sees.", "4"):convert(cli.int(1, 28))
 p:option("--jumps", "Long-range jump lengths, comma separated ('' for none).", "4,8")
-p:option("--lr", "Adam learning rate (cosine decay to 5%).", "0.01")
-p:option("--cd-steps", "Gibbs sweeps of the persistent chains per update.", "5")
-p:option("--pos-sweeps", "Sweeps of the latent units given the data (1 is exact).", "1")
-p:option("--batch", "Images per update and number of persistent chains.", "100")
-p:option("--limit", "Use at most this many images (0: all).", "0")
-p:option("--sample-sweeps", "Gibbs sweeps of the fresh chains in the sample grid.", "1000")
-p:option("--seed", "Seed of every random choice.", "1")
-p:option("--out", "Run folder (instead of runs/NAME).")
+p:option("--lr", "Adam learning rate (cosine decay to 5%).", "0.01"):convert(cli.number { above = 0 })
+p:option("--cd-steps", "Gibbs sweeps of the persistent chains per update.", "5"):convert(cli.posint)
+p:option("--pos-sweeps", "Sweeps of the latent units given the data (1 is exact).", "1"):convert(cli.posint)
+p:option("--batch", "Images per update and number of persistent chains.", "100"):convert(cli.posint)
+p:option("--limit", "Use at most this many images (0: all).", "0"):convert(cli.count)
+p:option("--sample-sweeps", "Gibbs sweeps of the fresh chains in the sample grid.", "1000"):convert(cli.count)
+p:option("--seed", "Seed of every random choice.", "1"):convert(cli.count)
+p:option("--out", "Run folder (instead of runs/NAME)."):convert(cli.outdir)
 p:option("--classifier", "Classifier checkpoint (scripts/train_classifier.lua) judging --judge samples, if the file exists.",
   "runs/classifier/mlp.ckpt")
-p:option("--judge", "Fresh long chains classified by --classifier.", "200")
-p:option("--threads", "OpenMP threads (default: all cores).")
+p:option("--judge", "Fresh long chains classified by --classifier.", "200"):convert(cli.posint)
+p:option("--threads", "OpenMP threads (default: all cores)."):convert(cli.int(1, 1024))
 p:flag("--pixel-edges", "Also join 4-neighbour pixels (one untied weight per edge).")
 p:flag("--quiet", "No progress output.")
 p:option("--stop-after", "Stop after this epoch (the learning-rate schedule still spans --epochs); continue later with --resume.")
+  :convert(cli.posint)
 p:flag("--resume", "Continue the run in the run folder from its model.ckpt (written after every epoch); --epochs may grow, the options that define the model and the updates must stay.")
 
-local okp, a = p:pparse()
-if not okp then die(a) end
+local a = cli.parse(p)
 local cfg = {}
-local function int(key, lo, hi)
-  local v = math.tointeger(tonumber(a[key]))
-  local flag = "--" .. key:gsub("_", "-")
-  if v == nil then die(string.format("%s must be an integer, got '%s'", flag, tostring(a[key]))) end
-  if v < lo or (hi and v > hi) then die(string.format("%s must be in %d..%s, got %d", flag, lo, hi and tostring(hi) or "", v)) end
-  cfg[key] = v
+for _, k in ipairs { "digit", "epochs", "latent_size", "patch", "cd_steps", "pos_sweeps", "judge", "batch", "limit",
+  "sample_sweeps", "seed", "threads", "stop_after", "lr" } do
+  cfg[k] = a[k]
 end
-int("digit", 0, 9); int("epochs", 1); int("latent_size", 1, 28); int("patch", 1, 28); int("cd_steps", 1)
-int("pos_sweeps", 1); int("judge", 1); int("batch", 1); int("limit", 0); int("sample_sweeps", 0); int("seed", 0)
-if a.threads then int("threads", 1, 1024) end
-if a.stop_after then int("stop_after", 1) end
-cfg.lr = tonumber(a.lr)
-if not cfg.lr or not (cfg.lr > 0) then die("--lr must be a positive number, got '" .. tostring(a.lr) .. "'") end
 cfg.jumps = {}
-for w in tostring(a.jumps):gmatch("[^,]+") do
-  local j = math.tointeger(tonumber(w))
-  if not j or j < 1 then die("--jumps must be a comma list of positive integers, got '" .. a.jumps .. "'") end
-  cfg.jumps[#cfg.jumps + 1] = j
+if a.jumps ~= "" then
+  cfg.jumps = cli.main(cli.list(cli.posint), a.jumps) or cli.main(cli.usage, "--jumps: must be a comma list of positive integers or '', got '%s'", a.jumps)
 end
 cfg.quiet = a.quiet or nil
 cfg.classifier = a.classifier
 cfg.pixel_edges = a.pixel_edges or nil
 cfg.out = a.out or string.format("runs/latent-digit%d-s%d-p%d", cfg.digit, cfg.latent_size, cfg.patch)
+-- the largest buffers: --batch persistent chains of pixels and latents (u8), twice
+cli.main(cli.fits, 2 * (784 + cfg.latent_size ^ 2) * cfg.batch, "--batch " .. cfg.batch)
 
 local function main()
+  ebm.run.lock(cfg.out) -- own the run folder before loading anything
   if cfg.threads then ebm.threads(cfg.threads) end
   local imgs = ebm.data.mnist { split = "train", digits = { cfg.digit }, levels = 2, binarize = "threshold",
     limit = cfg.limit > 0 and cfg.limit or nil }
@@ -79,19 +69,19 @@ local function main()
   local ckpt = cfg.out .. "/model.ckpt"
   if a.resume then
     local okm, meta = pcall(ebm.ckpt.read_meta, ckpt)
-    if not okm then die("--resume: " .. tostring(meta)) end
+    if not okm then cli.usage("--resume: %s", cli.oneline(meta)) end
     local okc, why = pcall(ebm.ckpt.check_config, meta, cfg,
       { "digit", "latent_size", "patch", "cd_steps", "pos_sweeps", "batch", "limit", "seed", "lr", "pixel_edges" })
-    if not okc then die("--resume: " .. tostring(why)) end
+    if not okc then cli.usage("--resume: %s", cli.oneline(why)) end
     if meta.epoch >= cfg.epochs then
-      die(string.format("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch))
+      cli.usage("--resume: the run already has %d epochs; give a larger --epochs", meta.epoch)
     end
   end
   local run = ebm.run.new { out = cfg.out, config = cfg, seed = cfg.seed, resume = a.resume }
   local tr = ebm.latent.trainer { model = m, train = imgs, config = cfg }
   if a.resume then
     local okr, why = pcall(tr.restore, tr, ckpt)
-    if not okr then die("--resume: " .. tostring(why)) end
+    if not okr then cli.fail("--resume: %s", cli.oneline(why)) end
     run:truncate_metrics(tr.steps)
   else
     tr:init(imgs)
@@ -141,8 +131,7 @@ local function main()
   }
   -- the classifier's verdict on --judge fresh chains (visible layers), when it exists
   if require("lfs").attributes(cfg.classifier, "mode") == "file" then
-    local okc, net = pcall(ebm.eval.load_classifier, cfg.classifier)
-    if not okc then error(net, 0) end
+    local net = ebm.eval.load_classifier(cfg.classifier)
     local judged = tr:samples(cfg.judge, cfg.sample_sweeps, cfg.seed + 104729)
     local pred = net:predict(ebm.classifier.inputs(judged, 1)):totable()
     local hit = 0
@@ -175,8 +164,4 @@ local function main()
     de, se, ink_data, ink_model, tr.seconds, png))
 end
 
-local ok, err = xpcall(main, debug.traceback)
-if not ok then
-  io.stderr:write(tostring(err), "\n")
-  os.exit(1)
-end
+cli.main(main)
