@@ -13,8 +13,21 @@
 --   samples/       epoch-NNN.png grids of model samples next to real data
 --   plots/         PNG plots of curves and histograms
 --   report.html    one page summary (ebm.report)
+--   lock           the owner of the folder (see below)
+--
+-- Ownership: a run folder has one owner at a time.
+--   ebm.run.lock(dir)     create dir if needed and own it until unlock or the end of the
+--                         process; a second process gets the error
+--                         "run folder 'D' is in use by pid P on HOST since TIME (COMMAND)"
+--   ebm.run.unlock(dir)   give it up (Run:close does, for the lock ebm.run.new took)
+--   ebm.run.holder(dir)   {pid=, host=, since=, command=} written by the owner, or nil
+-- The lock is an fcntl write lock (LuaFileSystem's lfs.lock) on DIR/lock, whose content
+-- names the owner. The kernel drops the lock when its process ends, however it ends (exit,
+-- error, Ctrl-C, kill -9), so a lock file left by a dead process is simply taken over.
+-- Taking a folder also removes the temporary files (NAME.tmp.PID) of writers that died.
 local lfs = require "lfs"
 local cjson = require "cjson"
+local sys = require "ebm.sys"
 
 local M = {}
 
@@ -40,9 +53,10 @@ function M.mkdirs(dir)
   return dir
 end
 
--- Write `text` to `path` atomically: a temporary name in the same folder, then rename.
+-- Write `text` to `path` atomically: a temporary name in the same folder (PATH.tmp.PID),
+-- then rename.
 function M.write_file(path, text)
-  local tmp = string.format("%s.tmp%d", path, math.random(1, 1 << 30))
+  local tmp = string.format("%s.tmp.%d", path, sys.pid())
   local f, err = io.open(tmp, "wb")
   if not f then error("ebm.run: cannot write '" .. path .. "': " .. tostring(err), 0) end
   local ok, werr = f:write(text)
@@ -50,6 +64,80 @@ function M.write_file(path, text)
   if not ok then os.remove(tmp); error("ebm.run: writing '" .. path .. "' failed: " .. tostring(werr), 0) end
   local rok, rerr = os.rename(tmp, path)
   if not rok then os.remove(tmp); error("ebm.run: cannot rename to '" .. path .. "': " .. tostring(rerr), 0) end
+end
+
+------------------------------------------------------------------------------------------
+-- Ownership of a run folder
+
+local LOCK_SIZE = 1024   -- the lock file's content is padded to this size (rewritten in place)
+local held = {}          -- "dev:ino" of a folder -> {file = locked handle, dir = path}
+
+local function folder_key(dir)
+  local at = lfs.attributes(dir)
+  return at and (at.dev .. ":" .. at.ino) or dir
+end
+
+local function parse_holder(text)
+  local h = {}
+  for k, v in (text or ""):gmatch("(%w+)=([^\n]*)") do h[k] = v:gsub("%s+$", "") end
+  h.pid = math.tointeger(tonumber(h.pid))
+  return h.pid and h or nil
+end
+
+function M.holder(dir)
+  return parse_holder(M.read_file(dir .. "/lock"))
+end
+
+local function hostname()
+  return (M.read_file("/etc/hostname") or M.read_file("/proc/sys/kernel/hostname") or "?"):gsub("%s+$", "")
+end
+
+function M.lock(dir)
+  dir = (dir:gsub("/+$", ""))
+  if dir == "" then error("ebm.run: empty run folder name", 0) end
+  M.mkdirs(dir)
+  local key = folder_key(dir)
+  if held[key] then return true end
+  local path = dir .. "/lock"
+  local f = io.open(path, "r+")
+  if not f then
+    local c, err = io.open(path, "a")
+    if not c then error(string.format("ebm.run: cannot create '%s': %s", path, tostring(err)), 0) end
+    c:close()
+    f = assert(io.open(path, "r+"))
+  end
+  local ok, err = lfs.lock(f, "w")
+  if not ok then
+    local h = parse_holder(f:read("a"))
+    f:close()
+    if err and (err:find("unavailable") or err:find("denied") or err:find("again")) then
+      if h then
+        error(string.format("run folder '%s' is in use by pid %d on %s since %s (%s)", dir, h.pid, h.host or "?",
+          h.since or "?", h.command or "?"), 0)
+      end
+      error(string.format("run folder '%s' is in use by another process", dir), 0)
+    end
+    error(string.format("ebm.run: cannot lock '%s': %s", path, tostring(err)), 0)
+  end
+  local info = string.format("pid=%d\nhost=%s\nsince=%s\ncommand=%s\n", sys.pid(), hostname(),
+    os.date("!%Y-%m-%dT%H:%M:%SZ"), (M.command_line() or "?"):gsub("[%c]", " "))
+  info = info:sub(1, LOCK_SIZE - 1)
+  f:seek("set")
+  f:write(info, string.rep(" ", LOCK_SIZE - #info - 1), "\n")
+  f:flush()
+  held[key] = { file = f, dir = dir }
+  for _, sub in ipairs { "", "/samples", "/plots" } do sys.remove_stale_temps(dir .. sub) end
+  return true
+end
+
+function M.unlock(dir)
+  local key = folder_key((dir:gsub("/+$", "")))
+  local h = held[key]
+  if not h then return false end
+  held[key] = nil
+  lfs.unlock(h.file)
+  h.file:close()
+  return true
 end
 
 function M.read_file(path)
@@ -204,6 +292,7 @@ end
 
 function Run:close()
   if self.metrics_file then self.metrics_file:close(); self.metrics_file = nil end
+  if self.own_lock then M.unlock(self.dir); self.own_lock = nil end
 end
 
 -- ebm.run.new{name=, out=, root="runs", config={...}, seed=, resume=false}
@@ -223,10 +312,11 @@ function M.new(opts)
   end
   dir = dir:gsub("/+$", "")
   M.mkdirs(dir)
+  local own_lock = not held[folder_key(dir)]
+  M.lock(dir)
   M.mkdirs(dir .. "/samples")
   M.mkdirs(dir .. "/plots")
-  local r = setmetatable({ dir = dir, config = opts.config or {} }, Run)
-  local sys = require "ebm.sys"
+  local r = setmetatable({ dir = dir, config = opts.config or {}, own_lock = own_lock }, Run)
   local ebm = require "ebm"
   r.meta = {
     config = r.config,

@@ -2,6 +2,7 @@
  * terminal detection, a monotonic clock, CPU time, load average, the executable's path.
  * (Thread count: ebm.threads, runtime/lua/l_gibbs.c.) Used by progress bars, run folders and sweeps. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,16 @@ static int sys_pid(lua_State *L) {
     return 1;
 }
 
+/* sys_alive(pid) -> boolean: a process with this id exists on this host (kill(pid, 0);
+ * EPERM means it exists but belongs to another user). Used to recognise the lock files and
+ * temporary files of dead writers. */
+static int sys_alive(lua_State *L) {
+    lua_Integer pid = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, pid > 0 && pid <= 0x7fffffff, 1, "process id out of range");
+    lua_pushboolean(L, kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    return 1;
+}
+
 /* sys_exe() -> absolute path of the running executable (nil if unknown). */
 static int sys_exe(lua_State *L) {
     char buf[4096];
@@ -112,7 +123,7 @@ void ebm_open_sys(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
         {"sys_ncpus", sys_ncpus},
-        {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
+        {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_alive", sys_alive}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
         {"threads", sys_threads},
         {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
