@@ -67,7 +67,7 @@ cli.main(function()
   local function time_sweeps(fn)
     -- calibration: double n until one call lasts target/8 (a single short call can be
     -- dominated by a thread wake-up when the machine is busy)
-    local n, t1 = 1, 0
+    local n, t1 = 1
     while true do
       local t0 = clock(); fn(n); t1 = clock() - t0
       if t1 >= target / 8 or n >= 1 << 24 then break end
@@ -77,7 +77,7 @@ cli.main(function()
     local ts, cs = {}, {}
     for r = 1, reps do
       local c0 = ebm.sys.cputime()
-      t0 = clock()
+      local t0 = clock()
       fn(n)
       ts[r] = (clock() - t0) / n
       cs[r] = (ebm.sys.cputime() - c0) / n

@@ -136,9 +136,9 @@ local function main()
     local pred = net:predict(ebm.classifier.inputs(judged, 1)):totable()
     local hit = 0
     for _, y in ipairs(pred) do if y == cfg.digit then hit = hit + 1 end end
-    local real = net:predict(ebm.classifier.inputs(imgs:narrow(1, 1, n), 1)):totable()
+    local real_pred = net:predict(ebm.classifier.inputs(imgs:narrow(1, 1, n), 1)):totable()
     local rhit = 0
-    for _, y in ipairs(real) do if y == cfg.digit then rhit = rhit + 1 end end
+    for _, y in ipairs(real_pred) do if y == cfg.digit then rhit = rhit + 1 end end
     -- bracket from below: samples of the independent-pixel model of the same images
     local N = imgs:size(1)
     local pm = imgs:contiguous():view(N, nv):to("f32"):sum(1):view(nv):div(N):totable()
@@ -151,11 +151,11 @@ local function main()
     end
     summary.classified_as_digit_independent = ihit / cfg.judge
     summary.classified_as_digit = hit / #pred
-    summary.classified_as_digit_data = rhit / #real
+    summary.classified_as_digit_data = rhit / #real_pred
     summary.classifier = cfg.classifier
     print(string.format("classifier %s: %.1f%% of %d samples (%d sweeps) read as %d (training images: %.1f%%; " ..
       "independent-pixel samples: %.1f%%)", cfg.classifier, 100 * hit / #pred, #pred, cfg.sample_sweeps, cfg.digit,
-      100 * rhit / #real, 100 * ihit / cfg.judge))
+      100 * rhit / #real_pred, 100 * ihit / cfg.judge))
   end
   ebm.run.write_json(run:path("summary.json"), summary)
   ebm.report.write(run.dir, { summary = summary })

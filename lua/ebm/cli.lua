@@ -20,6 +20,7 @@
 --   cli.outdir             a folder to write in: not '', not an existing file, and its nearest
 --                          existing parent folder accepts new files (checked by creating one)
 --   cli.outfile            a file to write: the same checks, and not an existing folder
+--   cli.converter(fn)      a script's own converter fn(s) -> value | nil, message
 -- Choice lists use argparse's own :choices {...}. A negative number is read as a value:
 -- `--epochs -1` reaches the converter (argparse alone reads '-1' as an unknown option).
 --
@@ -109,6 +110,8 @@ end
 
 local CONVERTERS = setmetatable({}, { __mode = "k" })
 local function converter(fn) CONVERTERS[fn] = true; return fn end
+-- A script's own converter fn(s) -> value or nil, message: messages get the option's name too.
+M.converter = converter
 
 local function show(s) return (tostring(s):gsub("[%c]", "?")) end
 
@@ -255,6 +258,9 @@ local function name_converters(list)
     local conv = el._convert
     if type(conv) == "function" and CONVERTERS[conv] then
       local name = el._name
+      for _, alias in ipairs(el._aliases or {}) do
+        if alias:sub(1, 2) == "--" then name = alias; break end
+      end
       el._convert = function(s)
         local v, err = conv(s)
         if v == nil then return nil, name .. ": " .. err end

@@ -16,11 +16,12 @@
 --   lock           the owner of the folder (see below)
 --
 -- Ownership: a run folder has one owner at a time.
---   ebm.run.lock(dir)     create dir if needed and own it until unlock or the end of the
+--   ebm.run.lock(dir[, name])  create dir if needed and own it (or, with name, the output
+--                         dir/name, lock file dir/name.lock) until unlock or the end of the
 --                         process; a second process gets the error
 --                         "run folder 'D' is in use by pid P on HOST since TIME (COMMAND)"
---   ebm.run.unlock(dir)   give it up (Run:close does, for the lock ebm.run.new took)
---   ebm.run.holder(dir)   {pid=, host=, since=, command=} written by the owner, or nil
+--   ebm.run.unlock(dir[, name])  give it up (Run:close does, for the lock ebm.run.new took)
+--   ebm.run.holder(dir[, name])  {pid=, host=, since=, command=} written by the owner, or nil
 -- The lock is an fcntl write lock (LuaFileSystem's lfs.lock) on DIR/lock, whose content
 -- names the owner. The kernel drops the lock when its process ends, however it ends (exit,
 -- error, Ctrl-C, kill -9), so a lock file left by a dead process is simply taken over.
@@ -84,21 +85,24 @@ local function parse_holder(text)
   return h.pid and h or nil
 end
 
-function M.holder(dir)
-  return parse_holder(M.read_file(dir .. "/lock"))
+local function lock_name(name) return name and (name .. ".lock") or "lock" end
+
+function M.holder(dir, name)
+  return parse_holder(M.read_file(dir .. "/" .. lock_name(name)))
 end
 
 local function hostname()
   return (M.read_file("/etc/hostname") or M.read_file("/proc/sys/kernel/hostname") or "?"):gsub("%s+$", "")
 end
 
-function M.lock(dir)
+function M.lock(dir, name)
   dir = (dir:gsub("/+$", ""))
   if dir == "" then error("ebm.run: empty run folder name", 0) end
   M.mkdirs(dir)
-  local key = folder_key(dir)
+  local key = folder_key(dir) .. "/" .. lock_name(name)
   if held[key] then return true end
-  local path = dir .. "/lock"
+  local path = dir .. "/" .. lock_name(name)
+  local what = name and string.format("'%s/%s'", dir, name) or string.format("run folder '%s'", dir)
   local f = io.open(path, "r+")
   if not f then
     local c, err = io.open(path, "a")
@@ -112,10 +116,10 @@ function M.lock(dir)
     f:close()
     if err and (err:find("unavailable") or err:find("denied") or err:find("again")) then
       if h then
-        error(string.format("run folder '%s' is in use by pid %d on %s since %s (%s)", dir, h.pid, h.host or "?",
+        error(string.format("%s is in use by pid %d on %s since %s (%s)", what, h.pid, h.host or "?",
           h.since or "?", h.command or "?"), 0)
       end
-      error(string.format("run folder '%s' is in use by another process", dir), 0)
+      error(string.format("%s is in use by another process", what), 0)
     end
     error(string.format("ebm.run: cannot lock '%s': %s", path, tostring(err)), 0)
   end
@@ -130,8 +134,8 @@ function M.lock(dir)
   return true
 end
 
-function M.unlock(dir)
-  local key = folder_key((dir:gsub("/+$", "")))
+function M.unlock(dir, name)
+  local key = folder_key((dir:gsub("/+$", ""))) .. "/" .. lock_name(name)
   local h = held[key]
   if not h then return false end
   held[key] = nil
@@ -312,7 +316,7 @@ function M.new(opts)
   end
   dir = dir:gsub("/+$", "")
   M.mkdirs(dir)
-  local own_lock = not held[folder_key(dir)]
+  local own_lock = not held[folder_key(dir) .. "/lock"]
   M.lock(dir)
   M.mkdirs(dir .. "/samples")
   M.mkdirs(dir .. "/plots")

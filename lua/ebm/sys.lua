@@ -11,8 +11,6 @@
 --                               NAME.tmpPID, NAME = base if given) whose writer PID is dead
 --   ebm.sys.sleep(s)
 --   out, status = ebm.sys.capture(cmd)   run a shell command, output with stderr
---   local die = ebm.sys.usage_exit("x.lua")  die(msg): "x.lua: <first line of msg>" on
---                               stderr, exit status 2 (a script's bad-input error)
 local lfs = require "lfs"
 local core = require "ebm.core"
 
@@ -25,14 +23,6 @@ end
 -- ebm.threads (core.threads, runtime/lua/l_sys.c), under the names ebm.sys callers use.
 function M.nthreads() return core.threads() end
 function M.set_threads(n) core.threads(n) end
-
--- A script's usage error: one line on stderr naming the script, then exit status 2.
-function M.usage_exit(name)
-  return function(msg)
-    io.stderr:write(name, ": ", (tostring(msg):gsub("\n.*", "")), "\n")
-    os.exit(2)
-  end
-end
 
 -- Temporary files of writers that died (kill -9 during a save) stay forever unless someone
 -- removes them: files NAME.tmp.PID (ebm.run, checkpoints) or NAME.tmpPID (PNG) in dir whose
