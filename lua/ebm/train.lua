@@ -19,6 +19,7 @@
 -- (pcd=true) keeps `batch` chains across updates (started from the first batch). All
 -- randomness is a function of (seed, epoch, step), so a resumed run equals an uninterrupted one.
 local ebm = require "ebm"
+local cli = require "ebm.cli"
 
 local M = {}
 
@@ -307,9 +308,9 @@ end
 ------------------------------------------------------------------------------------------
 -- The digit job (scripts/train_digit.lua, scripts/train_all_digits.lua)
 
--- A user's mistake (e.g. a missing checkpoint): a message without a source position, which
--- the scripts (ebm.cli.main) print as one line.
-local function usage(msg) error((tostring(msg):gsub("[^%s:]*%.lua:%d+: ", "")), 0) end
+-- A user's mistake (e.g. a missing checkpoint): a usage error (ebm.cli), which the scripts
+-- print as one line before exiting with status 2.
+local function usage(msg) cli.usage("%s", cli.oneline(msg)) end
 M.usage = usage
 
 -- Load the images of cfg.digit (u8 [N, 28, 28], levels cfg.levels), split train/valid.
