@@ -22,7 +22,7 @@ Outputs in SWEEPDIR (runs/sweep-NAME): commands.txt, trials.json, sweep.slurm (S
 array running the same commands), joblog.tsv, results.md, results.csv, plots/.]])
 p:option("--name", "Sweep name (folder runs/sweep-NAME).", "sweep")
 p:option("--out", "Sweep folder (instead of runs/sweep-NAME)."):convert(cli.outdir)
-p:option("--script", "Training script each trial runs.", "scripts/train_digit.lua"):convert(cli.file)
+p:option("--script", "Training script each trial runs.", "scripts/train_digit.lua")
 p:option("--args", "Fixed arguments for every trial (one string, split on spaces).", "")
 p:option("--grid", "Option spec (repeatable), see below."):count("*")
 p:option("--random", "Draw N random trials instead of the full grid."):convert(cli.int(1, 1000000))
@@ -60,6 +60,8 @@ cli.main(function()
     if not a.random and spec[1] == nil then cli.usage("--grid: range '%s' needs --random N", s) end
     space[name] = spec
   end
+  local okf, ferr = cli.file(a.script)
+  if not okf then cli.usage("--script: %s", ferr) end
 end)
 local fixed = {}
 for w in a.args:gmatch("%S+") do fixed[#fixed + 1] = w end
