@@ -22,12 +22,13 @@
 --                         "run folder 'D' is in use by pid P on HOST since TIME (COMMAND)"
 --   ebm.run.unlock(dir[, name])  give it up (Run:close does, for the lock ebm.run.new took)
 --   ebm.run.holder(dir[, name])  {pid=, host=, since=, command=} written by the owner, or nil
--- The lock is an fcntl write lock (LuaFileSystem's lfs.lock) on DIR/lock, whose content
--- names the owner. The kernel drops the lock when its process ends, however it ends (exit,
--- error, Ctrl-C, kill -9), so a lock file left by a dead process is simply taken over.
--- Taking a folder also removes the temporary files (NAME.tmp.PID) of writers that died.
+-- The lock is flock(2) on DIR/lock (runtime/lock.c), whose content names the owner. The
+-- kernel drops it when its process ends, however it ends (exit, error, Ctrl-C, kill -9), so
+-- a lock file left by a dead process is simply taken over. Taking a folder also removes the
+-- temporary files (NAME.tmp.PID) of writers that died.
 local lfs = require "lfs"
 local cjson = require "cjson"
+local core = require "ebm.core"
 local sys = require "ebm.sys"
 
 local M = {}
@@ -70,8 +71,7 @@ end
 ------------------------------------------------------------------------------------------
 -- Ownership of a run folder
 
-local LOCK_SIZE = 1024   -- the lock file's content is padded to this size (rewritten in place)
-local held = {}          -- "dev:ino" of a folder -> {file = locked handle, dir = path}
+local held = {}          -- "dev:ino/lockname" -> {fd = lock descriptor, dir = path}
 
 local function folder_key(dir)
   local at = lfs.attributes(dir)
@@ -103,33 +103,19 @@ function M.lock(dir, name)
   if held[key] then return true end
   local path = dir .. "/" .. lock_name(name)
   local what = name and string.format("'%s/%s'", dir, name) or string.format("run folder '%s'", dir)
-  local f = io.open(path, "r+")
-  if not f then
-    local c, err = io.open(path, "a")
-    if not c then error(string.format("ebm.run: cannot create '%s': %s", path, tostring(err)), 0) end
-    c:close()
-    f = assert(io.open(path, "r+"))
-  end
-  local ok, err = lfs.lock(f, "w")
-  if not ok then
-    local h = parse_holder(f:read("a"))
-    f:close()
-    if err and (err:find("unavailable") or err:find("denied") or err:find("again")) then
-      if h then
-        error(string.format("%s is in use by pid %d on %s since %s (%s)", what, h.pid, h.host or "?",
-          h.since or "?", h.command or "?"), 0)
-      end
-      error(string.format("%s is in use by another process", what), 0)
-    end
-    error(string.format("ebm.run: cannot lock '%s': %s", path, tostring(err)), 0)
-  end
   local info = string.format("pid=%d\nhost=%s\nsince=%s\ncommand=%s\n", sys.pid(), hostname(),
     os.date("!%Y-%m-%dT%H:%M:%SZ"), (M.command_line() or "?"):gsub("[%c]", " "))
-  info = info:sub(1, LOCK_SIZE - 1)
-  f:seek("set")
-  f:write(info, string.rep(" ", LOCK_SIZE - #info - 1), "\n")
-  f:flush()
-  held[key] = { file = f, dir = dir }
+  local fd, status, detail = core.sys_lock(path, info)
+  if not fd then
+    if status ~= "busy" then error("ebm.run: " .. detail, 0) end
+    local h = parse_holder(detail)
+    if h then
+      error(string.format("%s is in use by pid %d on %s since %s (%s)", what, h.pid, h.host or "?",
+        h.since or "?", h.command or "?"), 0)
+    end
+    error(string.format("%s is in use by another process", what), 0)
+  end
+  held[key] = { fd = fd, dir = dir }
   for _, sub in ipairs { "", "/samples", "/plots" } do sys.remove_stale_temps(dir .. sub) end
   return true
 end
@@ -139,8 +125,7 @@ function M.unlock(dir, name)
   local h = held[key]
   if not h then return false end
   held[key] = nil
-  lfs.unlock(h.file)
-  h.file:close()
+  core.sys_unlock(h.fd)
   return true
 end
 
