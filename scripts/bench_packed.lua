@@ -13,7 +13,7 @@
 --   ebmlua scripts/bench_packed.lua --quick --json out/bench_packed.json
 local cjson = require "cjson"
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("bench_packed.lua", "Benchmark the bit-packed binary Gibbs kernel against the u8 kernel.")
 p:flag("--quick", "Fewer batches and repetitions (about ten seconds).")

@@ -5,7 +5,7 @@
 --   ebmlua scripts/bench_rbm.lua --threads 1 --cd-steps 25 --epochs 1
 --   ebmlua scripts/bench_rbm.lua --labels --disc 100 --pcd   # the hybrid label model's epoch
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local core = ebm.core
 
 local p = cli.parser("bench_rbm.lua", "Time CD-k training epochs, Gibbs sampling and AIS for a dense RBM.")

@@ -12,7 +12,7 @@
 --   ebmlua scripts/bench_sampling.lua --json out/bench_sampling.json --plot out/bench_sampling.png
 local cjson = require "cjson"
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("bench_sampling.lua", "Benchmark the block Gibbs kernels and the sequential sampler.")
 p:flag("--quick", "A reduced grid of configurations (under a minute).")

@@ -3,7 +3,7 @@
 --
 --   ebmlua scripts/bench_tensor.lua [--n 10000000] [--gemm 512] [--repeat 5] [--threads T]
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local parser = cli.parser("bench_tensor.lua", "Tensor runtime throughput (best of --repeat runs).")
 parser:option("--n", "Elements for elementwise ops, reductions and fills.", "10000000"):convert(cli.posint)

@@ -5,7 +5,7 @@
 --   ebmlua scripts/bench_train.lua                 # potts, K=4, CD-10, batch 128, 5 epochs
 --   ebmlua scripts/bench_train.lua --model seed --epochs 3 --threads 2
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local train = ebm.train
 
 local p = cli.parser("bench_train.lua", "Time training epochs of train_digit.lua's trainer (no run folder).")

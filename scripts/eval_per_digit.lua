@@ -5,7 +5,7 @@
 --     ebmlua scripts/train_rbm.lua --digits $d --pcd --epochs 25 --out runs/rbm500-digit$d; done
 --   ebmlua scripts/eval_per_digit.lua 'runs/rbm500-digit%d/model.ckpt' --grid per-digit.png
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local cjson = require "cjson"
 
 local p = cli.parser("eval_per_digit.lua", "Sample ten per-digit RBMs and judge the samples with the classifier.")

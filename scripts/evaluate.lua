@@ -5,7 +5,7 @@
 --   ebmlua scripts/evaluate.lua runs/rbm-cond/model.ckpt --quality --classifier runs/classifier/mlp.ckpt
 --   ebmlua scripts/evaluate.lua runs/rbm20/model.ckpt --exact --ais --betas 1000
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local core = ebm.core
 local cjson = require "cjson"
 

@@ -6,7 +6,7 @@
 --   ebmlua scripts/explore_data.lua --fashion --out runs/explore-fashion
 local cjson = require "cjson"
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local data, viz, plot = ebm.data, ebm.viz, ebm.plot
 
 local p = cli.parser("explore_data.lua", "Explore the MNIST data: pictures, histograms, class counts, load timing.")

@@ -13,7 +13,7 @@
 -- data values (an ebm.sampler clamp mask) and the rest is re-drawn from the biases, then
 -- sampled: the grid shows the data, the masked input, and the snapshots.
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("sample.lua", "Sample a trained grid EBM (a model.ckpt) and write PNG grids.")
 p:argument("ckpt", "Checkpoint written by train_digit.lua (model.ckpt)."):convert(cli.file)

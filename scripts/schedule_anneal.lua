@@ -9,7 +9,7 @@
 --   ebmlua scripts/schedule_anneal.lua                  # out/schedule_anneal/*.png
 --   ebmlua scripts/schedule_anneal.lua --sweeps 2000 --chains 64 --levels 2
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("schedule_anneal.lua", "Simulated annealing as an ebm.schedule with a beta ramp.")
 p:option("--size", "Grid side.", "28"):convert(cli.int(2, 512))

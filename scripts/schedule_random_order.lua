@@ -10,7 +10,7 @@
 --   ebmlua scripts/schedule_random_order.lua
 --   ebmlua scripts/schedule_random_order.lua --size 16 --levels 2 --chains 512
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("schedule_random_order.lua", "Block orders as Lua functions in an ebm.schedule.")
 p:option("--size", "Grid side.", "12"):convert(cli.int(2, 256))

@@ -8,7 +8,7 @@
 --   ebmlua scripts/sweep.lua --collect runs/sweep-lr          # only (re)collect results
 --   ebmlua scripts/sweep.lua ... --dry-run                    # write commands + sweep.slurm
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local sweep = ebm.sweep
 
 local p = cli.parser("sweep.lua", "Hyperparameter search over a grid or random samples, run through GNU parallel.")

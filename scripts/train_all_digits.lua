@@ -8,7 +8,7 @@
 -- Each model gets its own run folder under OUT (default runs/all-digits-<model>-k<K>):
 -- digit0 ... digit9, all; OUT holds comparison.md, comparison.csv, samples.png, pll.png.
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local train = ebm.train
 
 local p = cli.parser("train_all_digits.lua", "Train one grid EBM per MNIST digit and one on all digits; compare them.")

@@ -4,7 +4,7 @@
 --   ebmlua scripts/train_classifier.lua                       # MLP 784-256-10, 10 epochs
 --   ebmlua scripts/train_classifier.lua --arch softmax --out runs/classifier/softmax.ckpt
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local cjson = require "cjson"
 
 local p = cli.parser("train_classifier.lua", "Train the sample-quality MNIST classifier (Adam, cross-entropy).")

@@ -6,7 +6,7 @@
 --   ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --epochs 5 --pcd
 --   ebmlua scripts/train_digit.lua 3 --out runs/d3 --resume      # continue runs/d3/model.ckpt
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local train = ebm.train
 
 local p = cli.parser("train_digit.lua", "Train a grid EBM on MNIST images of one digit (CD-k / persistent CD).")

@@ -6,7 +6,7 @@
 --   ebmlua scripts/train_latent_grid.lua --digit 3
 --   ebmlua scripts/train_latent_grid.lua --latent-size 28 --patch 3 --jumps 4,8 --epochs 40
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 
 local p = cli.parser("train_latent_grid.lua",
   "Train a latent-grid EBM (pixels + a grid of latent units with local and long-range edges) on one MNIST digit.")

@@ -6,7 +6,7 @@
 --   ebmlua scripts/train_rbm.lua --labels --hidden 500 --epochs 30 --out runs/rbm-cond
 --   ebmlua scripts/train_rbm.lua --levels 4 --hidden 500
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = ebm.cli
 local core = ebm.core
 
 local p = cli.parser("train_rbm.lua", "Train an RBM (binary or K-level visible units, optional label units) on MNIST.")

@@ -2,7 +2,7 @@
 -- and the shared training options (defaults and types as train_digit.lua always had them).
 local t = require "tap"
 local ebm = require "ebm"
-local cli = require "ebm.cli"
+local cli = require "ebm.interp.cli"
 
 local exe = ebm.sys.exe()
 local T = os.tmpname()
@@ -73,7 +73,7 @@ local function script(body, ...)
   return out, rc
 end
 local HEAD = [[
-local cli = require "ebm.cli"
+local cli = require "ebm.interp.cli"
 local p = cli.parser("s.lua", "test")
 p:option("--epochs", "e", "1"):convert(cli.posint)
 p:option("--out", "o"):convert(cli.outdir)

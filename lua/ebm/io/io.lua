@@ -12,7 +12,7 @@
 
 local cjson = require "cjson"
 local core = require "ebm.core"
-local sys = require "ebm.sys"
+local sys = require "ebm.interp.sys"
 
 local M = {}
 

@@ -26,10 +26,12 @@
 -- kernel drops it when its process ends, however it ends (exit, error, Ctrl-C, kill -9), so
 -- a lock file left by a dead process is simply taken over. Taking a folder also removes the
 -- temporary files (NAME.tmp.PID) of writers that died.
+local base = require "ebm.base"
+local sys = require "ebm.interp.sys"
+local threads = require "ebm.interp.threads"
 local lfs = require "lfs"
 local cjson = require "cjson"
 local core = require "ebm.core"
-local sys = require "ebm.sys"
 
 local M = {}
 
@@ -306,14 +308,13 @@ function M.new(opts)
   M.mkdirs(dir .. "/samples")
   M.mkdirs(dir .. "/plots")
   local r = setmetatable({ dir = dir, config = opts.config or {}, own_lock = own_lock }, Run)
-  local ebm = require "ebm"
   r.meta = {
     config = r.config,
     seed = opts.seed or r.config.seed,
-    versions = { ebm = ebm.version, lua = _VERSION, git = sys.git_commit() },
+    versions = { ebm = base.version, lua = _VERSION, git = sys.git_commit() },
     created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     host = (M.read_file("/etc/hostname") or ""):gsub("%s+$", ""),
-    threads = ebm.threads and ebm.threads() or nil,
+    threads = threads(),
     command = M.command_line(),
   }
   local mpath = dir .. "/metrics.csv"

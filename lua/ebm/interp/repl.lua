@@ -6,7 +6,8 @@
 --                              marked, depth and item counts limited; opts.depth, opts.items.
 --   repl.print(...)            what the REPL calls (as ebm.repl_print) to show results.
 
-local is_tensor = require("ebm.core").is_tensor
+local core = require "ebm.core"
+local is_tensor = core.is_tensor
 
 local M = {}
 

@@ -1,7 +1,7 @@
 -- ebm.cli: command-line options and error reporting for the scripts, on top of Debian's
 -- lua-argparse.
 --
---   local cli = require "ebm.cli"
+--   local cli = ebm.cli                                 -- (require "ebm.interp.cli")
 --   local p = cli.parser("x.lua", "What x does.")        -- an argparse parser, plus --debug
 --   p:option("--epochs", "Passes.", "20"):convert(cli.posint)
 --   p:option("--lr", "Learning rate.", "0.03"):convert(cli.number { above = 0 })
@@ -37,7 +37,7 @@
 --   cfg = cli.train_config(a)                        argparse result -> config (or cli.usage)
 local lfs = require "lfs"
 local argparse = require "argparse"
-local sys = require "ebm.sys"
+local sys = require "ebm.interp.sys"
 
 local M = {}
 
