@@ -60,6 +60,7 @@ cfg.out = a.out or string.format("runs/latent-digit%d-s%d-p%d", cfg.digit, cfg.l
 cli.main(cli.fits, 2 * (784 + cfg.latent_size ^ 2) * cfg.batch, "--batch " .. cfg.batch)
 
 local function main()
+  if a.resume and not cli.file(cfg.out .. "/model.ckpt") then cli.usage("--resume: no checkpoint %s/model.ckpt", cfg.out) end
   ebm.run.lock(cfg.out) -- own the run folder before loading anything
   if cfg.threads then ebm.threads(cfg.threads) end
   local imgs = ebm.data.mnist { split = "train", digits = { cfg.digit }, levels = 2, binarize = "threshold",
