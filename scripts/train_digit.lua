@@ -24,7 +24,10 @@ local a = cli.parse(p)
 
 cli.main(function()
   local cfg = cli.train_config(a)
+  local out = cfg.out or ("runs/" .. train.run_name(cfg))
+  local ckpt = cfg.resume == true and (out .. "/model.ckpt") or cfg.resume
+  if ckpt and not cli.file(ckpt) then cli.usage("checkpoint '%s' not found", ckpt) end
   -- own the run folder before loading anything: a second run on it stops here
-  ebm.run.lock(cfg.out or ("runs/" .. train.run_name(cfg)))
+  ebm.run.lock(out)
   train.run_digit(cfg)
 end)
