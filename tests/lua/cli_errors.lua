@@ -166,6 +166,23 @@ local CASES = {
   { "bench_train", { "--levels", "3" }, want = "--levels" },
   { "bench_train", { "--batch", "-1" }, want = "--batch" },
   { "bench_train", { "--threads", "0" }, want = "--threads" },
+  { "animations", {}, want = "ckpt" },
+  { "animations", { NOPE }, want = "nope.ckpt" },
+  { "animations", { FILE }, want = "file.txt" },
+  { "animations", { FILE, "--chains", "-1" }, want = "--chains" },
+  { "animations", { FILE, "--out", FILE }, want = "--out" },
+  { "animations", { FILE, "--delay", "x" }, want = "--delay" },
+  { "efficiency", { "--reps", "-1" }, want = "--reps" },
+  { "efficiency", { "--watts", "5,1" }, want = "--watts" },
+  { "efficiency", { "--json", "/proc/x.json" }, want = "--json" },
+  { "efficiency", { "--run-only", "nope" }, want = "nope" },
+  { "efficiency", { "--sample-sweeps", "0" }, want = "--sample-sweeps" },
+  { "landscape", {}, want = "ckpt" },
+  { "landscape", { NOPE }, want = "nope.ckpt" },
+  { "landscape", { FILE }, want = "file.txt" },
+  { "landscape", { FILE, "--rates", "0.1,2" }, want = "--rates" },
+  { "landscape", { FILE, "--n", "-5" }, want = "--n" },
+  { "landscape", { FILE, "--out", FILE }, want = "--out" },
 }
 
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end

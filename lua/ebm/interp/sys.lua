@@ -24,6 +24,15 @@ end
 function M.nthreads() return core.threads() end
 function M.set_threads(n) core.threads(n) end
 
+-- A script's usage error: one line on stderr naming the script, then exit status 2. Scripts
+-- use ebm.cli (options, one-line errors); this stays for scripts not yet moved to it.
+function M.usage_exit(name)
+  return function(msg)
+    io.stderr:write(name, ": ", (tostring(msg):gsub("\n.*", "")), "\n")
+    os.exit(2)
+  end
+end
+
 -- Temporary files of writers that died (kill -9 during a save) stay forever unless someone
 -- removes them: files NAME.tmp.PID (ebm.run, checkpoints) or NAME.tmpPID (PNG) in dir whose
 -- PID is not a live process on this host. Returns the list of removed names.
