@@ -171,7 +171,7 @@ end
 M.file = converter(function(s)
   if s == "" then return nil, "needs a file name" end
   local mode = lfs.attributes(s, "mode")
-  if mode == nil then return nil, "no such file '" .. show(s) .. "'" end
+  if mode == nil then return nil, "'" .. show(s) .. "' not found" end
   if mode == "directory" then return nil, "'" .. show(s) .. "' is a folder, not a file" end
   local f, err = io.open(s, "rb")
   if not f then return nil, "cannot read " .. show(err) end
@@ -272,6 +272,8 @@ end
 
 -- Parse `args` (default: the script's arg table) with parser p; a mistake prints one line
 -- and exits with status 2. Returns argparse's result table.
+-- (Reads argparse 0.7's element fields _options, _arguments, _aliases, _maxargs, _name and
+-- _convert: Debian's lua-argparse 0.7.1; tests/lua/cli.lua fails if a version changes them.)
 function M.parse(p, args)
   args = args or _G.arg or {}
   -- options that take a value: a negative number right after one of them is its value
