@@ -178,8 +178,14 @@ cli.main(function()
   local b2, b4, one = best(2, 256, tnt), best(4, 256, tnt), find("block", 28, 4, "4", 1, 1)
   local seq4 = find("sequential", 28, 4, "4", 1, 1)
   print("# targets (28x28, 4-neighbour):")
-  if b2 then print(("#   binary, batch >= 256, %d threads: %.2f flips/ns (target >= 20) at batch %d; %.2f per cpu-ns"):format(tnt, b2.updates_per_ns, b2.batch, b2.updates_per_cpu_ns)) end
-  if b4 then print(("#   4 levels, batch >= 256, %d threads: %.2f updates/ns (target >= 2) at batch %d; %.2f per cpu-ns"):format(tnt, b4.updates_per_ns, b4.batch, b4.updates_per_cpu_ns)) end
+  if b2 then
+    print(("#   binary, batch >= 256, %d threads: %.2f flips/ns (target >= 20) at batch %d; %.2f per cpu-ns")
+      :format(tnt, b2.updates_per_ns, b2.batch, b2.updates_per_cpu_ns))
+  end
+  if b4 then
+    print(("#   4 levels, batch >= 256, %d threads: %.2f updates/ns (target >= 2) at batch %d; %.2f per cpu-ns")
+      :format(tnt, b4.updates_per_ns, b4.batch, b4.updates_per_cpu_ns))
+  end
   if one then print(("#   one chain, 4 levels: %.2f us per sweep (target <= 5)"):format(one.us_per_sweep_chain)) end
   if seq4 and b4 then
     print(("#   sequential baseline, 4 levels: %.2f us per sweep (%.3f updates/ns); block Gibbs at batch %d is %.0fx faster per update")

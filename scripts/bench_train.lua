@@ -30,7 +30,7 @@ local cfg = cli.main(function()
 end)
 cli.main(function()
   local clock = ebm.sys.clock
-  local images = train.load_digit(cfg)
+  local images = ebm.digit.load(cfg)
   local N = images:size(1)
 
   local function median(xs) return ebm.report.median(xs) end

@@ -35,9 +35,11 @@ p:option("--steps", "Gibbs steps per sample chain.", "1000"):convert(cli.posint)
 p:option("--anneal", "Sampling: ramp beta from 0 (base rate) to 1 over the first N steps.", "0"):convert(cli.count)
 p:option("--label-gain", "Class-conditional sampling: multiply the label weights by this factor (1 = the model's own p(x|y)).", "1")
   :convert(cli.number { above = 0 })
-p:option("--start", "Where class-conditional chains start: base (a draw from the independent-pixel model of all training images) or class (of the training images of the asked-for digit).", "base")
+p:option("--start", "Where class-conditional chains start: base (a draw from the independent-pixel model of all " ..
+  "training images) or class (of the training images of the asked-for digit).", "base")
    :choices {"base", "class"}
-p:option("--ladder", "Class-conditional sampling by replica exchange over the label gain, e.g. 1,1.5,2,3 (the first gain must be 1; the gain-1 replica is exact MCMC for p(x|y), the others feed it label-consistent states).")
+p:option("--ladder", "Class-conditional sampling by replica exchange over the label gain, e.g. 1,1.5,2,3 (the first " ..
+  "gain must be 1; the gain-1 replica is exact MCMC for p(x|y), the others feed it label-consistent states).")
   :convert(cli.list(cli.number { above = 0 }))
 p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for label models)."):convert(cli.outfile)
 p:option("--text-grid", "Write the first 4 samples of each row of --grid's layout as text (half-block characters, mean-field probability >= 0.5 is ink) here.")

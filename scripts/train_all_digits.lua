@@ -9,7 +9,6 @@
 -- digit0 ... digit9, all; OUT holds comparison.md, comparison.csv, samples.png, pll.png.
 local ebm = require "ebm"
 local cli = ebm.cli
-local train = ebm.train
 
 local p = cli.parser("train_all_digits.lua", "Train one grid EBM per MNIST digit and one on all digits; compare them.")
 p:option("--out", "Folder for the runs and the comparison."):convert(cli.outdir)
@@ -37,7 +36,7 @@ for _, d in ipairs(digits) do
   for k, v in pairs(base) do cfg[k] = v end
   cfg.digit = d
   cfg.out = string.format("%s/digit%s", out, tostring(d))
-  local tr, run, summary = cli.main(train.run_digit, cfg)
+  local tr, run, summary = cli.main(ebm.digit.run, cfg)
   local rows = ebm.run.read_metrics(run.dir .. "/metrics.csv")
   local h = ebm.report.headline(rows)
   results[#results + 1] = { digit = tostring(d), train = summary.train_images, pll = summary.final_valid_pll,

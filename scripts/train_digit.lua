@@ -7,7 +7,6 @@
 --   ebmlua scripts/train_digit.lua 3 --out runs/d3 --resume      # continue runs/d3/model.ckpt
 local ebm = require "ebm"
 local cli = ebm.cli
-local train = ebm.train
 
 local p = cli.parser("train_digit.lua", "Train a grid EBM on MNIST images of one digit (CD-k / persistent CD).")
 p:epilog([[
@@ -24,10 +23,10 @@ local a = cli.parse(p)
 
 cli.main(function()
   local cfg = cli.train_config(a)
-  local out = cfg.out or ("runs/" .. train.run_name(cfg))
+  local out = cfg.out or ("runs/" .. ebm.digit.run_name(cfg))
   local ckpt = cfg.resume == true and (out .. "/model.ckpt") or cfg.resume
   if ckpt and not cli.file(ckpt) then cli.usage("checkpoint '%s' not found", ckpt) end
   -- own the run folder before loading anything: a second run on it stops here
   ebm.run.lock(out)
-  train.run_digit(cfg)
+  ebm.digit.run(cfg)
 end)

@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
 libpng-dev zlib1g-dev libreadline-dev libopenblas-dev gnuplot-nox parallel perl \
-libgif-dev liblapacke-dev"
+libgif-dev liblapacke-dev lua-check"
 [ "$#" -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
