@@ -112,19 +112,21 @@ t.ok(rc == 0 and out == "", "--help exits 0 (usage on stdout)")
 local q = cli.parser("t.lua", "t")
 q:argument("digit")
 cli.train_options(q)
-local cfg = cli.train_config(cli.parse(q, { "3" }))
+local cfg = cli.train_config(cli.parse(q, { "3", "--model", "potts" }))
 local want = { digit = 3, levels = 4, model = "potts", epochs = 20, batch = 128, lr = 0.03, cd_steps = 10, pcd = true,
   beta = 1, optim = "adam", clip = 0, weight_decay = 0, schedule = "cosine", init = "marginals", seed = 1,
   valid = 0.1, limit = 0, log_every = 10, sample_sweeps = 200, stop_after = 0 }
-t.is_deeply(cfg, want, "train_config: the defaults of train_digit.lua")
+t.is_deeply(cfg, want, "train_config: the defaults of train_digit.lua (grid models)")
+t.error_like(function() cli.train_config(cli.parse(q, { "3", "--model", "rbm", "--levels", "4" })) end,
+  "binary pixels", "latent and rbm models need --levels 2")
 for _, k in ipairs { "levels", "epochs", "batch", "cd_steps", "seed", "limit", "log_every", "sample_sweeps", "stop_after" } do
   t.is(math.type(cfg[k]), "integer", k .. " is an integer")
 end
-cfg = cli.train_config(cli.parse(q, { "all", "--cd", "--resume", "--out", T .. "/run", "--levels", "16" }))
+cfg = cli.train_config(cli.parse(q, { "all", "--cd", "--resume", "--out", T .. "/run", "--levels", "16", "--model", "potts" }))
 t.ok(cfg.digit == "all" and cfg.pcd == false and cfg.resume == true and cfg.levels == 16, "digit all, --cd, --resume")
-t.error_like(function() cli.train_config(cli.parse(q, { "12" })) end, "digit must be 0%-9", "digit 12 is refused")
-t.error_like(function() cli.train_config(cli.parse(q, { "3", "--cd", "--pcd" })) end, "exclude", "--cd with --pcd is refused")
-t.error_like(function() cli.train_config(cli.parse(q, { "3", "--batch", "100000000" })) end, "%-%-batch 100000000 needs",
+t.error_like(function() cli.train_config(cli.parse(q, { "12", "--model", "potts" })) end, "digit must be 0%-9", "digit 12 is refused")
+t.error_like(function() cli.train_config(cli.parse(q, { "3", "--cd", "--pcd", "--model", "potts" })) end, "exclude", "--cd with --pcd is refused")
+t.error_like(function() cli.train_config(cli.parse(q, { "3", "--batch", "100000000", "--model", "potts" })) end, "%-%-batch 100000000 needs",
   "a batch that cannot fit in memory is refused before allocating")
 
 os.execute("rm -rf " .. shq(T))

@@ -315,10 +315,14 @@ local function run_name(s)
 end
 converter(run_name)
 
+-- The models of ebm.digits that are not grid presets: binary pixels only (ebm.train.OTHER_MODELS).
+local BINARY_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
+
 -- name, help, default (a string, as typed), converter, choices; flags have flag = true.
 M.TRAIN = {
   { "--levels", "Grey levels per pixel: 2, 4 or 16.", "4", M.int(2, 16), { "2", "4", "16" } },
-  { "--model", "Model preset: seed, potts, potts-edge or 8nbr.", "potts", nil, { "seed", "potts", "potts-edge", "8nbr" } },
+  { "--model", "Model: the grid presets seed, potts, potts-edge, 8nbr; latent, latent-edge, rbm (ebm.digits).", "latent",
+    nil, { "seed", "potts", "potts-edge", "8nbr", "latent", "latent-edge", "rbm" } },
   { "--epochs", "Passes over the training images.", "20", M.posint },
   { "--batch", "Images per update (and persistent chains with --pcd).", "128", M.posint },
   { "--lr", "Learning rate.", "0.03", M.number { above = 0 } },
@@ -387,6 +391,9 @@ function M.train_config(a)
     if cfg.digit == nil or cfg.digit < 0 or cfg.digit > 9 then
       M.usage("digit must be 0-9 or 'all', got '%s'", show(d))
     end
+  end
+  if BINARY_MODELS[cfg.model] and cfg.levels ~= 2 then
+    M.usage("--model %s models binary pixels: --levels must be 2", cfg.model)
   end
   -- the largest buffers: persistent chains (or a batch) of 28x28 u8 states, twice
   M.fits(2 * 784 * cfg.batch, "--batch " .. cfg.batch)

@@ -35,6 +35,9 @@ local M = {}
 -- Model presets of scripts/train_digit.lua (the grid constructor's options).
 M.PRESETS = presets.PRESETS
 
+-- Digit models beyond the grid presets, trained by ebm.digits (binary pixels only).
+M.OTHER_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
+
 -- The command-line options of the training scripts and their validation: ebm.cli
 -- (cli.train_options, cli.train_config).
 
