@@ -208,6 +208,7 @@ int ebm_tensor_reshape(ebm_tensor *t, int ndim, const int64_t *size) {
         } else if (size[d] < 0) {
             return EBM_ESHAPE;
         } else {
+            if (size[d] && known > INT64_MAX / size[d]) return EBM_ESHAPE; /* no shape holds that many */
             known *= size[d];
         }
     }

@@ -51,6 +51,9 @@ static void test_views(void) {
     is_int(w.size[0], 2, "inferred size is 2");
     int64_t two[2] = {-1, -1};
     is_int(ebm_tensor_reshape(&w, 2, two), EBM_ESHAPE, "two inferred sizes fail");
+    int64_t wrap[2] = {((int64_t)1 << 62) + 3, 4}; /* product 2^64 + 12: wraps to 12 in 64 bits */
+    is_int(ebm_tensor_reshape(&w, 2, wrap), EBM_ESHAPE, "a shape whose product overflows is refused (it wrapped to numel)");
+    is_int(w.size[0], 2, "and the tensor is unchanged");
     /* copy across dtypes and strides: transposed f32 -> contiguous f64 */
     ebm_tensor c;
     init2(&c, EBM_F64, 4, 3);
