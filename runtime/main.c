@@ -623,7 +623,19 @@ static int pmain(lua_State *L) {
  * - libgomp's idle threads spin by default; on a machine whose cores are shared with other
  *   work that made 2-thread sweeps and training epochs 3-30x slower than 1 thread. Unless
  *   the user chose OMP_WAIT_POLICY, idle threads sleep ("passive").
- * A variable the user has set is never changed. */
+ * A variable the user has set is never changed. Both libraries read the environment in
+ * their ELF constructors, which run before main() and even before a .preinit_array
+ * function could set it usefully (glibc installs the startup environment again after the
+ * main program's pre-initialisers), hence the re-exec.
+ * No re-exec, only the variables set for child processes, when EBMLUA_NO_REEXEC is set or
+ * under valgrind (its LD_PRELOAD names vgpreload_*): a tool runs the program it started,
+ * not a copy, so `valgrind ./ebmlua` checks the interpreter itself (valgrind's virtual CPU
+ * then chooses OpenBLAS's kernels, which is what valgrind can run anyway). */
+static int under_tool(void) {
+    const char *pre = getenv("LD_PRELOAD");
+    return getenv("EBMLUA_NO_REEXEC") != NULL || (pre && strstr(pre, "vgpreload_"));
+}
+
 static void env_defaults(char **argv) {
     int changed = 0;
     if (!getenv("OPENBLAS_CORETYPE")) {
@@ -637,7 +649,7 @@ static void env_defaults(char **argv) {
         if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = 1;
     }
     if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) changed = 1;
-    if (changed) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
+    if (changed && !under_tool()) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
 }
 
 int main(int argc, char **argv) {
