@@ -50,7 +50,10 @@ t.is(starts(out), 1, "under valgrind (its LD_PRELOAD) no re-exec: the tool keeps
 -- The real thing when valgrind is installed. valgrind cannot run AVX-512 instructions, which
 -- -march=native (the default OPT) emits on such CPUs: then `make valgrind` (a baseline
 -- x86-64 build, ebmlua-vg) is the way, and this check is skipped.
-if sh("command -v valgrind >/dev/null && echo yes"):match("yes") then
+local sanitized = sh("ldd ./ebmlua"):find("libasan", 1, true)
+if sanitized then
+  t.skip("this is the AddressSanitizer build (make sanitize), which valgrind cannot run", 1)
+elseif sh("command -v valgrind >/dev/null && echo yes"):match("yes") then
   out, rc = sh([[sh -c 'valgrind -q --error-exitcode=1 ./ebmlua -e "print(6 * 7)"' 2>&1]])
   if rc ~= 0 and (out:find("unhandled instruction", 1, true) or out:find("Illegal opcode", 1, true)) then
     t.skip("this build uses instructions valgrind cannot run (-march=native); see make valgrind", 1)
