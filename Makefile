@@ -118,7 +118,7 @@ FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iruntime
 FUZZ_READERS := idx ckpt png
 FUZZ_RT      := runtime/tensor.c runtime/io_idx.c runtime/ckpt.c runtime/io_png.c
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_RT)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/ckpt_fix.h $(FUZZ_RT)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_RT) -o $@ -lpng -lz -lm
 $(FUZZ_DIR)/seeds: tests/fuzz/seeds.c $(FUZZ_RT)

@@ -12,6 +12,7 @@ rm -rf "$D/seed-files"
 "$D/seeds" "$D/seed-files"
 status=0
 for r in "$@"; do
+  rm -rf "$D/crash/$r"
   mkdir -p "$D/corpus/$r" "$D/crash/$r"
   log="$D/fuzz_$r.log"
   echo "fuzz: $r for ${S}s (log $log)"

@@ -8,16 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "../fuzz/ckpt_fix.h"
 #include "ckpt.h"
 #include "io_idx.h"
 #include "io_png.h"
 #include "tap.h"
-
-static void put32(unsigned char *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
-}
 
 /* The checkpoint harness's view of an input: size and CRC fields made to match. */
 static int fixed_ckpt(const char *path, char *out, size_t outlen) {
@@ -27,12 +23,7 @@ static int fixed_ckpt(const char *path, char *out, size_t outlen) {
     size_t n = b ? fread(b, 1, 1 << 20, f) : 0;
     fclose(f);
     if (!b) return -1;
-    if (n >= 32) {
-        put32(b + 16, (uint32_t)(n - 32));
-        put32(b + 20, 0);
-        put32(b + 24, (uint32_t)crc32(0L, b + 32, (uInt)(n - 32)));
-        put32(b + 28, (uint32_t)crc32(0L, b, 28));
-    }
+    ckpt_fix_header(b, n);
     snprintf(out, outlen, "/tmp/ebm-fuzz-regress-%d", (int)getpid());
     FILE *g = fopen(out, "wb");
     int rc = g && fwrite(b, 1, n, g) == n ? 0 : -1;

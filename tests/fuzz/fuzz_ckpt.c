@@ -4,25 +4,16 @@
  * reaches the field-by-field parser behind them. (Those header checks are plain compares,
  * tested in tests/lua/ckpt.lua.) Inputs too short for a header go in unchanged. */
 #include <string.h>
-#include <zlib.h>
 
 #include "ckpt.h"
+#include "ckpt_fix.h"
 #include "fuzz.h"
-
-static void put32(uint8_t *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (8 * k));
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) return 0;
     memcpy(buf, data, size);
-    if (size >= 32) {
-        put32(buf + 16, (uint32_t)(size - 32));
-        put32(buf + 20, 0);
-        put32(buf + 24, (uint32_t)crc32(0L, buf + 32, (uInt)(size - 32)));
-        put32(buf + 28, (uint32_t)crc32(0L, buf, 28));
-    }
+    ckpt_fix_header(buf, size);
     ebm_ckpt ck;
     char err[256] = "";
     int rc = ebm_ckpt_load(fuzz_path(buf, size), &ck, err, sizeof err);
