@@ -8,9 +8,10 @@
 #   make bench      sampling benchmark (quick)
 #   make lint       cppcheck on runtime/ and luacheck on lua/ scripts/ tests/
 #   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
-#   make valgrind   build a portable binary (ebmlua-vg) and run it under valgrind
+#   make valgrind   build the AVX2 binary (build/v3/ebmlua) and run it under valgrind
 #   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
 #   WERROR=1        (any target) warnings are errors; .ci/run builds this way
+#   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -24,7 +25,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
 EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lgif -lz -llapacke \
                 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
@@ -37,7 +38,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean lint sanitize valgrind fuzz
+.PHONY: all deps data data-fashion test demo bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -61,6 +62,12 @@ $(BUILD)/libebm.a: $(RT_OBJ)
 EXE     ?= ebmlua
 $(EXE): $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
 	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,-E $^ -o $@ $(LDLIBS) $(EBM_LDLIBS)
+
+# The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it;
+# `make valgrind` runs it under memcheck.
+ebmlua-v3:
+	@$(MAKE) --no-print-directory BUILD=build/v3 EXE=build/v3/ebmlua OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
 
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
@@ -101,14 +108,14 @@ sanitize: deps
 	@$(MAKE) --no-print-directory data
 	@sh tools/sanitize.sh '$(SAN_CFLAGS)'
 
-# valgrind cannot run AVX-512 instructions, which -march=native emits on such machines:
-# ebmlua-vg is built for the baseline x86-64 (the runtime picks its kernels at run time).
-VG_RUN := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
-valgrind:
-	@$(MAKE) --no-print-directory BUILD=build-vg EXE=ebmlua-vg OPT=-O1 ebmlua-vg
-	$(VG_RUN) ./ebmlua-vg -e 'print(1)'
-	$(VG_RUN) ./ebmlua-vg -e 'local x = ebm.f32{{1,2},{3,4}}; print((x * x):sum())'
-	$(VG_RUN) ./ebmlua-vg tests/valgrind/smoke.lua
+# valgrind cannot run AVX-512 instructions, which -march=native emits on such machines: the
+# AVX2 build (ebmlua-v3) runs under it. Its library is found through EBMLUA_PATH.
+VG_RUN := EBMLUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua' \
+          valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+valgrind: ebmlua-v3
+	$(VG_RUN) build/v3/ebmlua -e 'print(1)'
+	$(VG_RUN) build/v3/ebmlua -e 'local x = ebm.f32{{1,2},{3,4}}; print((x * x):sum())'
+	$(VG_RUN) build/v3/ebmlua tests/valgrind/smoke.lua
 
 # libFuzzer (clang) on the three file readers; seeds are small valid files written at
 # build time by tests/fuzz/seeds.c. Crash inputs go to tests/fuzz/regress/<reader>/.
@@ -129,6 +136,20 @@ fuzz:
 	@$(MAKE) --no-print-directory $(FUZZ_READERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds
 	@sh tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_READERS)
 
+# The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
+# Trains the models they use when their run folders are missing (binary seed and potts models of
+# the digit 3, train_digit.lua's defaults otherwise).
+FIG := notebooks/figures
+LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
+figures-energy: ebmlua
+	@$(MAKE) --no-print-directory data
+	@mkdir -p $(FIG)
+	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
+	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
+	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
+
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
@@ -136,7 +157,7 @@ install: ebmlua
 	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
 
 clean:
-	rm -rf $(BUILD) ebmlua tests/c/*.t build-san ebmlua-san build-vg ebmlua-vg $(FUZZ_DIR)
+	rm -rf $(BUILD) ebmlua tests/c/*.t build-san ebmlua-san $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf data vendor/cache runs

@@ -48,8 +48,8 @@ out = sh(base .. "LD_PRELOAD=/nonexistent/vgpreload_core-amd64-linux.so" .. prob
 t.is(starts(out), 1, "under valgrind (its LD_PRELOAD) no re-exec: the tool keeps its process")
 
 -- The real thing when valgrind is installed. valgrind cannot run AVX-512 instructions, which
--- -march=native (the default OPT) emits on such CPUs: then `make valgrind` (a baseline
--- x86-64 build, ebmlua-vg) is the way, and this check is skipped.
+-- -march=native (the default OPT) emits on such CPUs: then `make valgrind` (the AVX2 build,
+-- build/v3/ebmlua) is the way, and this check is skipped.
 local sanitized = sh("ldd ./ebmlua"):find("libasan", 1, true)
 if sanitized then
   t.skip("this is the AddressSanitizer build (make sanitize), which valgrind cannot run", 1)
