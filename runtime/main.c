@@ -624,9 +624,10 @@ static int pmain(lua_State *L) {
  *   work that made 2-thread sweeps and training epochs 3-30x slower than 1 thread. Unless
  *   the user chose OMP_WAIT_POLICY, idle threads sleep ("passive").
  * A variable the user has set is never changed. Both libraries read the environment in
- * their ELF constructors, which run before main() and even before a .preinit_array
- * function could set it usefully (glibc installs the startup environment again after the
- * main program's pre-initialisers), hence the re-exec.
+ * their ELF constructors, which run before main(); a .preinit_array function runs earlier
+ * but cannot help (tried: glibc's environ is NULL there, and it is set from the startup
+ * stack before the libraries' constructors run, dropping anything setenv added), hence
+ * the re-exec.
  * No re-exec, only the variables set for child processes, when EBMLUA_NO_REEXEC is set or
  * under valgrind (its LD_PRELOAD names vgpreload_*): a tool runs the program it started,
  * not a copy, so `valgrind ./ebmlua` checks the interpreter itself (valgrind's virtual CPU
