@@ -279,15 +279,13 @@ static int graph_blocks_from_colours(lua_State *L) {
     const int32_t *col = check_i32(L, 2, m->n, NULL);
     lua_Integer nc = luaL_checkinteger(L, 3);
     luaL_argcheck(L, nc >= 1 && nc <= m->n, 3, "number of colours out of range");
-    int32_t *c0 = EBM_MALLOC(sizeof(int32_t) * (size_t)m->n);
-    if (!c0) return luaL_error(L, "blocks_from_colours: out of memory");
+    int32_t *c0 = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)m->n, 0); /* scratch: the GC frees it */
     for (int32_t i = 0; i < m->n; i++) {
-        if (col[i] < 1 || col[i] > nc) { EBM_FREE(c0); return luaL_argerror(L, 2, "colour out of range 1..nc"); }
+        if (col[i] < 1 || col[i] > nc) return luaL_argerror(L, 2, "colour out of range 1..nc");
         c0[i] = col[i] - 1;
     }
     luaG_blocks *ub = push_blocks(L, m, 1);
     int rc = ebm_blocks_from_colours(&ub->b, m->n, c0, (int32_t)nc);
-    EBM_FREE(c0);
     if (rc) return luaL_error(L, "blocks_from_colours: out of memory");
     char err[256];
     if (ebm_blocks_check(m, &ub->b, err, sizeof err)) return luaL_error(L, "blocks: %s", err);
