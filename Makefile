@@ -30,6 +30,8 @@ EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -
 COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
 BUILD   := build
+# PROVE_JOBS: test files run at once (make sanitize uses SAN_JOBS).
+PROVE_JOBS ?= 1
 RT_SRC  := $(wildcard runtime/*.c)
 RT_SRC  := $(filter-out runtime/main.c,$(RT_SRC))
 LB_SRC  := $(wildcard runtime/lua/*.c)
@@ -85,7 +87,7 @@ data-fashion:
 test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
 	@$(MAKE) --no-print-directory data
-	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data
@@ -103,10 +105,12 @@ lint:
 
 # The whole suite against ASan + UBSan builds, in a copy of the tree (build-san/tree, see
 # tools/sanitize.sh) so that every test starting ./ebmlua starts the sanitized one.
+# The sanitized suite is CPU-bound (ASan, UBSan): it runs SAN_JOBS test files at a time.
+SAN_JOBS   ?= 2
 SAN_CFLAGS := -O1 -g -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 sanitize: deps
 	@$(MAKE) --no-print-directory data
-	@sh tools/sanitize.sh '$(SAN_CFLAGS)'
+	@sh tools/sanitize.sh '$(SAN_CFLAGS)' $(SAN_JOBS)
 
 # valgrind cannot run AVX-512 instructions, which -march=native emits on such machines: the
 # AVX2 build (ebmlua-v3) runs under it. Its library is found through EBMLUA_PATH.

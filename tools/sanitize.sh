@@ -1,6 +1,6 @@
 #!/bin/sh
-# sanitize.sh CFLAGS - run the whole test suite against builds made with CFLAGS (ASan +
-# UBSan, from `make sanitize`).
+# sanitize.sh CFLAGS [JOBS] - run the whole test suite against builds made with CFLAGS (ASan +
+# UBSan, from `make sanitize`), JOBS test files at a time (default 2).
 #
 # The tests start ./ebmlua and tests/c/*.t by those names, so the sanitized build lives in
 # a copy of the source tree, build-san/tree, with its own build/, ./ebmlua and C tests.
@@ -25,5 +25,5 @@ export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_string_c
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$top/tools/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 start=$(date +%s)
-make -C "$T" --no-print-directory test CFLAGS="$1"
+make -C "$T" --no-print-directory test CFLAGS="$1" PROVE_JOBS="${2:-2}"
 echo "sanitize: suite passed under ASan + UBSan in $(( $(date +%s) - start )) s (build included)"
