@@ -1,13 +1,12 @@
 -- bench_diag.lua - time the autocovariance of many traces by direct sums and by FFT (FFTW),
 -- to set the EBM_ACF_AUTO rule in runtime/diag.c. Prints a table; not a test.
-local argparse = require "argparse"
 local ebm = require "ebm"
-local p = argparse("bench_diag.lua", "Time ebm.diag autocovariances: direct sums against FFTW.")
-p:option("--chains", "Traces at once.", "16"):convert(tonumber)
-p:option("--reps", "Repetitions (median is printed).", "5"):convert(tonumber)
+local cli = ebm.cli
+local p = cli.parser("bench_diag.lua", "Time ebm.diag autocovariances: direct sums against FFTW.")
+p:option("--chains", "Traces at once.", "16"):convert(cli.int(1, 10000))
+p:option("--reps", "Repetitions (median is printed).", "5"):convert(cli.int(1, 1000))
 p:flag("--quick", "Fewer sizes.")
-local a = p:parse()
-if not a.chains or a.chains < 1 or not a.reps or a.reps < 1 then ebm.sys.usage_exit("bench_diag.lua")("--chains and --reps must be >= 1") end
+local a = cli.parse(p)
 local core, clock = ebm.core, ebm.sys.clock
 local function median(t) table.sort(t); return t[(#t + 1) // 2] end
 local function time(f)

@@ -6,23 +6,28 @@
 --   ebmlua scripts/convergence.lua --quick                   # < 2 min on 2 cores
 --   ebmlua scripts/convergence.lua --out runs/convergence     # the full run (< 30 min)
 --   ebmlua scripts/convergence.lua --quick --figures notebooks/figures   # + the key plots
-local argparse = require "argparse"
 local ebm = require "ebm"
+local cli = ebm.cli
 local diag, trace, tempering = ebm.diag, ebm.trace, ebm.tempering
 local clock = ebm.sys.clock
 
-local p = argparse("convergence.lua", "Convergence of block Gibbs against single-site Gibbs: tau_int, ESS/s, R-hat, "
+local SECTIONS = { samplers = true, coherent = true, tempering = true, scaling = true, ising = true }
+local p = cli.parser("convergence.lua", "Convergence of block Gibbs against single-site Gibbs: tau_int, ESS/s, R-hat, "
   .. "steps to a coherent digit, annealing, parallel tempering, size scaling.")
 p:flag("--quick", "Short runs (under two minutes on 2 cores).")
-p:option("--out", "Output folder (results.json, plots/).", "runs/convergence")
-p:option("--figures", "Also copy the key plots into this folder (e.g. notebooks/figures).")
-p:option("--sweeps", "Sweeps per sampler run (default 2000, --quick 300).")
-p:option("--chains", "Chains per start (noise, data, biases; >= 6).", "16")
-p:option("--threads", "Threads (1 keeps block and single-site Gibbs on equal terms).", "1")
-p:option("--seed", "Seed of every random choice.", "1")
+p:option("--out", "Output folder (results.json, plots/).", "runs/convergence"):convert(cli.outdir)
+p:option("--figures", "Also copy the key plots into this folder (e.g. notebooks/figures)."):convert(cli.outdir)
+p:option("--sweeps", "Sweeps per sampler run (default 2000, --quick 300)."):convert(cli.int(100, 10000000))
+p:option("--chains", "Chains per start (noise, data, biases; >= 6).", "16"):convert(cli.int(6, 100000))
+p:option("--threads", "Threads (1 keeps block and single-site Gibbs on equal terms).", "1"):convert(cli.int(1, 256))
+p:option("--seed", "Seed of every random choice.", "1"):convert(cli.count)
 p:option("--timer", "cpu: CPU seconds of this process (robust on a shared machine; needs --threads 1), or wall.", "cpu")
+  :choices { "cpu", "wall" }
 p:option("--sections", "Comma list of: samplers,coherent,tempering,scaling,ising.",
-  "samplers,coherent,tempering,scaling,ising")
+  "samplers,coherent,tempering,scaling,ising"):convert(cli.list(cli.converter(function(v)
+    if SECTIONS[v] then return v end
+    return nil, "must be samplers, coherent, tempering, scaling or ising, got '" .. v .. "'"
+  end)))
 p:option("--seed-model", "The seed grid model (train_digit.lua --model seed).", "runs/seed3/model.ckpt")
 p:option("--best-model", "The best grid model (train_digit.lua, potts).", "runs/potts3/model.ckpt")
 p:option("--latent-model", "A latent grid model (train_latent_grid.lua).", "runs/latent3/model.ckpt")
@@ -30,28 +35,20 @@ p:option("--rbm", "An RBM trained on all digits (train_rbm.lua).", "runs/rbm200/
 p:option("--classifier", "Classifier (train_classifier.lua).", "runs/classifier/mlp.ckpt")
 p:flag("--quiet", "No progress lines.")
 p:flag("--report", "Only write OUT/results.md (markdown tables) from an existing OUT/results.json.")
-local a = p:parse()
-local die = ebm.sys.usage_exit("convergence.lua")
-local function int_opt(v, name, lo)
-  local n = math.tointeger(tonumber(v))
-  if not n or n < lo then die(("--%s must be an integer >= %d"):format(name, lo)) end
-  return n
-end
+local a = cli.parse(p)
 local QUICK = a.quick
-local SWEEPS = int_opt(a.sweeps or (QUICK and 300 or 2000), "sweeps", 100)
-local CPS = int_opt(a.chains, "chains", 6)
-local SEED = int_opt(a.seed, "seed", 0)
-ebm.threads(int_opt(a.threads, "threads", 1))
-if a.timer ~= "cpu" and a.timer ~= "wall" then die("--timer must be cpu or wall") end
-if a.timer == "cpu" and ebm.threads() ~= 1 then die("--timer cpu needs --threads 1 (CPU time adds up the threads)") end
+local SWEEPS = a.sweeps or (QUICK and 300 or 2000)
+local CPS = a.chains
+local SEED = a.seed
+ebm.threads(a.threads)
+cli.main(function()
+  if a.timer == "cpu" and ebm.threads() ~= 1 then cli.usage("--timer cpu needs --threads 1 (CPU time adds up the threads)") end
+end)
 -- Sweep timings: CPU seconds of this single-threaded process do not count the time other jobs
 -- on a shared machine take from it; wall-clock seconds on an idle machine are the same.
 local timer = a.timer == "cpu" and ebm.sys.cputime or clock
 local sections = {}
-for s in a.sections:gmatch("[^,]+") do
-  if not ({ samplers = 1, coherent = 1, tempering = 1, scaling = 1, ising = 1 })[s] then die("unknown section " .. s) end
-  sections[s] = true
-end
+for _, sname in ipairs(a.sections) do sections[sname] = true end
 ebm.run.mkdirs(a.out .. "/plots")
 local results = { config = { quick = QUICK, sweeps = SWEEPS, chains_per_start = CPS, threads = ebm.threads(),
                              seed = SEED, timer = a.timer, command = ebm.run.command_line() }, load_start = { ebm.sys.loadavg() } }
@@ -129,7 +126,8 @@ local function markdown(R)
     w("")
   end
   if R.tempering then
-    w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | cost per sweep (plain = 1) | tau (sweeps) | ESS/s | R-hat | digit hops per chain-sweep |")
+    w("| model | sampler | replicas | betas | swap rates (pairs 1-2, 2-3, ...) | cost per sweep (plain = 1) | tau (sweeps) | ESS/s | R-hat | "
+      .. "digit hops per chain-sweep |")
     w("|---|---|---:|---|---|---:|---:|---:|---:|---:|")
     each(R.tempering, { "ising_below_tc", "latent", "rbm" }, function(r)
       each(r, { "plain", "tempering" }, function(x, v)
@@ -167,7 +165,7 @@ end
 
 if a.report then
   local R, err = ebm.run.read_json(a.out .. "/results.json")
-  if not R then die(err) end
+  if not R then cli.fail("%s", err) end
   local md = markdown(R)
   ebm.run.write_file(a.out .. "/results.md", md)
   io.write(md)

@@ -8,8 +8,10 @@
 --                 tempering (replica exchange over temperatures, or an RBM's label gain;
 --                 annealing ramp)
 --   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
---                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval, landscape, diag (MCMC diagnostics)
+--                 rbm_trainer, digit (the digit job of the grid models), digits (every
+--                 model of train_digit.lua), sweep, optim/ (sgd, adam, schedules)
+--   evaluation/   ais, classifier, eval, quality (sample-quality numbers), landscape,
+--                 diag (MCMC diagnostics)
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
 --   interp/       repl, sys, threads
@@ -37,10 +39,12 @@ ebm.MODULES = {
   rbm_trainer = "ebm.training.rbm_trainer",
   digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
+  digits = "ebm.training.digits",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  quality = "ebm.evaluation.quality",
   landscape = "ebm.evaluation.landscape",
   diag = "ebm.evaluation.diag",
   data = "ebm.io.data",
@@ -54,6 +58,7 @@ ebm.MODULES = {
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",
+  cli = "ebm.interp.cli",
   threads = "ebm.interp.threads",
 }
 
