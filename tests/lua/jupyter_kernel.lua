@@ -1,0 +1,46 @@
+-- jupyter_kernel.lua - the notebook kernel (`ebmlua --kernel`) under the Jupyter project's
+-- kernel test tool: runs tests/jupyter/test_kernel.py with Debian's /usr/bin/python3
+-- (python3-jupyter-kernel-test, python3-jupyter-client) and reports each unittest as a
+-- TAP line. What the Python file checks: kernel_info, execute (stdout, stderr, results,
+-- errors, display_data), complete, is_complete, history (tail, range, search), inspect
+-- (from the kernel test tool); a message signed with a wrong key is dropped and not run;
+-- SIGINT and interrupt_request stop a running cell and the next cell runs; output arrives
+-- while a cell runs; a plot as a cell's value shows as PNG; inspect shows doc comments.
+local t = require "tap"
+local sh = ebm.sys.capture
+
+local py = "/usr/bin/python3"
+local _, rc = sh(py .. " -c 'import jupyter_kernel_test, jupyter_client' 2>&1")
+if rc ~= 0 then
+  print("1..0 # SKIP " .. py .. " lacks jupyter_kernel_test (sh tools/deps.sh installs it)")
+  os.exit(0)
+end
+
+local out
+out, rc = sh("EBMLUA=./ebmlua " .. py .. " -m unittest -v tests/jupyter/test_kernel.py 2>&1")
+-- unittest -v writes "test_x (module.Class.test_x) ... ok"; the kernel's own log lines
+-- (same stderr) may come between the dots and the verdict
+local n, pending = 0, nil
+local function verdict(result)
+  n = n + 1
+  if result == "skipped" then t.skip(pending) else t.ok(result == "ok", pending) end
+  pending = nil
+end
+for line in out:gmatch("[^\n]*") do
+  local name, cls, rest = line:match("^(test_[%w_]+) %(([%w_.]+)%)(.*)$")
+  if name then
+    pending = (cls:match("([%w_]+)%.[%w_]+$") or cls) .. "." .. name
+    line = rest
+  end
+  if pending then
+    local r = line:match("%.%.%. (%a+)$") or line:match("^(ok)$") or line:match("^(FAIL)$")
+      or line:match("^(ERROR)$") or line:match("^(skipped)")
+    if r then verdict(r) end
+  end
+end
+t.ok(out:find("ebmlua kernel: dropped a message with a bad signature", 1, true),
+  "the kernel logged the badly signed message")
+t.ok(n >= 15, "the kernel test file ran (" .. n .. " tests)")
+t.is(rc, 0, "python3 -m unittest tests/jupyter/test_kernel.py passes")
+if rc ~= 0 then t.diag(out) end
+t.done_testing()
