@@ -53,4 +53,20 @@ t.is(out:match("\n([^\n]*)"), "./ebm/core.so", "the runtime came from ebm/core.s
 -- Lua modules load lazily through the facade; errors are Lua errors, not crashes
 out, rc = lua([[local ebm = require "ebm"; print(type(ebm.viz.grid), pcall(ebm.f32, -1))]])
 t.ok(rc == 0 and out:match("^function\tfalse\t"), "lazy submodules and argument errors work under lua5.4")
+
+-- the rockspec: `luarocks make` into a temporary tree, then lua5.4 loads from that tree
+if select(2, sh("command -v luarocks")) ~= 0 then
+  t.skip("luarocks not installed", 2)
+else
+  local tree = os.tmpname()
+  os.remove(tree)
+  out, rc = sh("luarocks --lua-version 5.4 --tree " .. tree .. " make ebmlua-0.1.0-1.rockspec")
+  t.is(rc, 0, "luarocks make ebmlua-0.1.0-1.rockspec installs into a temporary tree")
+  if rc ~= 0 then t.diag(out) end
+  out = sh(string.format("cd / && lua5.4 -e \"package.cpath='%s/lib/lua/5.4/?.so;'..package.cpath; " ..
+    "package.path='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;'..package.path; " ..
+    "print(require('ebm').f32{1,2}:sum(), package.searchpath('ebm.core', package.cpath))\"", tree, tree, tree))
+  t.is(out, "3.0\t" .. tree .. "/lib/lua/5.4/ebm/core.so\n", "lua5.4 loads ebm from the rock tree")
+  os.execute("rm -rf " .. tree)
+end
 t.done_testing()
