@@ -118,10 +118,10 @@ install: ebmlua $(MODULE)
 	@$(MAKE) --no-print-directory install-module INST_LIBDIR=$(DESTDIR)$(LUA_LIBDIR) INST_LUADIR=$(DESTDIR)$(LUA_SHAREDIR)
 	./ebmlua --install-kernel --prefix $(DESTDIR)$(PREFIX) --exe $(abspath $(PREFIX))/bin/ebmlua
 
-# Notebooks: notebooks/make_notebooks.lua writes the .ipynb files from its cell lists, then
+# Notebooks: notebooks/make_notebooks.py writes the .ipynb files from its cell lists, then
 # each is executed in place by the ebmlua kernel (kernelspec in a temporary directory).
-notebooks: ebmlua
-	./ebmlua notebooks/make_notebooks.lua
+notebooks: ebmlua data
+	/usr/bin/python3 notebooks/make_notebooks.py
 	sh notebooks/execute.sh notebooks/*.ipynb
 
 clean:

@@ -9,6 +9,8 @@
 --                             their keys, or opts.columns), any other table as key/value rows
 --       anything else         its text as the REPL shows it
 --     Outside the kernel it prints the text (paths and tables) instead.
+--   display.figure(name)      a path "<temporary dir>/name.png" for ebm.plot (the folder is
+--                             removed when the Lua state closes)
 --   display.mime(x [, opts])  the mime bundle {["text/plain"]=..., ["image/png"]=bytes, ...}
 --   display.bundle(...)       the bundle for a cell's values (what the kernel calls): the
 --                             REPL's text, plus the picture when the only value is a path
@@ -18,6 +20,7 @@
 local core = require "ebm.core"
 local plot = require "ebm.plot"
 local repl = require "ebm.repl"
+local lfs = require "lfs"
 local viz = require "ebm.viz"
 
 local M = {}
@@ -132,12 +135,30 @@ function M.mime(x, opts)
   if core.is_tensor(x) then
     if not is_image_tensor(x) then error("display: a tensor image is [h,w], [h,w,3] or [n,h,w]", 2) end
     b["image/png"] = tensor_png(x, opts)
+    b["text/plain"] = string.format("[image: ebm.Tensor %s of size %s]", x:dtype(), table.concat(x:size(), "x"))
   elseif image_type(x) then
     b[image_type(x)] = slurp(x)
   elseif type(x) == "table" and not (getmetatable(x) and getmetatable(x).__tostring) then
     b["text/html"] = table_html(x, opts)
   end
   return b
+end
+
+-- A path for a figure that lives as long as this Lua state: figure("energy") ->
+-- "<temporary dir>/energy.png". The directory is made on first use and removed (with what
+-- is in it) when the state closes, so notebooks can plot without leaving files behind.
+local figdir
+function M.figure(name)
+  if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
+    error("display.figure: name must be a plain file name (letters, digits, _ - .)", 2)
+  end
+  if not figdir then
+    local tmp = os.tmpname()
+    os.remove(tmp)
+    assert(lfs.mkdir(tmp))
+    figdir = setmetatable({ dir = tmp }, { __gc = function(d) os.execute("rm -rf '" .. d.dir .. "'") end })
+  end
+  return figdir.dir .. "/" .. name .. (name:match("%.%w+$") and "" or ".png")
 end
 
 function M.bundle(...)
