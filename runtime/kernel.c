@@ -772,7 +772,7 @@ static void handle_execute(kernel *k, const wire *w) {
     if (st == LUA_OK) {
         int nres = lua_gettop(U) - top;
         if (nres > 0 && !silent) {
-            call_lua(U, "ebm.display", "bundle", nres);
+            call_lua(U, "ebm.interp.display", "bundle", nres);
             if (lua_istable(U, -1)) {
                 lua_newtable(P);
                 lua_pushinteger(P, count);
@@ -884,7 +884,7 @@ static void handle_inspect(kernel *k, const wire *w) {
     while (b > a && (code[b - 1] == '.' || code[b - 1] == ':' || code[b - 1] == '(')) b--;
     int top = lua_gettop(U);
     lua_pushlstring(U, code + a, b - a);
-    call_lua(U, "ebm.doc", "lookup", 1);
+    call_lua(U, "ebm.interp.doc", "lookup", 1);
     lua_newtable(P);
     set_str(P, "status", "ok");
     lua_newtable(P);
@@ -1115,7 +1115,7 @@ int kernel_run(lua_State *U, const char *connection_file) {
     lua_settop(P, 0);
     if (!k.shell || !k.control || !k.stdin_sock || !k.iopub || !k.hb) return -1;
 
-    /* cells reach the kernel through package.loaded["ebm.kernel"] (see ebm.display) */
+    /* cells reach the kernel through package.loaded["ebm.kernel"] (see ebm.interp.display) */
     luaL_getsubtable(U, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_newtable(U);
     lua_pushcfunction(U, l_display);

@@ -12,7 +12,10 @@
 -- Execution is GNU parallel's job (`parallel -j N`, `--sshloginfile` for several hosts
 -- sharing the file system); on a cluster `sbatch sweep.slurm` runs the same commands as a
 -- Slurm job array. This module only writes commands and reads results.
-local run = require "ebm.run"
+local base = require "ebm.base"
+local run = require "ebm.io.run"
+local plot = require "ebm.io.plot"
+local sys = require "ebm.interp.sys"
 local lfs = require "lfs"
 
 local M = {}
@@ -94,7 +97,7 @@ function M.trials(space, random, seed)
   local names = sorted_keys(space)
   local out = {}
   if random then
-    local g = require("ebm").rng(seed or 1)
+    local g = base.rng(seed or 1)
     for _ = 1, random do
       local t = {}
       for _, k in ipairs(names) do t[k] = draw(space[k], g) end
@@ -145,7 +148,6 @@ function M.plan(p)
   if type(p.space) ~= "table" or next(p.space) == nil then error("ebm.sweep.plan: 'space' must name at least one option", 2) end
   local name = p.name or "sweep"
   local dir = abspath(p.out or ((p.root or "runs") .. "/sweep-" .. name))
-  local sys = require "ebm.sys"
   local exe = p.exe or sys.exe() or "ebmlua"
   local cwd = lfs.currentdir()
   local plan = { name = name, dir = dir, script = p.script, args = p.args or {}, space = p.space,
@@ -316,8 +318,6 @@ end
 
 -- A plot of `metric` against epoch, one line per trial (the best eight), through ebm.plot.
 function M.plot(dir, rows, metric)
-  local ok, plot = pcall(require, "ebm.plot")
-  if not ok or type(plot) ~= "table" or not plot.lines then return nil end
   local series = {}
   for i, r in ipairs(rows) do
     if i > 8 then break end

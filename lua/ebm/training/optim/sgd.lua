@@ -16,7 +16,7 @@ RETURN:
 - params, state
 ]]
 local core = require "ebm.core"
-local util = require "ebm.optim.util"
+local util = require "ebm.training.optim.util"
 
 return function(params, grads, config, state)
   config = config or {}

@@ -12,8 +12,10 @@
 -- slot per edge. The colouring is a checkerboard for bipartite stencils (every jump with
 -- dy+dx odd, e.g. "4"), the 2x2 pattern (4 colours) when no jump has dy and dx both even
 -- (e.g. "8"), on a torus only with even sides; DSATUR otherwise.
-local ebm = require "ebm"
-local model = require "ebm.model"
+local core = require "ebm.core"
+local base = require "ebm.base"
+local model = require "ebm.models.model"
+local viz = require "ebm.io.viz"
 
 local STENCILS = {
   ["4"] = { { 0, 1 }, { 1, 0 } },
@@ -52,7 +54,7 @@ local function grid(o)
   local torus = o.torus and true or false
   local tie = o.tie or "direction"
   if tie ~= "direction" and tie ~= "edge" then error("ebm.grid: tie must be \"direction\" or \"edge\"", 2) end
-  local I, J, S = ebm.core.grid_edges(H, W, jumps, torus, tie == "edge")
+  local I, J, S = core.grid_edges(H, W, jumps, torus, tie == "edge")
   local ns = tie == "direction" and #jumps or math.max(I:numel(), 1)
   local m = model.new{
     layers = { { name = "x", n = H * W, levels = K, values = o.values } },
@@ -74,7 +76,7 @@ local function grid(o)
   local even_ok = not torus or (H % 2 == 0 and W % 2 == 0)
   m.colour_fn = function(self)
     if not even_ok or not (parity_odd or no_even_even) then return nil end
-    local col = ebm.i32(H * W)
+    local col = base.i32(H * W)
     local present, map, k = {}, {}, 0
     for y = 0, H - 1 do for x = 0, W - 1 do
       local c = parity_odd and (y + x) % 2 + 1 or (y % 2) * 2 + x % 2 + 1
@@ -90,13 +92,13 @@ local function grid(o)
   function m:blocks_image(opts)
     opts = opts or {}
     local blocks = self:colouring()
-    local img = ebm.zeros({ H, W }, "u8")
+    local img = base.zeros({ H, W }, "u8")
     local flat = img:view(H * W)
     for b, ids in ipairs(blocks) do
       for _, i in ipairs(ids:totable()) do flat:set(i, b - 1) end
     end
     if opts.path then
-      ebm.viz.grid(img:view(1, H, W), { nrow = 1, scale = opts.scale or 8, pad = 0, levels = #blocks, path = opts.path })
+      viz.grid(img:view(1, H, W), { nrow = 1, scale = opts.scale or 8, pad = 0, levels = #blocks, path = opts.path })
     end
     return img
   end

@@ -34,11 +34,11 @@ local core = require "ebm.core"
 
 local M = {}
 
--- Root of the source tree / install: two levels above this file (lua/ebm/data.lua).
+-- Root of the source tree / install: three levels above this file (lua/ebm/io/data.lua).
 local function lib_root()
   local src = debug.getinfo(1, "S").source
   if src:sub(1, 1) ~= "@" then return nil end
-  local dir = src:sub(2):match("^(.*)/lua/ebm/[^/]*$")
+  local dir = src:sub(2):match("^(.*)/lua/ebm/io/[^/]*$")
   return dir
 end
 

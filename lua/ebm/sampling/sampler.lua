@@ -11,8 +11,8 @@
 -- depend on threads; to split a batch, pass chain_offset (global id of its first chain) and
 -- the same step to each part (opts.step overrides s.step and leaves it unchanged).
 -- clamp: u8 [n] (per node) or u8 [n, C] (per chain); clamped entries never change.
-local ebm = require "ebm"
-local core = ebm.core
+local core = require "ebm.core"
+local base = require "ebm.base"
 
 local Sampler = {}
 Sampler.__index = Sampler
@@ -39,10 +39,10 @@ function Sampler:block(k) return self.blocks:get(k) end
 function Sampler:chains(C, init, opts)
   opts = opts or {}
   local n = self.model.n
-  if ebm.is_tensor(C) then init, C = C, C:size(1) end
+  if base.is_tensor(C) then init, C = C, C:size(1) end
   if math.type(C) ~= "integer" or C < 1 then error("chains: number of chains must be a positive integer", 2) end
   init = init or "uniform"
-  if ebm.is_tensor(init) then
+  if base.is_tensor(init) then
     if init:size(1) ~= C or init:numel() ~= C * n then
       error(("chains: data must be u8 [%d, ...] with %d values per row"):format(C, n), 2)
     end
@@ -50,7 +50,7 @@ function Sampler:chains(C, init, opts)
     core.energy(self.graph, x, "chains") -- validates levels
     return x
   end
-  local x = ebm.zeros({ n, C }, "u8")
+  local x = base.zeros({ n, C }, "u8")
   local step = opts.step or (1 << 62) + self.step
   core.gibbs_init(self.graph, x, init, opts.beta or 1, self.seed, step, opts.chain_offset or 0, opts.clamp)
   if not opts.step then self.step = self.step + 1 end
@@ -82,7 +82,7 @@ end
 -- (an ebm.rng; default one kept on the sampler, seeded with s.seed).
 function Sampler:sequential(state, opts)
   opts = opts or {}
-  self._rng = self._rng or ebm.rng(self.seed)
+  self._rng = self._rng or base.rng(self.seed)
   return core.gibbs_sequential(self.graph, state, opts.sweeps or 1, opts.beta or 1, opts.clamp,
     opts.scan or "raster", opts.rng or self._rng)
 end

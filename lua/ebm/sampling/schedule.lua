@@ -17,7 +17,7 @@
 -- "sampling", sample = index when a sample was taken this sweep, chains, sampler, model)
 -- and result(self). When beta is a number, order is not a function and no observer has
 -- per_sweep = true, sweeps are batched into one kernel call per sample (no Lua per sweep).
-local ebm = require "ebm"
+local base = require "ebm.base"
 
 local Schedule = {}
 Schedule.__index = Schedule
@@ -50,7 +50,7 @@ function Schedule:total() return self.warmup + self.samples * self.every end
 
 function Schedule:run(sampler, chains)
   if type(sampler) ~= "table" or not sampler.sweep then error("schedule:run: expected a sampler", 2) end
-  if not ebm.is_tensor(chains) then error("schedule:run: expected chains (u8 [n, C])", 2) end
+  if not base.is_tensor(chains) then error("schedule:run: expected chains (u8 [n, C])", 2) end
   local total = self:total()
   local out = { samples = {}, observers = {}, sweeps = total, chains = chains }
   local per_sweep = type(self.beta) == "function" or type(self.order) == "function"

@@ -14,7 +14,10 @@
 -- these counters are the whole RNG state: restoring them continues the run bit-identically.
 -- Errors (missing, truncated, corrupt file, other format, different model) are one-line
 -- messages starting with the path.
-local ebm = require "ebm"
+local base = require "ebm.base"
+local tensor_io = require "ebm.io.io"
+local run = require "ebm.io.run"
+local presets = require "ebm.models.presets"
 
 local M = {}
 
@@ -26,7 +29,7 @@ local function split_state(st)
   local scalars, tensors = {}, {}
   for k, v in pairs(st) do
     if type(v) == "number" or type(v) == "string" or type(v) == "boolean" then scalars[k] = v
-    elseif type(v) == "table" or ebm.is_tensor(v) then tensors[k] = v end
+    elseif type(v) == "table" or base.is_tensor(v) then tensors[k] = v end
   end
   return scalars, tensors
 end
@@ -52,17 +55,17 @@ function M.save(path, tr)
     epoch = tr.epoch_done, steps = tr.steps, seconds = tr.seconds,
     sampler = { seed = tr.sampler.seed, step = tr.sampler.step },
     optim = scalars,
-    ebm_version = ebm.version,
+    ebm_version = base.version,
   }
   local tensors = { params = tr.params, optim = otensors }
   if tr.chains then tensors.chains = tr.chains end
-  ebm.io.save_checkpoint(path, { meta = meta, tensors = tensors })
+  tensor_io.save_checkpoint(path, { meta = meta, tensors = tensors })
   return path
 end
 
 -- Load and check format/version. Errors are one line: "<path>: <reason>".
 local function load(path)
-  local ok, ck = pcall(ebm.io.load_checkpoint, path)
+  local ok, ck = pcall(tensor_io.load_checkpoint, path)
   if not ok then
     local msg = tostring(ck):gsub("^[^:]*:%d+: ", "")
     if not msg:find(path, 1, true) then msg = path .. ": " .. msg end
@@ -112,7 +115,7 @@ function M.restore(path, tr)
   local ck = load(path)
   local meta, ts = ck.meta, ck.tensors
   if not same(meta.model, json_safe(tr.model.spec or {})) then
-    error(path .. ": checkpoint holds a different model (" .. ebm.run.json_encode(meta.model):gsub("%s+", " ") .. ")", 0)
+    error(path .. ": checkpoint holds a different model (" .. run.json_encode(meta.model):gsub("%s+", " ") .. ")", 0)
   end
   local params, order = tr.model:params()
   for _, name in ipairs(order) do
@@ -141,7 +144,7 @@ end
 function M.load_model(path)
   local ck = load(path)
   local cfg = ck.meta.config
-  local m = ebm.train.build_model(cfg)
+  local m = presets.build(cfg)
   local params, order = m:params()
   for _, name in ipairs(order) do
     local t = ck.tensors.params and ck.tensors.params[name]

@@ -8,7 +8,7 @@
 -- latest samples (samples/epoch-NNN.png, newest), every PNG in plots/, the configuration
 -- and the last rows of metrics.csv. Images are linked by relative path, so the folder can
 -- be moved or copied as a whole.
-local run = require "ebm.run"
+local run = require "ebm.io.run"
 local lfs = require "lfs"
 
 local M = {}

@@ -18,10 +18,10 @@
 --                             the plot)
 
 local core = require "ebm.core"
-local plot = require "ebm.plot"
-local repl = require "ebm.repl"
+local plot = require "ebm.io.plot"
+local repl = require "ebm.interp.repl"
 local lfs = require "lfs"
-local viz = require "ebm.viz"
+local viz = require "ebm.io.viz"
 
 local M = {}
 

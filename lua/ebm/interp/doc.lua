@@ -9,7 +9,7 @@
 --               its fields
 --     other values: type and text as the REPL shows them
 
-local repl = require "ebm.repl"
+local repl = require "ebm.interp.repl"
 
 local M = {}
 

@@ -9,6 +9,8 @@
 -- Kernels: runtime/nn.c (GEMM layers, ReLU, softmax cross-entropy).
 
 local core = require "ebm.core"
+local optim = require "ebm.training.optim"
+local data = require "ebm.io.data"
 
 local M = {}
 local Net = {}
@@ -113,8 +115,6 @@ end
 -- Returns mean loss, training accuracy over the epoch.
 function Net:train_epoch(X, labels, opt)
   opt = opt or {}
-  local optim = require "ebm.optim"
-  local data = require "ebm.data"
   local batch = opt.batch or 100
   local y = labels:to("i32")
   self.adam_state = opt.state or self.adam_state or {}

@@ -19,7 +19,10 @@
 --                 biases) after `sweeps` sweeps, and the full chains [n, count].
 -- Pseudo-log-likelihood is not defined for the pixels alone with latents summed out, so the
 -- trainer reports mean energies of the (data, sampled hidden) and negative joint states.
-local ebm = require "ebm"
+local base = require "ebm.base"
+local model = require "ebm.models.model"
+local sampler = require "ebm.sampling.sampler"
+local train = require "ebm.training.train"
 
 local M = {}
 
@@ -78,7 +81,7 @@ function M.build(o)
   local ii, jj, nloc, njump = M.edges(o)
   local slots = {}
   for k = 1, #ii do slots[k] = k end
-  local factors = { { name = "vh", a = "v", b = "h", i = ebm.i32(ii), j = ebm.i32(jj), slot = ebm.i32(slots),
+  local factors = { { name = "vh", a = "v", b = "h", i = base.i32(ii), j = base.i32(jj), slot = base.i32(slots),
     nslots = #ii, coupling = "ordinal" } }
   local npix = 0
   if o.pixel_edges then -- 4-neighbour pixel-pixel edges, one untied weight each
@@ -90,10 +93,10 @@ function M.build(o)
         if y + 1 < H then npix = npix + 1; pi[npix], pj[npix], ps[npix] = v, v + W, npix end
       end
     end
-    factors[2] = { name = "vv", a = "v", b = "v", i = ebm.i32(pi), j = ebm.i32(pj), slot = ebm.i32(ps),
+    factors[2] = { name = "vv", a = "v", b = "v", i = base.i32(pi), j = base.i32(pj), slot = base.i32(ps),
       nslots = npix, coupling = "ordinal" }
   end
-  local m = ebm.model {
+  local m = model {
     layers = { { name = "v", n = H * W, levels = 2 }, { name = "h", n = L * L, levels = 2 } },
     factors = factors,
   }
@@ -115,12 +118,12 @@ function M.blocks(m)
       end
     end
     local h = m.layers[2]
-    local ids = ebm.zeros({ h.n }, "i32")
+    local ids = base.zeros({ h.n }, "i32")
     for i = 1, h.n do ids:set(i, h.offset + i) end
-    return { ebm.i32(even), ebm.i32(odd), ids }
+    return { base.i32(even), base.i32(odd), ids }
   end
   for k, l in ipairs(m.layers) do
-    local ids = ebm.zeros({ l.n }, "i32")
+    local ids = base.zeros({ l.n }, "i32")
     for i = 1, l.n do ids:set(i, l.offset + i) end
     out[k] = ids
   end
@@ -129,7 +132,7 @@ end
 
 -- The trainer is ebm.train's (the same loop, optimiser, schedule, checkpoints) with a
 -- positive phase for latents: pixels clamped to the batch, latents sampled given them.
-local Trainer = setmetatable({}, { __index = ebm.train.Trainer })
+local Trainer = setmetatable({}, { __index = train.Trainer })
 Trainer.__index = Trainer
 
 -- Joint chains [n, B] whose pixels are the rows of x (u8 [B, ...]) and hidden units uniform.
@@ -156,9 +159,9 @@ function M.trainer(o)
   local defaults = { pcd = true, beta = 1, optim = "adam", clip = 0, schedule = "cosine", log_every = 0 }
   for k, v in pairs(defaults) do if cfg[k] == nil then cfg[k] = v end end
   local m = o.model
-  local tr = ebm.train.trainer { model = m, train = o.train, config = cfg, blocks = M.blocks(m) }
+  local tr = train.trainer { model = m, train = o.train, config = cfg, blocks = M.blocks(m) }
   tr.nv = m.layers[1].n                         -- visible node count
-  tr.clamp = ebm.zeros({ m.n }, "u8")           -- u8 [n]: 1 on the pixels (positive phase)
+  tr.clamp = base.zeros({ m.n }, "u8")           -- u8 [n]: 1 on the pixels (positive phase)
   tr.clamp:narrow(1, 1, tr.nv):fill(1)
   return setmetatable(tr, Trainer)
 end
@@ -175,9 +178,9 @@ function Trainer:init(images)
     local q = (mean:get(i) + 1) / (N + 2)
     bv:set(i, 2, math.log(q / (1 - q)))
   end
-  p["weight.vh"]:normal(ebm.rng(self.cfg.seed):split(101), 0, 0.01)
-  if p["weight.vv"] then p["weight.vv"]:normal(ebm.rng(self.cfg.seed):split(102), 0, 0.01) end
-  ebm.train.center_biases(self.model)
+  p["weight.vh"]:normal(base.rng(self.cfg.seed):split(101), 0, 0.01)
+  if p["weight.vv"] then p["weight.vv"]:normal(base.rng(self.cfg.seed):split(102), 0, 0.01) end
+  train.center_biases(self.model)
   self.model:materialise()
 end
 
@@ -185,7 +188,7 @@ end
 -- Returns the visible layers u8 [count, h, w] and the chains u8 [n, count].
 function Trainer:samples(count, sweeps, seed)
   local m = self.model
-  local s = ebm.sampler { model = m, seed = seed or (self.cfg.seed + 7919), blocks = M.blocks(m) }
+  local s = sampler { model = m, seed = seed or (self.cfg.seed + 7919), blocks = M.blocks(m) }
   local x = s:chains(count, "bias")
   if sweeps > 0 then s:sweep(x, { n = sweeps }) end
   return x:narrow(1, 1, self.nv):t():contiguous():view(count, m.height, m.width), x

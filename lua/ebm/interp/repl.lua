@@ -7,7 +7,8 @@
 --   repl.text(...)             results as the REPL shows them (a string)
 --   repl.print(...)            what the REPL calls (as ebm.repl_print) to show results.
 
-local is_tensor = require("ebm.core").is_tensor
+local core = require "ebm.core"
+local is_tensor = core.is_tensor
 
 local M = {}
 

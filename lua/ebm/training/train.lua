@@ -18,17 +18,26 @@
 -- Negative phase: CD-k starts k sweeps of block Gibbs from the batch itself; persistent CD
 -- (pcd=true) keeps `batch` chains across updates (started from the first batch). All
 -- randomness is a function of (seed, epoch, step), so a resumed run equals an uninterrupted one.
-local ebm = require "ebm"
+local base = require "ebm.base"
+local presets = require "ebm.models.presets"
+local exact = require "ebm.models.exact"
+local sampler = require "ebm.sampling.sampler"
+local optim = require "ebm.training.optim"
+local data = require "ebm.io.data"
+local ckpt = require "ebm.io.ckpt"
+local run_folder = require "ebm.io.run"
+local report = require "ebm.io.report"
+local progress = require "ebm.io.progress"
+local viz = require "ebm.io.viz"
+local plot = require "ebm.io.plot"
+local sys = require "ebm.interp.sys"
+local threads = require "ebm.interp.threads"
+local lfs = require "lfs"
 
 local M = {}
 
 -- Model presets of scripts/train_digit.lua (the grid constructor's options).
-M.PRESETS = {
-  seed = { stencil = "4", coupling = "ordinal", tie = "direction" },
-  potts = { stencil = "4", coupling = "potts", tie = "direction" },
-  ["potts-edge"] = { stencil = "4", coupling = "full", tie = "edge" },
-  ["8nbr"] = { stencil = "8", coupling = "potts", tie = "direction" },
-}
+M.PRESETS = presets.PRESETS
 
 -- The options of the training scripts: name, help, default (nil: none), choices.
 -- config_from_args turns argparse's result into a config table (keys with '_' for '-').
@@ -127,17 +136,7 @@ function M.check_config(cfg)
 end
 
 -- Build the model of a config (28x28 grid unless cfg.height/width say otherwise).
-function M.build_model(cfg)
-  local p = M.PRESETS[cfg.model]
-  local K = cfg.levels
-  local values
-  if p.coupling == "ordinal" then
-    values = {}
-    for k = 1, K do values[k] = (k - 1) / (K - 1) end -- level values in [0, 1] for any K
-  end
-  return ebm.grid { height = cfg.height or 28, width = cfg.width or 28, levels = K, stencil = p.stencil,
-    coupling = p.coupling, tie = p.tie, values = values }
-end
+M.build_model = presets.build
 
 -- Gradient tensors (of the negative log-likelihood): beta * (neg - pos), into `into` if given.
 function M.gradient(pos, neg, beta, into)
@@ -146,7 +145,7 @@ function M.gradient(pos, neg, beta, into)
     local n = neg[name]
     if n == nil then error("ebm.train.gradient: negative statistics lack '" .. name .. "'", 2) end
     local t = g[name]
-    if t == nil then t = ebm.zeros(p:size(), "f32"); g[name] = t end
+    if t == nil then t = base.zeros(p:size(), "f32"); g[name] = t end
     t:copy(n):sub(p):mul(beta or 1)
   end
   return g
@@ -155,13 +154,13 @@ end
 -- Model expectations of the parameter statistics by exact enumeration: sum_x p(x) s(x).
 -- Tiny models only (all states enumerated). Returns name -> f32 tensor.
 function M.exact_stats(m, beta)
-  local ex = ebm.exact(m, { beta = beta or 1 })
+  local ex = exact(m, { beta = beta or 1 })
   local n = m.n
   local Kl = {}
   for _, l in ipairs(m.layers) do for _ = 1, l.n do Kl[#Kl + 1] = l.levels end end
   local logp = ex.logp:totable()
   local acc
-  local state = ebm.zeros({ 1, n }, "u8")
+  local state = base.zeros({ 1, n }, "u8")
   local digits = {}
   for i = 1, n do digits[i] = 0 end
   for q = 1, #logp do
@@ -170,7 +169,7 @@ function M.exact_stats(m, beta)
     local w = math.exp(logp[q])
     if not acc then
       acc = {}
-      for k, v in pairs(s) do acc[k] = ebm.zeros(v:size(), "f64") end
+      for k, v in pairs(s) do acc[k] = base.zeros(v:size(), "f64") end
     end
     for k, v in pairs(s) do acc[k]:add(v:to("f64"):mul(w)) end
     for i = 1, n do -- next state, lowest node least significant (ebm.exact's order)
@@ -185,10 +184,10 @@ function M.exact_stats(m, beta)
 end
 
 -- Mean exact log-likelihood of the rows of `data` (u8 [N, n]): mean(-beta E(x)) - log Z.
-function M.exact_loglik(m, data, beta)
+function M.exact_loglik(m, rows, beta)
   beta = beta or 1
-  local ex = ebm.exact(m, { beta = beta })
-  local e = m:energy(data)
+  local ex = exact(m, { beta = beta })
+  local e = m:energy(rows)
   return -beta * e:sum() / e:numel() - ex.logz
 end
 
@@ -223,7 +222,7 @@ function M.init_params(m, cfg, images)
   if cfg.init == "marginals" then
     M.marginal_biases(m, images)
   elseif cfg.init == "random" then
-    local g = ebm.rng(cfg.seed):split(101)
+    local g = base.rng(cfg.seed):split(101)
     for _, name in ipairs(select(2, m:params())) do params[name]:normal(g, 0, 0.01) end
   end
   M.center_biases(m)
@@ -251,7 +250,7 @@ function M.trainer(o)
   local m = o.model
   local self = setmetatable({
     model = m, cfg = cfg, train = o.train, valid = o.valid, run = o.run,
-    sampler = ebm.sampler { model = m, seed = cfg.seed, blocks = o.blocks },
+    sampler = sampler { model = m, seed = cfg.seed, blocks = o.blocks },
     params = m:params(),
     ostate = {},
     epoch_done = 0,           -- epochs completed
@@ -268,9 +267,9 @@ function M.trainer(o)
   local lr = cfg.lr
   self.ocfg = { lr = lr, weight_decay = cfg.weight_decay, momentum = cfg.optim == "sgd" and 0.9 or nil }
   if cfg.schedule == "cosine" then
-    self.ocfg.schedule = ebm.optim.schedule.cosine { lr = lr, total = total, lr_min = lr * 0.05 }
+    self.ocfg.schedule = optim.schedule.cosine { lr = lr, total = total, lr_min = lr * 0.05 }
   end
-  self.optimizer = ebm.optim[cfg.optim]
+  self.optimizer = optim[cfg.optim]
   return self
 end
 
@@ -301,7 +300,7 @@ function Trainer:step(x)
       -- persistent chains start from the first batch (repeated if it is short)
       local B = x:size(1)
       local init = x
-      if B ~= cfg.batch then init = ebm.data.take(x, self:_cycle(B, cfg.batch)) end
+      if B ~= cfg.batch then init = data.take(x, self:_cycle(B, cfg.batch)) end
       self.chains = self:chains_from(init)
     end
     chains = self.chains
@@ -312,7 +311,7 @@ function Trainer:step(x)
   local neg = m:param_stats(chains)
   local g = M.gradient(pos, neg, cfg.beta, self.grads)
   local gn
-  if cfg.clip > 0 then gn = ebm.optim.clip_grad_norm(g, cfg.clip) else gn = ebm.optim.norm(g) end
+  if cfg.clip > 0 then gn = optim.clip_grad_norm(g, cfg.clip) else gn = optim.norm(g) end
   self.optimizer(self.params, g, self.ocfg, self.ostate)
   M.center_biases(m)
   m:materialise()
@@ -324,7 +323,7 @@ end
 
 -- i32 indices 1..B repeated to length n.
 function Trainer:_cycle(B, n)
-  local t = ebm.zeros({ n }, "i32")
+  local t = base.zeros({ n }, "i32")
   for i = 1, n do t:set(i, (i - 1) % B + 1) end
   return t
 end
@@ -333,7 +332,7 @@ end
 function Trainer:_row(extra)
   local a = self.acc
   local row = { epoch = self.epoch_done + (extra.epoch_end and 0 or 1), step = self.steps, lr = self:lr(),
-    param_norm = ebm.optim.norm(self.params), seconds = self.seconds }
+    param_norm = optim.norm(self.params), seconds = self.seconds }
   if a.n > 0 then
     row.data_energy = a.de / a.n
     row.sample_energy = a.se / a.n
@@ -346,21 +345,21 @@ function Trainer:_row(extra)
 end
 
 -- One pass over the training images in an order drawn from (seed, epoch).
-function Trainer:epoch(progress)
+function Trainer:epoch(bar)
   local cfg = self.cfg
   local e = self.epoch_done + 1
-  local clock = ebm.sys.clock
+  local clock = sys.clock
   local t0 = clock()
-  local order = ebm.rng(cfg.seed):split(1000 + e)
+  local order = base.rng(cfg.seed):split(1000 + e)
   local N = self.train:size(1)
-  for idx in ebm.data.batches(N, cfg.batch, order) do
-    local x = ebm.data.take(self.train, idx)
+  for idx in data.batches(N, cfg.batch, order) do
+    local x = data.take(self.train, idx)
     local s = self:step(x)
     local a = self.acc
     a.n, a.de, a.se, a.gn = a.n + 1, a.de + s.data_energy, a.se + s.sample_energy, a.gn + s.grad_norm
     if self.on_step then self.on_step(self, s) end
-    if progress then
-      progress:update { epoch = e, step = self.steps,
+    if bar then
+      bar:update { epoch = e, step = self.steps,
         info = string.format("gap %.3g", s.sample_energy - s.data_energy) }
     end
     if cfg.log_every > 0 and self.steps % cfg.log_every == 0 and self.run and a.n > 0
@@ -381,7 +380,7 @@ end
 -- training never depends on them. Returns u8 [count, h, w].
 function Trainer:samples(count, sweeps)
   local m = self.model
-  local s = ebm.sampler { model = m, seed = self.cfg.seed + 7919 }
+  local s = sampler { model = m, seed = self.cfg.seed + 7919 }
   s.step = self.epoch_done * 1000003
   local x = s:chains(count, "bias", { beta = self.cfg.beta })
   if sweeps > 0 then s:sweep(x, { n = sweeps, beta = self.cfg.beta }) end
@@ -390,11 +389,11 @@ end
 
 -- Checkpoint the trainer (see ebm.ckpt).
 function Trainer:save(path)
-  return ebm.ckpt.save(path, self)
+  return ckpt.save(path, self)
 end
 
 function Trainer:restore(path)
-  return ebm.ckpt.restore(path, self)
+  return ckpt.restore(path, self)
 end
 
 ------------------------------------------------------------------------------------------
@@ -407,10 +406,10 @@ M.usage = usage
 -- Load the images of cfg.digit (u8 [N, 28, 28], levels cfg.levels), split train/valid.
 function M.load_digit(cfg)
   local digits = cfg.digit ~= "all" and { cfg.digit } or nil
-  local imgs, labels = ebm.data.mnist { split = "train", digits = digits, levels = cfg.levels,
+  local imgs, labels = data.mnist { split = "train", digits = digits, levels = cfg.levels,
     limit = cfg.limit > 0 and cfg.limit or nil }
   if cfg.valid > 0 then
-    local tr, va = ebm.data.split(imgs, labels, { valid = cfg.valid, seed = cfg.seed })
+    local tr, va = data.split(imgs, labels, { valid = cfg.valid, seed = cfg.seed })
     return tr.images, va.images
   end
   return imgs, nil
@@ -427,23 +426,22 @@ M.IDENTITY = { "digit", "levels", "model", "batch", "pcd", "seed", "valid", "lim
 -- Train on one digit and write the run folder. Returns the trainer, the run and a summary.
 function M.run_digit(cfg, hooks)
   hooks = hooks or {}
-  if cfg.threads then ebm.threads(cfg.threads) end
-  local lfs = require "lfs"
+  if cfg.threads then threads(cfg.threads) end
   local out = cfg.out or ("runs/" .. M.run_name(cfg))
   local ckpt_path
   if cfg.resume then
     ckpt_path = cfg.resume == true and (out .. "/model.ckpt") or cfg.resume
     if lfs.attributes(ckpt_path, "mode") ~= "file" then usage("checkpoint '" .. ckpt_path .. "' not found") end
-    local okc, meta = pcall(ebm.ckpt.read_meta, ckpt_path)
+    local okc, meta = pcall(ckpt.read_meta, ckpt_path)
     if not okc then usage(tostring(meta)) end
-    local okm, why = pcall(ebm.ckpt.check_config, meta, cfg, M.IDENTITY)
+    local okm, why = pcall(ckpt.check_config, meta, cfg, M.IDENTITY)
     if not okm then usage(tostring(why)) end
   end
-  local t_load = ebm.sys.clock()
+  local t_load = sys.clock()
   local train_x, valid_x = M.load_digit(cfg)
-  t_load = ebm.sys.clock() - t_load
+  t_load = sys.clock() - t_load
   local m = M.build_model(cfg)
-  local run = ebm.run.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
+  local run = run_folder.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
   local tr = M.trainer { model = m, train = train_x, valid = valid_x, config = cfg, run = run }
   if ckpt_path then
     tr:restore(ckpt_path)
@@ -452,11 +450,11 @@ function M.run_digit(cfg, hooks)
     M.init_params(m, cfg, train_x)
   end
   -- the independent-pixel baseline: biases from the training marginals, no couplings
-  local base = M.build_model(cfg)
-  M.marginal_biases(base, train_x)
-  local baseline_pll = M.pll_per_pixel(base, valid_x, 1)
+  local indep = M.build_model(cfg)
+  M.marginal_biases(indep, train_x)
+  local baseline_pll = M.pll_per_pixel(indep, valid_x, 1)
   local total = tr.steps_per_epoch * cfg.epochs
-  local bar = ebm.progress.new { total = total, epochs = cfg.epochs, quiet = cfg.quiet, start = tr.steps,
+  local bar = progress.new { total = total, epochs = cfg.epochs, quiet = cfg.quiet, start = tr.steps,
     label = string.format("digit %s %s K=%d", tostring(cfg.digit), cfg.model, cfg.levels) }
   if not cfg.quiet then
     bar:print(string.format("%s: %d train / %d valid images (loaded in %.2f s), %d parameters, %s%d, batch %d, %s lr %g -> %s",
@@ -490,13 +488,13 @@ function M.run_digit(cfg, hooks)
     parameters = m:nparams(),
     train_images = train_x:size(1),
     valid_images = valid_x and valid_x:size(1) or 0,
-    threads = ebm.threads(),
+    threads = threads(),
     notes = string.format("Sample grids: 'data' = training images; 'model' = 30 fresh chains started from the biases, " ..
       "after %d Gibbs sweeps at beta %g; %s", cfg.sample_sweeps, cfg.beta,
       cfg.pcd and "'pcd' = 10 of the persistent chains used for the negative phase." or "(plain CD-k: no persistent chains)."),
   }
   M.write_plots(tr, run, train_x)
-  ebm.report.write(run.dir, { summary = summary })
+  report.write(run.dir, { summary = summary })
   run:close()
   return tr, run, summary
 end
@@ -507,7 +505,7 @@ function M.write_samples(tr, run, train_x)
   local count = 30
   local samples = tr:samples(count, cfg.sample_sweeps)
   local nreal = math.min(10, train_x:size(1))
-  local real = ebm.data.take(train_x, tr:_cycle(train_x:size(1), nreal))
+  local real = data.take(train_x, tr:_cycle(train_x:size(1), nreal))
   local entries = {
     { label = "data", images = real, levels = cfg.levels },
     { label = "model", images = samples, levels = cfg.levels, nrow = 10 },
@@ -518,13 +516,13 @@ function M.write_samples(tr, run, train_x)
     entries[#entries + 1] = { label = "pcd", images = pc, levels = cfg.levels }
   end
   local path = run:path("samples", string.format("epoch-%03d.png", tr.epoch_done))
-  ebm.viz.rows(entries, { scale = 2, pad = 1, path = path })
+  viz.rows(entries, { scale = 2, pad = 1, path = path })
   return path, samples
 end
 
 -- PNG plots: curves of metrics.csv, histograms of parameters and of data/sample energies.
 function M.write_plots(tr, run, train_x)
-  if not ebm.plot.available() then return end
+  if not plot.available() then return end
   local rows = run:metrics()
   local function series(col, name)
     local xs, ys = {}, {}
@@ -536,21 +534,21 @@ function M.write_plots(tr, run, train_x)
   local dir = run:path("plots")
   local vp = series("valid_pll", "validation PLL / pixel")
   if #vp.x > 0 then
-    ebm.plot.lines { path = dir .. "/valid_pll.png", title = "validation pseudo-log-likelihood per pixel",
+    plot.lines { path = dir .. "/valid_pll.png", title = "validation pseudo-log-likelihood per pixel",
       xlabel = "update", ylabel = "nats / pixel", series = { vp } }
   end
-  ebm.plot.lines { path = dir .. "/energies.png", title = "mean energy of data and of negative samples",
+  plot.lines { path = dir .. "/energies.png", title = "mean energy of data and of negative samples",
     xlabel = "update", ylabel = "energy", series = { series("data_energy", "data"), series("sample_energy", "samples") } }
-  ebm.plot.lines { path = dir .. "/energy_gap.png", title = "energy gap (samples - data)",
+  plot.lines { path = dir .. "/energy_gap.png", title = "energy gap (samples - data)",
     xlabel = "update", ylabel = "energy", series = { series("energy_gap", "gap") } }
-  ebm.plot.lines { path = dir .. "/norms.png", title = "gradient and parameter norms", xlabel = "update",
+  plot.lines { path = dir .. "/norms.png", title = "gradient and parameter norms", xlabel = "update",
     logy = true, series = { series("grad_norm", "gradient"), series("param_norm", "parameters") } }
   -- parameters
   local params, order = tr.model:params()
   for _, name in ipairs(order) do
     local p = params[name]
     if p:numel() > 16 then -- (tied weights get the bar chart below)
-      ebm.plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
+      plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
         title = "parameter values: " .. name, xlabel = "value", ylabel = "count", values = p:contiguous():view(p:numel()), bins = 50 }
     end
   end
@@ -562,7 +560,7 @@ function M.write_plots(tr, run, train_x)
     local lo, hi = 0, 0
     for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
     local pad = 0.1 * math.max(hi - lo, 1e-3)
-    ebm.plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals,
+    plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals,
       yrange = { lo < 0 and lo - pad or 0, hi > 0 and hi + pad or 0 } }
   end
   -- energies of validation-sized sets: data vs model samples
@@ -590,7 +588,7 @@ function M.write_plots(tr, run, train_x)
   end
   local xs = {}
   for b = 1, nb do xs[b] = range[1] + (b - 0.5) * w end
-  ebm.plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
+  plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
     xlabel = "energy", ylabel = "fraction per bin", series = {
       { name = string.format("data (%d images)", de:numel()), x = xs, y = poly(de:totable()) },
       { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }

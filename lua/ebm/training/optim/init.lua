@@ -9,13 +9,12 @@
 -- tables), with the same structure and shapes. The arithmetic runs in C over whole
 -- tensors (runtime/optim.c); `state` is a table the caller keeps between steps.
 
-local util = require "ebm.optim.util"
+local util = require "ebm.training.optim.util"
+local sgd = require "ebm.training.optim.sgd"
+local adam = require "ebm.training.optim.adam"
+local schedule = require "ebm.training.optim.schedule"
 
-local M = {
-  sgd = require "ebm.optim.sgd",
-  adam = require "ebm.optim.adam",
-  schedule = require "ebm.optim.schedule",
-}
+local M = { sgd = sgd, adam = adam, schedule = schedule }
 
 local function list_norm(list)
   local sq = 0

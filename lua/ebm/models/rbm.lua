@@ -11,6 +11,8 @@
 -- Kernels are in runtime/rbm.c (see rbm.h for the visible encoding and the RNG layout).
 
 local core = require "ebm.core"
+local optim = require "ebm.training.optim"
+local tensor_io = require "ebm.io.io"
 
 local M = {}
 local Rbm = {}
@@ -166,7 +168,7 @@ function Rbm:cd_step(x, opt)
     -- ebm.optim descends: hand it the negative log-likelihood gradient.
     self.gW:mul(-1); self.gb:mul(-1); self.gc:mul(-1)
     opt.state = opt.state or {}
-    require("ebm.optim").adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
+    optim.adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
       {lr = opt.lr or 1e-3, weight_decay = opt.weight_decay or 0}, opt.state)
     return r, ll
   end
@@ -328,13 +330,13 @@ function Rbm:save(path, extra, train_state, adam_state)
     end
     tensors.state = st
   end
-  require("ebm.io").save_checkpoint(path, {meta = meta, tensors = tensors})
+  tensor_io.save_checkpoint(path, {meta = meta, tensors = tensors})
 end
 
 -- ebm.rbm.load(path) -> model, meta, adam_state (nil unless the checkpoint has one). A
 -- training state saved with the model is restored into it (see Rbm:save).
 function M.load(path)
-  local ck = require("ebm.io").load_checkpoint(path)
+  local ck = tensor_io.load_checkpoint(path)
   local meta, t = ck.meta, ck.tensors
   if meta.kind ~= "rbm" then error("rbm.load: " .. path .. " is not an RBM checkpoint", 2) end
   local m = M.from(meta, t.W, t.b, t.c)

@@ -22,8 +22,8 @@
 -- conditional, stats, param_stats, colouring, blocks, layer_nodes (and blocks_image on grids).
 -- States are u8 tensors, [n, C] (chains innermost, the sampler's layout) or [C, ...] with n
 -- values per row (data); a 2-d [n, n] batch is read as chains unless {layout="rows"}.
-local ebm = require "ebm"
-local core = ebm.core
+local core = require "ebm.core"
+local base = require "ebm.base"
 
 local Model = {}
 Model.__index = Model
@@ -32,15 +32,15 @@ local M = {}
 
 -- An i32 tensor from a Lua list or tensor (values converted, 1-based kept).
 local function i32(v, what)
-  if ebm.is_tensor(v) then return v:to("i32"):contiguous() end
+  if base.is_tensor(v) then return v:to("i32"):contiguous() end
   if type(v) ~= "table" then error(what .. ": expected a list or tensor", 3) end
-  if #v == 0 then return ebm.zeros({0}, "i32") end
-  return ebm.i32(v)
+  if #v == 0 then return base.zeros({0}, "i32") end
+  return base.i32(v)
 end
 
 local function level_values(levels, values, what)
   values = values or {}
-  local t = ebm.f32(levels)
+  local t = base.f32(levels)
   for k = 1, levels do
     local v = values[k]
     if v == nil then v = k - 1 end
@@ -53,7 +53,7 @@ end
 -- The K_a x K_b pattern of a tied coupling kind.
 local function pattern(kind, la, lb)
   local ka, kb = la.levels, lb.levels
-  local p = ebm.f32(ka, kb)
+  local p = base.f32(ka, kb)
   for a = 1, ka do
     for b = 1, kb do
       local v
@@ -107,7 +107,7 @@ function M.new(spec)
       ei, ej, es = i32(a, "factor " .. name .. ".edges"), i32(b, "factor " .. name .. ".edges"), i32(sl, "factor " .. name .. ".edges")
     else
       ei, ej = i32(F.i, "factor " .. name .. ".i"), i32(F.j, "factor " .. name .. ".j")
-      es = F.slot and i32(F.slot, "factor " .. name .. ".slot") or ebm.ones({ ei:numel() }, "i32")
+      es = F.slot and i32(F.slot, "factor " .. name .. ".slot") or base.ones({ ei:numel() }, "i32")
     end
     local ne = ei:numel()
     if ej:numel() ~= ne or es:numel() ~= ne then error(("ebm.model: factor %s: i, j, slot lengths differ"):format(name), 2) end
@@ -122,11 +122,11 @@ function M.new(spec)
     nslots, nedges = nslots + ns, nedges + ne
   end
   self.nslots, self.nedges = nslots, nedges
-  local K = ebm.i32(n)
+  local K = base.i32(n)
   for _, lay in ipairs(self.layers) do K:narrow(1, lay.offset + 1, lay.n):fill(lay.levels) end
-  local empty = ebm.zeros({ 0 }, "i32")
-  local ok, g = pcall(core.graph_from_factors, K, nslots > 0 and ebm.i32(ka) or empty,
-    nslots > 0 and ebm.i32(kb) or empty, specs)
+  local empty = base.zeros({ 0 }, "i32")
+  local ok, g = pcall(core.graph_from_factors, K, nslots > 0 and base.i32(ka) or empty,
+    nslots > 0 and base.i32(kb) or empty, specs)
   if not ok then error("ebm.model: " .. tostring(g):gsub("^.-graph_from_factors: ", ""), 2) end
   self.graph = g
   local boff, toff = g:offsets()
@@ -134,14 +134,14 @@ function M.new(spec)
   -- parameters
   self._params, self._order = {}, {}
   for _, lay in ipairs(self.layers) do
-    local t = ebm.f32(lay.n, lay.levels)
+    local t = base.f32(lay.n, lay.levels)
     local name = "bias." .. lay.name
     self._params[name] = t
     self._order[#self._order + 1] = name
     lay.param = name
   end
   for _, f in ipairs(self.factors) do
-    local t = f.coupling == "full" and ebm.f32(f.nslots, f.a.levels, f.b.levels) or ebm.f32(f.nslots)
+    local t = f.coupling == "full" and base.f32(f.nslots, f.a.levels, f.b.levels) or base.f32(f.nslots)
     local name = "weight." .. f.name
     self._params[name] = t
     self._order[#self._order + 1] = name
@@ -168,7 +168,7 @@ end
 -- random initialisations.
 function Model:randomise(scale, rng)
   scale = scale or 0.1
-  rng = rng or ebm.rng(0)
+  rng = rng or base.rng(0)
   for _, name in ipairs(self._order) do self._params[name]:uniform(rng, -scale, scale) end
   return self:materialise()
 end
@@ -178,7 +178,7 @@ function Model:set(name, v)
   local p = self._params[name]
   if not p then error("set: unknown parameter " .. tostring(name), 2) end
   if type(v) == "number" then p:fill(v)
-  else p:copy(ebm.is_tensor(v) and v or ebm.f32(v)) end
+  else p:copy(base.is_tensor(v) and v or base.f32(v)) end
   return self:materialise()
 end
 
@@ -202,7 +202,7 @@ end
 -- Layout of a state batch: "chains" [n, C] or "rows" [C, n] / [C, h, w].
 local function layout_of(self, states, opts)
   if opts and opts.layout then return opts.layout end
-  if not ebm.is_tensor(states) then error("expected a u8 state tensor", 3) end
+  if not base.is_tensor(states) then error("expected a u8 state tensor", 3) end
   if states:dim() == 2 and states:size(1) == self.n then return "chains" end
   return "rows"
 end

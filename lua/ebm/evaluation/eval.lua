@@ -11,6 +11,8 @@
 -- in [0, 1] (ebm.classifier.inputs). Kernels: runtime/nn.c.
 
 local core = require "ebm.core"
+local tensor_io = require "ebm.io.io"
+local classifier = require "ebm.evaluation.classifier"
 
 local M = {}
 
@@ -55,13 +57,13 @@ end
 function M.save_classifier(net, path, extra)
   local meta, tensors = net:state()
   meta.extra = extra
-  require("ebm.io").save_checkpoint(path, {meta = meta, tensors = tensors})
+  tensor_io.save_checkpoint(path, {meta = meta, tensors = tensors})
 end
 
 function M.load_classifier(path)
-  local ck = require("ebm.io").load_checkpoint(path)
+  local ck = tensor_io.load_checkpoint(path)
   if ck.meta.kind ~= "classifier" then error("load_classifier: " .. path .. " is not a classifier checkpoint", 2) end
-  return require("ebm.classifier").from(ck.meta, ck.tensors), ck.meta
+  return classifier.from(ck.meta, ck.tensors), ck.meta
 end
 
 return M

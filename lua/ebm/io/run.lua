@@ -13,6 +13,9 @@
 --   samples/       epoch-NNN.png grids of model samples next to real data
 --   plots/         PNG plots of curves and histograms
 --   report.html    one page summary (ebm.report)
+local base = require "ebm.base"
+local sys = require "ebm.interp.sys"
+local threads = require "ebm.interp.threads"
 local lfs = require "lfs"
 local cjson = require "cjson"
 
@@ -226,15 +229,13 @@ function M.new(opts)
   M.mkdirs(dir .. "/samples")
   M.mkdirs(dir .. "/plots")
   local r = setmetatable({ dir = dir, config = opts.config or {} }, Run)
-  local sys = require "ebm.sys"
-  local ebm = require "ebm"
   r.meta = {
     config = r.config,
     seed = opts.seed or r.config.seed,
-    versions = { ebm = ebm.version, lua = _VERSION, git = sys.git_commit() },
+    versions = { ebm = base.version, lua = _VERSION, git = sys.git_commit() },
     created = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     host = (M.read_file("/etc/hostname") or ""):gsub("%s+$", ""),
-    threads = ebm.threads and ebm.threads() or nil,
+    threads = threads(),
     command = M.command_line(),
   }
   local mpath = dir .. "/metrics.csv"

@@ -11,8 +11,8 @@
 --     independent samples TV exceeds it with probability < delta (E[TV] <= 0.5 sqrt(M/S),
 --     plus McDiarmid's deviation for a statistic with differences 1/S).
 -- Free states are indexed in mixed radix, the lowest free node the least significant digit.
-local ebm = require "ebm"
-local core = ebm.core
+local core = require "ebm.core"
+local base = require "ebm.base"
 
 local Exact = {}
 Exact.__index = Exact
@@ -31,7 +31,7 @@ function M.new(m, opts)
 end
 
 function Exact:counts(states, layout, into)
-  local c = into or ebm.f64(self.nstates)
+  local c = into or base.f64(self.nstates)
   core.exact_count(self.model.graph, states:contiguous(), layout or "chains", self.clamp, c)
   return c
 end

@@ -8,7 +8,7 @@
 -- (steps per second) and ETA. Otherwise (a log file, a pipe, a sweep) plain lines are
 -- printed at most every `every` seconds (default 10) and at the end of each epoch, so
 -- logs stay short. `tty = true/false` forces either mode; `quiet = true` prints nothing.
-local sys = require "ebm.sys"
+local sys = require "ebm.interp.sys"
 
 local M = {}
 
