@@ -57,6 +57,12 @@ class EbmluaKernelTests(jupyter_kernel_test.KernelTests):
     code_display_data = [
         {"code": "ebm.display(ebm.u8{{0, 255}, {255, 0}})", "mime": "image/png"},
         {"code": "ebm.display({{name = 'a', n = 1}, {name = 'b', n = 2}})", "mime": "text/html"},
+        # a 1x1 GIF89a file (what the animation writers produce): shown as image/gif
+        {"code": "local p = os.tmpname() .. '.gif'\n"
+                 "local f = io.open(p, 'wb')\n"
+                 "f:write('GIF89a\\1\\0\\1\\0\\128\\0\\0\\0\\0\\0\\255\\255\\255!\\249\\4\\1\\0\\0\\0\\0,"
+                 "\\0\\0\\0\\0\\1\\0\\1\\0\\0\\2\\2D\\1\\0;')\n"
+                 "f:close()\nebm.display(p)\nos.remove(p)", "mime": "image/gif"},
     ]
     code_history_pattern = "*1 + 2*"
     supported_history_operations = ("tail", "range", "search")
@@ -193,6 +199,36 @@ class EbmluaProtocolTests(unittest.TestCase):
         text = reply["content"]["data"]["text/plain"]
         self.assertIn("function M.mime", text)
         self.assertIn("the mime bundle", text)
+
+
+class EbmluaLifecycleTests(unittest.TestCase):
+    """Heartbeat, restart (a fresh Lua state) and shutdown (the process exits by itself)."""
+
+    def test_heartbeat_restart_shutdown(self):
+        km, kc = start_new_kernel(kernel_name="ebmlua")
+        try:
+            time.sleep(1.5)
+            self.assertTrue(kc.hb_channel.is_beating(), "heartbeat answers")
+            kc.execute_interactive("restart_marker = 1", timeout=TIMEOUT)
+            km.restart_kernel(now=False)  # shutdown_request, then a new process
+            kc.wait_for_ready(timeout=TIMEOUT)
+            out = []
+            kc.execute_interactive("restart_marker == nil", timeout=TIMEOUT,
+                                   output_hook=lambda m: out.append(m))
+            res = [m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"]
+            self.assertEqual(res, ["true"], "a restarted kernel starts from a fresh state")
+            proc = km.provisioner.process if getattr(km, "provisioner", None) else km.kernel
+            kc.shutdown()  # shutdown_request on the control channel
+            reply = kc.get_control_msg(timeout=TIMEOUT)
+            self.assertEqual(reply["msg_type"], "shutdown_reply")
+            t0 = time.time()
+            while proc.poll() is None and time.time() - t0 < 10:
+                time.sleep(0.1)
+            self.assertEqual(proc.poll(), 0, "the kernel process exits with status 0 after shutdown")
+        finally:
+            kc.stop_channels()
+            if km.is_alive():
+                km.shutdown_kernel(now=True)
 
 
 if __name__ == "__main__":

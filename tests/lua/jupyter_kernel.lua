@@ -5,7 +5,9 @@
 -- errors, display_data), complete, is_complete, history (tail, range, search), inspect
 -- (from the kernel test tool); a message signed with a wrong key is dropped and not run;
 -- SIGINT and interrupt_request stop a running cell and the next cell runs; output arrives
--- while a cell runs; a plot as a cell's value shows as PNG; inspect shows doc comments.
+-- while a cell runs; a plot as a cell's value shows as PNG; a .gif path as image/gif; inspect
+-- shows doc comments; the heartbeat answers; restart gives a fresh state; after a shutdown
+-- request the process exits by itself with status 0.
 local t = require "tap"
 local sh = ebm.sys.capture
 
