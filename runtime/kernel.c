@@ -139,8 +139,18 @@ static void json_decode(lua_State *P, const char *s, size_t n) {
     }
 }
 
+/* Length of the valid UTF-8 sequence starting at s[0] (n bytes left), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || len > n || (len == 2 && s[0] < 0xC2)) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
 /* Encode the value at idx as JSON text (malloc'd), EMPTY_ARRAY sentinels turned into [].
- * NULL when cjson refuses the value. */
+ * Bytes that are not valid UTF-8 (binary printed by a cell) become '?', since Jupyter
+ * decodes every message as UTF-8. NULL when cjson refuses the value. */
 static char *json_encode(lua_State *P, int idx) {
     idx = lua_absindex(P, idx);
     lua_getglobal(P, "json");
@@ -164,7 +174,14 @@ static char *json_encode(lua_State *P, int idx) {
             *o++ = '[', *o++ = ']';
             i += sl;
         } else {
-            *o++ = s[i++];
+            size_t q = utf8_seq((const unsigned char *)s + i, n - i);
+            if (q == 0) {
+                *o++ = '?';
+                i++;
+            } else {
+                memcpy(o, s + i, q);
+                o += q, i += q;
+            }
         }
     }
     *o = 0;
@@ -736,12 +753,14 @@ static void handle_execute(kernel *k, const wire *w) {
     if (store) k->exec_count++;
     int count = k->exec_count;
     if (store) history_add(k, code, len, count);
-    lua_newtable(P);
-    lua_pushlstring(P, code, len);
-    lua_setfield(P, -2, "code");
-    lua_pushinteger(P, count);
-    lua_setfield(P, -2, "execution_count");
-    publish(k, P, "execute_input");
+    if (!silent) {
+        lua_newtable(P);
+        lua_pushlstring(P, code, len);
+        lua_setfield(P, -2, "code");
+        lua_pushinteger(P, count);
+        lua_setfield(P, -2, "execution_count");
+        publish(k, P, "execute_input");
+    }
 
     int top = lua_gettop(U);
     char name[64];

@@ -183,6 +183,13 @@ class EbmluaProtocolTests(unittest.TestCase):
         reply, out = self.run_cell("kept + 1")
         self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["42"])
 
+    def test_binary_output_does_not_break_messages(self):
+        # bytes that are not UTF-8 reach the notebook as '?', and the kernel carries on
+        reply, out = self.run_cell('io.write("\\255\\254 bytes\\n")')
+        self.assertEqual(reply["content"]["status"], "ok")
+        text = "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream")
+        self.assertEqual(text, "?? bytes\n")
+
     def test_plot_value_displays_inline(self):
         if shutil.which("gnuplot") is None:
             self.skipTest("gnuplot not installed")
