@@ -90,6 +90,7 @@ typedef struct {
     volatile int shutdown;       /* a shutdown request was answered: leave the loop */
     volatile int stop;           /* helper threads: return */
     int exec_count;
+    int aborting;                /* a cell failed with stop_on_error: abort queued cells */
     char **hist;                 /* inputs of cells run with store_history, 1-based by count */
     int *hist_line;
     int nhist;
@@ -825,6 +826,7 @@ static void handle_execute(kernel *k, const wire *w) {
         lua_pushinteger(P, count);
         lua_setfield(P, -2, "execution_count");
         lua_settop(U, top);
+        k->aborting = tfield_bool(P, content, "stop_on_error", 1);
     }
     reply(k, P, k->shell, w, "execute_reply");
     lua_gc(U, LUA_GCSTEP, 0);
@@ -1014,6 +1016,12 @@ static void handle_shell(kernel *k) {
     if (strcmp(type, "kernel_info_request") == 0) {
         push_kernel_info(P);
         reply(k, P, k->shell, &w, "kernel_info_reply");
+    } else if (strcmp(type, "execute_request") == 0 && k->aborting) {
+        lua_newtable(P); /* after a failed cell (stop_on_error), cells already queued are not run */
+        set_str(P, "status", "aborted");
+        lua_pushinteger(P, k->exec_count);
+        lua_setfield(P, -2, "execution_count");
+        reply(k, P, k->shell, &w, "execute_reply");
     } else if (strcmp(type, "execute_request") == 0) {
         handle_execute(k, &w);
     } else if (strcmp(type, "complete_request") == 0) {
@@ -1169,6 +1177,13 @@ int kernel_run(lua_State *U, const char *connection_file) {
         int r = zmq_poll(it, 2, POLL_MS);
         if (r <= 0) continue;
         if (it[0].revents & ZMQ_POLLIN) handle_shell(&k);
+        /* after a failed cell, answer what is already queued on shell (execute requests
+         * "aborted"), then run cells again */
+        while (k.aborting) {
+            zmq_pollitem_t sh = {k.shell, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&sh, 1, 0) > 0) handle_shell(&k);
+            else k.aborting = 0;
+        }
         if (it[1].revents & ZMQ_POLLIN) { /* input_request is not sent: nothing to read */
             wire w;
             if (wire_recv(&k, k.stdin_sock, &w) == 0) wire_free(&w);

@@ -190,6 +190,19 @@ class EbmluaProtocolTests(unittest.TestCase):
         text = "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream")
         self.assertEqual(text, "?? bytes\n")
 
+    def test_cells_queued_after_an_error_are_aborted(self):
+        # as "Run all" sends them: the second cell arrives while the first runs, then fails
+        first = self.kc.execute("local t = os.clock() + 0.5\nwhile os.clock() < t do end\nerror('stop here')")
+        second = self.kc.execute("should_not_run = true")
+        replies = {}
+        while len(replies) < 2:
+            r = self.kc.get_shell_msg(timeout=TIMEOUT)
+            replies[r["parent_header"]["msg_id"]] = r["content"]["status"]
+        self.assertEqual(replies, {first: "error", second: "aborted"})
+        collect(self.kc, first)
+        reply, out = self.run_cell("should_not_run == nil")
+        self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["true"])
+
     def test_plot_value_displays_inline(self):
         if shutil.which("gnuplot") is None:
             self.skipTest("gnuplot not installed")

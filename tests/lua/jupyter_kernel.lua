@@ -7,7 +7,8 @@
 -- SIGINT and interrupt_request stop a running cell and the next cell runs; output arrives
 -- while a cell runs; a plot as a cell's value shows as PNG; a .gif path as image/gif; inspect
 -- shows doc comments; the heartbeat answers; restart gives a fresh state; after a shutdown
--- request the process exits by itself with status 0.
+-- request the process exits by itself with status 0; cells queued behind a failing cell
+-- are answered "aborted" (stop_on_error); binary output does not break messages.
 local t = require "tap"
 local sh = ebm.sys.capture
 
