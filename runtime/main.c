@@ -5,7 +5,8 @@
  * With no script it starts a REPL (readline editing and history, expressions printed,
  * multi-line input, tab completion, Ctrl-C interrupts the running chunk). The Lua library
  * in lua/ebm/ is found next to the executable (or through EBMLUA_PATH) and loaded as the
- * global `ebm` before anything runs.
+ * global `ebm` before anything runs. `ebmlua --kernel FILE` is a Jupyter kernel instead
+ * (kernel.c); interp.c holds what the REPL and the kernel share.
  */
 #include <errno.h>
 #include <limits.h>
@@ -96,7 +97,9 @@ static void print_usage(const char *badoption) {
             "  -v        show version information\n"
             "  -E        ignore environment variables\n"
             "  --        stop handling options\n"
-            "  -         stop handling options and execute stdin\n",
+            "  -         stop handling options and execute stdin\n"
+            "  --kernel CONNECTION_FILE   serve as a Jupyter kernel (first option only)\n"
+            "  --install-kernel [--user | --prefix DIR] [--exe PATH]   write the kernelspec\n",
             progname);
 }
 
