@@ -677,7 +677,7 @@ static int l_display(lua_State *U) {
 }
 
 /* Call require(mod)[fn] with the nargs values on top of U, in protected mode; leaves its
- * first result (or nil after an error, which is logged) in their place. */
+ * first result in their place and returns 0, or leaves the error message and returns -1. */
 static int call_lua(lua_State *U, const char *mod, const char *fn, int nargs) {
     int base = lua_gettop(U) - nargs; /* arguments at base+1 .. top */
     lua_pushcfunction(U, interp_msghandler);
@@ -694,9 +694,9 @@ static int call_lua(lua_State *U, const char *mod, const char *fn, int nargs) {
         st = LUA_ERRRUN;
     }
     if (st != LUA_OK) {
-        klog("%s.%s failed: %s", mod, fn, lua_isstring(U, -1) ? lua_tostring(U, -1) : "not a module");
-        lua_settop(U, base);
-        lua_pushnil(U);
+        lua_pushfstring(U, "%s.%s: %s", mod, fn, lua_isstring(U, -1) ? lua_tostring(U, -1) : "not a module");
+        lua_replace(U, base + 1);
+        lua_settop(U, base + 1);
         return -1;
     }
     lua_remove(U, base + 1); /* the handler */
@@ -792,8 +792,10 @@ static void handle_execute(kernel *k, const wire *w) {
     if (st == LUA_OK) {
         int nres = lua_gettop(U) - top;
         if (nres > 0 && !silent) {
-            call_lua(U, "ebm.interp.display", "bundle", nres);
-            if (lua_istable(U, -1)) {
+            if (call_lua(U, "ebm.interp.display", "bundle", nres) != 0) { /* e.g. a __tostring that fails */
+                fprintf(stderr, "ebmlua: cannot show the result: %s\n", lua_tostring(U, -1));
+                flush_output(k);
+            } else if (lua_istable(U, -1)) {
                 lua_newtable(P);
                 lua_pushinteger(P, count);
                 lua_setfield(P, -2, "execution_count");
@@ -905,7 +907,7 @@ static void handle_inspect(kernel *k, const wire *w) {
     while (b > a && (code[b - 1] == '.' || code[b - 1] == ':' || code[b - 1] == '(')) b--;
     int top = lua_gettop(U);
     lua_pushlstring(U, code + a, b - a);
-    call_lua(U, "ebm.interp.doc", "lookup", 1);
+    if (call_lua(U, "ebm.interp.doc", "lookup", 1) != 0) klog("inspect: %s", lua_tostring(U, -1));
     lua_newtable(P);
     set_str(P, "status", "ok");
     lua_newtable(P);

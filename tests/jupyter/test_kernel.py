@@ -203,6 +203,16 @@ class EbmluaProtocolTests(unittest.TestCase):
         reply, out = self.run_cell("should_not_run == nil")
         self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["true"])
 
+    def test_error_while_showing_a_result(self):
+        # a value whose __tostring fails: the error is shown on stderr, the kernel carries on
+        reply, out = self.run_cell('setmetatable({}, {__tostring = function() error("no text") end})')
+        self.assertEqual(reply["content"]["status"], "ok")
+        err = "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+        self.assertIn("cannot show the result", err)
+        self.assertIn("no text", err)
+        reply, out = self.run_cell("1 + 1")
+        self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["2"])
+
     def test_plot_value_displays_inline(self):
         if shutil.which("gnuplot") is None:
             self.skipTest("gnuplot not installed")
