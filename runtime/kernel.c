@@ -91,6 +91,9 @@ typedef struct {
     volatile int stop;           /* helper threads: return */
     int exec_count;
     int aborting;                /* a cell failed with stop_on_error: abort queued cells */
+    const void *cur;             /* the shell request being served (a wire *), or NULL */
+    int allow_stdin;             /* its frontend accepts input_request */
+    volatile sig_atomic_t interrupted; /* SIGINT during the running cell */
     char **hist;                 /* inputs of cells run with store_history, 1-based by count */
     int *hist_line;
     int nhist;
@@ -599,8 +602,70 @@ static void *control_thread(void *arg) {
 
 static void on_sigint(int sig) {
     (void)sig;
-    if (K && K->busy) interp_interrupt(K->U);
+    if (K && K->busy) {
+        K->interrupted = 1;
+        interp_interrupt(K->U);
+    }
 }
+
+/* ebm.kernel.input([prompt [, password]]) -> the line the user typed: an input_request on
+ * the stdin socket, to the frontend that sent the running cell; io.read calls it in the
+ * kernel. An error when that frontend does not take input; interruptible. */
+static int l_input(lua_State *U) {
+    const char *prompt = luaL_optstring(U, 1, "");
+    int password = lua_toboolean(U, 2);
+    kernel *k = K;
+    const wire *req = k->cur;
+    if (!req || !k->allow_stdin) return luaL_error(U, "input: this frontend does not take input (allow_stdin is false)");
+    flush_output(k);
+    lua_State *P = k->P;
+    int top = lua_gettop(P);
+    lua_newtable(P);
+    set_str(P, "prompt", prompt);
+    lua_pushboolean(P, password);
+    lua_setfield(P, -2, "password");
+    char *content = json_encode(P, -1);
+    lua_settop(P, top);
+    if (!content || wire_send(k, k->stdin_sock, req, NULL, "input_request", req->part[0], req->len[0], content) != 0) {
+        free(content);
+        return luaL_error(U, "input: cannot send the input request");
+    }
+    free(content);
+    for (;;) {
+        if (k->interrupted || k->shutdown) {
+            lua_sethook(U, NULL, 0, 0); /* raise here, not again in the message handler */
+            return luaL_error(U, "interrupted!");
+        }
+        zmq_pollitem_t it = {k->stdin_sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, POLL_MS) <= 0) continue;
+        wire w;
+        if (wire_recv(k, k->stdin_sock, &w) != 0) continue;
+        json_decode(P, w.part[0], w.len[0]);
+        json_decode(P, w.part[3], w.len[3]);
+        int got = lua_istable(P, -2) && lua_istable(P, -1) && strcmp(tfield_str(P, -2, "msg_type", "", NULL), "input_reply") == 0;
+        if (got) {
+            size_t n;
+            const char *v = tfield_str(P, -1, "value", "", &n);
+            lua_pushlstring(U, v, n);
+        }
+        lua_settop(P, top);
+        wire_free(&w);
+        if (got) return 1;
+    }
+}
+
+/* In the kernel io.read reads a line from the notebook (ebm.kernel.input): formats "l"
+ * (the default), "L", "n" and "a" (one line), as far as one line can serve them. */
+static const char *IO_READ_LUA =
+    "local input = package.loaded['ebm.kernel'].input\n"
+    "io.read = function(fmt)\n"
+    "  fmt = type(fmt) == 'string' and fmt:gsub('^%*', ''):sub(1, 1) or fmt or 'l'\n"
+    "  local line = input('')\n"
+    "  if fmt == 'n' then return tonumber(line) end\n"
+    "  if fmt == 'L' then return line .. '\\n' end\n"
+    "  if type(fmt) == 'number' then return line:sub(1, fmt) end\n"
+    "  return line\n"
+    "end\n";
 
 /* Load a cell so that the value of its final expression is returned, as the REPL shows
  * `return <line>`: for the last lines i = n..1 (at most 50) try "<lines before i>\nreturn
@@ -776,10 +841,14 @@ static void handle_execute(kernel *k, const wire *w) {
         sigset_t ss, old;
         sigemptyset(&ss);
         sigaddset(&ss, SIGINT);
+        k->interrupted = 0;
+        k->allow_stdin = tfield_bool(P, content, "allow_stdin", 0);
+        k->cur = w;
         k->busy = 1;
         st = lua_pcall(U, 0, LUA_MULTRET, top + 1);
         pthread_sigmask(SIG_BLOCK, &ss, &old);
         k->busy = 0;
+        k->cur = NULL;
         lua_sethook(U, NULL, 0, 0); /* an interrupt that came too late to stop the cell */
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         lua_remove(U, top + 1);
@@ -1149,8 +1218,14 @@ int kernel_run(lua_State *U, const char *connection_file) {
     lua_newtable(U);
     lua_pushcfunction(U, l_display);
     lua_setfield(U, -2, "display");
+    lua_pushcfunction(U, l_input);
+    lua_setfield(U, -2, "input");
     lua_setfield(U, -2, "ebm.kernel");
     lua_pop(U, 1);
+    if (luaL_dostring(U, IO_READ_LUA) != LUA_OK) {
+        klog("cannot set io.read: %s", lua_tostring(U, -1));
+        lua_pop(U, 1);
+    }
 
     if (capture_output(&k) != 0) {
         klog("cannot redirect output: %s", strerror(errno));

@@ -98,8 +98,8 @@ class EbmluaProtocolTests(unittest.TestCase):
         cls.km.shutdown_kernel()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def run_cell(self, code, timeout=TIMEOUT):
-        msg_id = self.kc.execute(code)
+    def run_cell(self, code, timeout=TIMEOUT, allow_stdin=False):
+        msg_id = self.kc.execute(code, allow_stdin=allow_stdin)
         while True:
             reply = self.kc.get_shell_msg(timeout=timeout)
             if reply["parent_header"]["msg_id"] == msg_id:
@@ -212,6 +212,21 @@ class EbmluaProtocolTests(unittest.TestCase):
         self.assertIn("no text", err)
         reply, out = self.run_cell("1 + 1")
         self.assertEqual([m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"], ["2"])
+
+    def test_io_read_asks_the_frontend(self):
+        msg_id = self.kc.execute("answer = io.read()\nprint('got ' .. answer)", allow_stdin=True)
+        req = self.kc.get_stdin_msg(timeout=TIMEOUT)
+        self.assertEqual(req["msg_type"], "input_request")
+        self.assertEqual(req["parent_header"]["msg_id"], msg_id)
+        self.kc.input("forty-two")
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["content"]["status"], "ok")
+        out = collect(self.kc, msg_id)
+        self.assertIn("got forty-two", "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream"))
+        # a frontend without stdin: io.read is an error, not a hang
+        reply, _ = self.run_cell("io.read()", allow_stdin=False)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("allow_stdin", reply["content"]["evalue"])
 
     def test_plot_value_displays_inline(self):
         if shutil.which("gnuplot") is None:
