@@ -90,7 +90,8 @@ typedef struct {
     volatile int shutdown;       /* a shutdown request was answered: leave the loop */
     volatile int stop;           /* helper threads: return */
     int exec_count;
-    int aborting;                /* a cell failed with stop_on_error: abort queued cells */
+    int aborting;                /* 1: a cell failed with stop_on_error; 2: answering what was
+                                    queued meanwhile (execute requests "aborted") */
     const void *cur;             /* the shell request being served (a wire *), or NULL */
     int allow_stdin;             /* its frontend accepts input_request */
     volatile sig_atomic_t interrupted; /* SIGINT during the running cell */
@@ -1115,6 +1116,18 @@ static void handle_shell(kernel *k) {
         klog("shell: ignored a '%s'", type);
     }
     lua_settop(P, 0);
+    if (k->aborting == 1) {
+        /* a cell failed (stop_on_error): what the frontend queued while it ran ("Run all")
+         * is answered now, before this request's idle status, execute requests as aborted */
+        k->aborting = 2;
+        for (;;) {
+            zmq_pollitem_t it = {k->shell, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, 0) <= 0) break;
+            handle_shell(k);
+        }
+        k->aborting = 0;
+        set_parent(k, &w);
+    }
     publish_status(k, P, "idle");
     wire_free(&w);
 }
@@ -1254,13 +1267,6 @@ int kernel_run(lua_State *U, const char *connection_file) {
         int r = zmq_poll(it, 2, POLL_MS);
         if (r <= 0) continue;
         if (it[0].revents & ZMQ_POLLIN) handle_shell(&k);
-        /* after a failed cell, answer what is already queued on shell (execute requests
-         * "aborted"), then run cells again */
-        while (k.aborting) {
-            zmq_pollitem_t sh = {k.shell, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&sh, 1, 0) > 0) handle_shell(&k);
-            else k.aborting = 0;
-        }
         if (it[1].revents & ZMQ_POLLIN) { /* input_request is not sent: nothing to read */
             wire w;
             if (wire_recv(&k, k.stdin_sock, &w) == 0) wire_free(&w);

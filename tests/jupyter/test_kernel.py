@@ -228,6 +228,15 @@ class EbmluaProtocolTests(unittest.TestCase):
         self.assertEqual(reply["content"]["status"], "error")
         self.assertIn("allow_stdin", reply["content"]["evalue"])
 
+    def test_cell_sent_after_an_error_runs(self):
+        # only what was queued while the failing cell ran is aborted: a cell sent after the
+        # failing cell's reply and idle status runs (this once raced)
+        for i in range(5):
+            reply, _ = self.run_cell("error('fails')")
+            self.assertEqual(reply["content"]["status"], "error")
+            reply, _ = self.run_cell("after_error = %d" % i)
+            self.assertEqual(reply["content"]["status"], "ok")
+
     def test_plot_value_displays_inline(self):
         if shutil.which("gnuplot") is None:
             self.skipTest("gnuplot not installed")
