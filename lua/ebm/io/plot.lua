@@ -15,6 +15,9 @@
 --   ebm.plot.histogram{path=, x={...}, counts={...}}     -- already counted (bar at each x)
 --   ebm.plot.bars{path=, labels={"a","b",...}, series={{name=, values={...}}, ...}}
 --     clustered bars, one cluster per label (or values={...} for a single series)
+--   ebm.plot.heatmap{path=, z=f64 [ny, nx] | {{...}, ...}, x={lo,hi}, y={lo,hi}, cblabel=,
+--                    points={{name=, x={...}, y={...}, color="#rrggbb"}, ...}}
+--     z[j][i] is the value at x = lo + (i-1)*(hi-lo)/(nx-1), y likewise; points drawn on top
 --   ebm.plot.available() -> true if gnuplot can be run
 --   In a notebook, a cell whose value is a plot's returned path shows the plot inline.
 --
@@ -231,6 +234,41 @@ function M.bars(o)
       "set style fill solid 0.8 border -1\nset boxwidth 0.9\n" ..
       (#o.labels > 12 and "set xtics rotate by -45\n" or "") .. "plot " .. table.concat(parts, ", ")
   end, { table.concat(lines, "\n") .. "\n" })
+end
+
+function M.heatmap(o)
+  if type(o) ~= "table" or o.z == nil or type(o.x) ~= "table" or type(o.y) ~= "table" then
+    error("plot.heatmap: expected {path=, z=, x={lo,hi}, y={lo,hi}}", 2)
+  end
+  local z = type(o.z) == "table" and o.z or o.z:totable()
+  local ny, nx = #z, #z[1]
+  if ny < 2 or nx < 2 then error("plot.heatmap: z must be at least 2x2", 2) end
+  local lines = {}
+  for j = 1, ny do
+    if #z[j] ~= nx then error("plot.heatmap: z rows differ in length", 2) end
+    local yv = o.y[1] + (j - 1) * (o.y[2] - o.y[1]) / (ny - 1)
+    for i = 1, nx do
+      lines[#lines + 1] = num(o.x[1] + (i - 1) * (o.x[2] - o.x[1]) / (nx - 1)) .. " " .. num(yv) .. " " .. num(z[j][i])
+    end
+    lines[#lines + 1] = ""
+  end
+  local data = { table.concat(lines, "\n") .. "\n" }
+  for i, pt in ipairs(o.points or {}) do
+    local px, py = tolist(pt.x, "points[" .. i .. "].x"), tolist(pt.y, "points[" .. i .. "].y")
+    local pl = {}
+    for k = 1, #px do pl[k] = num(px[k]) .. " " .. num(py[k]) end
+    data[#data + 1] = table.concat(pl, "\n") .. "\n"
+  end
+  o.xrange, o.yrange = o.xrange or { o.x[1], o.x[2] }, o.yrange or { o.y[1], o.y[2] }
+  return run(o, function(names)
+    local parts = { q(names[1]) .. " using 1:2:3 with image notitle" }
+    for i, pt in ipairs(o.points or {}) do
+      parts[#parts + 1] = string.format("%s using 1:2 with points pt 7 ps 0.5 lc rgb %s title %s", q(names[i + 1]),
+        q(pt.color or "#000000"), q(pt.name or ("points " .. i)))
+    end
+    return "unset grid\nset palette defined (0 '#0d0887', 0.35 '#7e03a8', 0.6 '#cc4778', 0.8 '#f89540', 1 '#f0f921')\n"
+      .. (o.cblabel and ("set cblabel " .. q(o.cblabel) .. "\n") or "") .. "plot " .. table.concat(parts, ", ")
+  end, data)
 end
 
 return M

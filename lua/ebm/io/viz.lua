@@ -29,10 +29,15 @@
 --     is one pixel wide and two tall (Unicode half blocks, so the aspect ratio is kept),
 --     a pixel is ink when >= threshold; ncol images per row of the grid, rows optionally
 --     labelled (labels[k] for grid row k); crop drops that many pixels on each side.
+--   frames, palette = ebm.viz.animate(frames, {path="x.gif", levels=K, delay=10, energy={...},
+--                                             labels={...}, ...})  -- animated GIF (ebm/io/animate.lua)
 
 local core = require "ebm.core"
+local animate = require "ebm.io.animate"
 
 local M = {}
+
+M.animate = animate.animate
 
 local function opt_int(o, k, def, fname)
   local v = o[k]
