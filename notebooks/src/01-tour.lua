@@ -4,7 +4,8 @@
 -- ebmlua is Lua 5.4 with a C runtime for energy-based models on discrete data. This
 -- notebook runs in the `ebmlua` kernel: every cell is Lua, the global `ebm` is loaded, and
 -- the value of a cell's last expression is shown as the REPL shows it. `ebm.display(x)`
--- shows pictures and tables.
+-- shows pictures and tables. Each cell is one Lua chunk: its `local` variables end with
+-- the cell, globals stay for the next ones.
 --
 -- Run it after `make` and `make data` in the source tree (see the README, "Notebooks").
 
