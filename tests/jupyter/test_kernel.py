@@ -8,6 +8,7 @@ Run from the repository root with Debian's Python (the one that has Jupyter):
 The kernelspec is installed into a temporary directory (JUPYTER_PATH points there), so
 nothing outside the tree is touched. EBMLUA names the binary (default ./ebmlua).
 """
+import atexit
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 EBMLUA = os.path.abspath(os.environ.get("EBMLUA", os.path.join(ROOT, "ebmlua")))
 
 SPEC_DIR = tempfile.mkdtemp(prefix="ebmlua-kernelspec-")
+atexit.register(shutil.rmtree, SPEC_DIR, True)
 subprocess.run([EBMLUA, "--install-kernel", "--prefix", SPEC_DIR], check=True, stdout=subprocess.DEVNULL)
 os.environ["JUPYTER_PATH"] = os.path.join(SPEC_DIR, "share", "jupyter")
 os.environ.setdefault("JUPYTER_RUNTIME_DIR", os.path.join(SPEC_DIR, "runtime"))
