@@ -474,6 +474,7 @@ static void flush_output(kernel *k) {
     pthread_mutex_unlock(&k->mu);
 }
 
+/* Streams what cells write to fds 1 and 2 while they run. */
 static void *output_thread(void *arg) {
     kernel *k = arg;
     lua_State *P = proto_new();
@@ -566,6 +567,8 @@ static void handle_shutdown(kernel *k, lua_State *P, void *sock, const wire *w, 
     interrupt_cell(k);
 }
 
+/* The control socket: interrupt, shutdown and kernel_info requests, answered even while
+ * a cell runs. */
 static void *control_thread(void *arg) {
     kernel *k = arg;
     lua_State *P = proto_new();
@@ -810,6 +813,9 @@ static void history_add(kernel *k, const char *code, size_t len, int line) {
     k->nhist++;
 }
 
+/* execute_request: execute_input, the cell (output streamed by the output thread), then
+ * execute_result (the REPL's text and any picture, ebm.interp.display.bundle) or error,
+ * and the execute_reply. */
 static void handle_execute(kernel *k, const wire *w) {
     lua_State *P = k->P, *U = k->U;
     int content = lua_gettop(P);
@@ -938,6 +944,7 @@ static int l_complete(lua_State *U) {
     return 0;
 }
 
+/* complete_request: the REPL's completion of the dotted name before the cursor. */
 static void handle_complete(kernel *k, const wire *w) {
     lua_State *P = k->P, *U = k->U;
     size_t len;
@@ -966,6 +973,7 @@ static void handle_complete(kernel *k, const wire *w) {
     reply(k, P, k->shell, w, "complete_reply");
 }
 
+/* inspect_request: the documentation of the dotted name under the cursor (ebm.interp.doc). */
 static void handle_inspect(kernel *k, const wire *w) {
     lua_State *P = k->P, *U = k->U;
     size_t len;
@@ -992,6 +1000,8 @@ static void handle_inspect(kernel *k, const wire *w) {
     reply(k, P, k->shell, w, "inspect_reply");
 }
 
+/* is_complete_request: compiles the code (nothing runs): complete, incomplete (the
+ * parser stopped at <eof>) or invalid. */
 static void handle_is_complete(kernel *k, const wire *w) {
     lua_State *P = k->P, *U = k->U;
     size_t len;
@@ -1031,6 +1041,7 @@ static void hist_push(kernel *k, lua_State *P, int i, int output) {
     lua_rawseti(P, -2, (lua_Integer)lua_rawlen(P, -2) + 1);
 }
 
+/* history_request: tail, range or search (fnmatch patterns) over this session's cells. */
 static void handle_history(kernel *k, const wire *w) {
     lua_State *P = k->P;
     int req = lua_gettop(P);
@@ -1071,6 +1082,7 @@ static void handle_history(kernel *k, const wire *w) {
     reply(k, P, k->shell, w, "history_reply");
 }
 
+/* One shell message: busy, the handler of its type, idle. */
 static void handle_shell(kernel *k) {
     lua_State *P = k->P;
     wire w;
@@ -1153,6 +1165,7 @@ static void *bind_socket(kernel *k, int type, lua_State *P, int conn, const char
     return s;
 }
 
+/* The whole file (malloc'd), its length in *n; NULL if it cannot be read. */
 static char *read_file(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
