@@ -26,7 +26,7 @@ local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)),
   epochs = math.tointeger(tonumber(a.epochs)), valid = 0, log_every = 0 }
 if not cfg then die(err) end
 local clock = ebm.sys.clock
-local images = train.load_digit(cfg)
+local images = ebm.digit.load(cfg)
 local N = images:size(1)
 
 local function median(xs) return ebm.report.median(xs) end

@@ -17,7 +17,7 @@ cfg = assert(ebm.train.check_config{digit = 3, model = "potts", levels = 4, epoc
 -- The 3s, discretised to 4 levels (`floor(pixel * 4 / 256)`), 10% held out for validation.
 
 -- %%
-train_x, valid_x = ebm.train.load_digit(cfg)
+train_x, valid_x = ebm.digit.load(cfg)
 print(train_x:size(1) .. " training and " .. valid_x:size(1) .. " validation images")
 ebm.display(train_x:narrow(1, 1, 20), {nrow = 10, scale = 2, levels = 4})
 
