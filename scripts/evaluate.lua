@@ -187,6 +187,16 @@ if a.quality then
   local su, sum = m:sample(nu, {steps = a.steps, base = base, seed = a.seed, anneal = a.anneal})
   q.fd_samples = ebm.eval.frechet(ebm.eval.stats(net, inputs(su)), st_test)
   q.fd_samples_mean = ebm.eval.frechet(ebm.eval.stats(net, inputs(sum)), st_test)
+  -- the quality numbers of ebm.quality in the checkpoint's own representation (levels and
+  -- binarisation of its training data): brackets, position, precision/recall, memorisation
+  local lv = function(x) return ebm.quality.rbm_levels(m, x) end
+  local qref = ebm.quality.reference{net = net, train = trimgs, test = teimgs, levels = K, n = nu, seed = a.seed,
+                                     memorise = 20000}
+  q.own = ebm.quality.measure(qref, lv(su))
+  q.own.inception = ebm.quality.inception(net, ebm.quality.inputs(lv(su), K))
+  q.own.inception_real = ebm.quality.inception(net, ebm.quality.inputs(teimgs:narrow(1, 1, math.min(nu, teimgs:size(1))), K))
+  print(string.format("quality of %d unconditional samples (%s): %s; Inception Score analogue %.2f (test images %.2f)", nu,
+    protocol, ebm.quality.format(q.own), q.own.inception, q.own.inception_real))
   q.coverage = ebm.eval.coverage(net, inputs(su))
   q.n_unconditional = nu
   print(string.format("Frechet distance of classifier features to %d test images: samples %.2f (mean-field %.2f); " ..
@@ -231,6 +241,12 @@ if a.quality then
       100 * acc, 100 * accm, nper, a.steps, a.start == "class" and "per-digit base-rate" or "base-rate", a.anneal,
       a.label_gain, ladder and (", ladder " .. a.ladder) or ""))
     q.fd_conditional = ebm.eval.frechet(ebm.eval.stats(net, inputs(sc)), st_test)
+    -- mode collapse: the quality numbers per class, in the checkpoint's own representation
+    local byc = {}
+    for d = 0, 9 do byc[d] = ebm.quality.rbm_levels(m, sc:narrow(1, d * nper + 1, nper)) end
+    q.per_class = ebm.quality.per_class({net = net, levels = K, train = trimgs, train_labels = trlabs, test = teimgs,
+      test_labels = telabs, seed = a.seed}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, byc)
+    for _, r in ipairs(q.per_class) do print(string.format("  class %d: %s", r.class, ebm.quality.format(r))) end
     -- Are the misread samples stuck chains or model mass? Compare free energies F(x, y).
     local F, fok, fbad = m:free_energy(sc), {}, {}
     for i = 1, F:numel() do

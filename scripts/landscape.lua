@@ -4,7 +4,7 @@
 -- digits, and the minima reached by zero-temperature quenches.
 --
 --   ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2
---   ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2
+--   ebmlua scripts/train_digit.lua 3 --model potts --levels 2 --out runs/d3-potts-k2
 --   ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --out runs/landscape
 --
 -- For each model (E(x) = -sum b - sum T, beta 1; lower = more probable):

@@ -12,15 +12,23 @@ local train = ebm.train
 local die = ebm.sys.usage_exit("train_digit.lua")
 
 local p = argparse("train_digit.lua", "Train a grid EBM on MNIST images of one digit (CD-k / persistent CD).")
-p:epilog([[
-Models (--model): seed        4-neighbour grid, ordinal couplings tied per direction
-                              (the plan's model: 784*K biases + 2 weights; 3,138 at K=4)
-                  potts       4-neighbour grid, Potts couplings tied per direction
-                  potts-edge  4-neighbour grid, untied full KxK coupling per edge
-                  8nbr        8-neighbour grid, Potts couplings tied per direction
-The run folder is runs/digit<D>-<model>-k<K> unless --out is given.]])
+local digits = ebm.digits
+local models = {}
+for _, m in ipairs(digits.MODELS) do models[#models + 1] = string.format("  %-12s %s", m.name, m.help) end
+p:epilog("Models (--model; default " .. digits.DEFAULT .. "):\n" .. table.concat(models, "\n") .. "\n" .. [[
+
+latent, latent-edge and rbm model binary pixels (thresholded at 128) and take their own
+defaults for options not given (latent: 30 epochs, lr 0.02, PCD-20, batch 100, --init
+random, 1000 sample sweeps; rbm: 10 epochs, lr 0.05, CD-10, batch 100, 200 hidden units). Quality numbers (Frechet distance
+of classifier features with its brackets, precision/recall, memorisation; ebm.quality)
+go to metrics.csv, summary.json and report.html when --classifier exists.
+The run folder is runs/digit<D>-<model>-k<K> (grid models) or runs/digit<D>-<model>
+unless --out is given.]])
 p:argument("digit", "Digit to model: 0-9, or 'all' for every digit.")
-for _, o in ipairs(train.OPTIONS) do
+local options = {}
+for _, o in ipairs(train.OPTIONS) do options[#options + 1] = o end
+for _, o in ipairs(digits.OPTIONS) do options[#options + 1] = o end
+for _, o in ipairs(options) do
   local opt
   if o.flag then
     opt = p:flag(o.flag, o.help)
@@ -33,9 +41,12 @@ end
 
 local okp, a = p:pparse()
 if not okp then die(a) end
+digits.apply_defaults(a, digits.given(arg))
 local cfg, err = train.config_from_args(a)
 if not cfg then die(err) end
-local ok, res = xpcall(ebm.digit.run, function(e)
+cfg, err = digits.config_from_args(cfg, a)
+if not cfg then die(err) end
+local ok, res = xpcall(digits.run, function(e)
   if type(e) == "table" and e.usage then return e end
   return debug.traceback(tostring(e), 2)
 end, cfg)

@@ -7,8 +7,9 @@
 --   sampling/     sampler (block Gibbs chains), schedule (annealing), tempering (replica
 --                 exchange over an RBM's label gain, annealing ramp)
 --   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
---                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval, landscape
+--                 rbm_trainer, digit (the digit job of the grid models), digits (every
+--                 model of train_digit.lua), sweep, optim/ (sgd, adam, schedules)
+--   evaluation/   ais, classifier, eval, quality (sample-quality numbers), landscape
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
 --   interp/       repl, sys, threads, display (rich output in notebooks), doc (doc comments)
@@ -35,10 +36,12 @@ ebm.MODULES = {
   rbm_trainer = "ebm.training.rbm_trainer",
   digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
+  digits = "ebm.training.digits",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  quality = "ebm.evaluation.quality",
   landscape = "ebm.evaluation.landscape",
   data = "ebm.io.data",
   io = "ebm.io.io",

@@ -23,7 +23,9 @@ local M = {}
 
 -- The columns of metrics.csv, in order. Missing values are written as empty fields.
 M.COLUMNS = { "epoch", "step", "data_energy", "sample_energy", "energy_gap", "valid_pll",
-  "grad_norm", "param_norm", "lr", "seconds", "train_log_p_y", "test_accuracy" }
+  "grad_norm", "param_norm", "lr", "seconds", "train_log_p_y", "test_accuracy",
+  -- sample quality (ebm.quality), on rows of their own at the epochs where it is measured
+  "fd", "fd_floor", "fd_ceiling", "fd_position", "precision", "recall", "mem_ratio", "mem_copies" }
 
 -- mkdir -p: create `dir` and its parents; error naming the path on failure.
 function M.mkdirs(dir)

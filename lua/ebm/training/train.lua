@@ -34,11 +34,15 @@ local M = {}
 -- Model presets of scripts/train_digit.lua (the grid constructor's options).
 M.PRESETS = presets.PRESETS
 
+-- Digit models beyond the grid presets, trained by ebm.digits (binary pixels only).
+M.OTHER_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
+
 -- The options of the training scripts: name, help, default (nil: none), choices.
 -- config_from_args turns argparse's result into a config table (keys with '_' for '-').
 M.OPTIONS = {
   { name = "--levels", help = "Grey levels per pixel: 2, 4 or 16.", default = 4, choices = { "2", "4", "16" } },
-  { name = "--model", help = "Model preset: seed, potts, potts-edge or 8nbr.", default = "potts", choices = { "seed", "potts", "potts-edge", "8nbr" } },
+  { name = "--model", help = "Model: the grid presets seed, potts, potts-edge, 8nbr; latent, latent-edge, rbm (ebm.digits).",
+    default = "latent", choices = { "seed", "potts", "potts-edge", "8nbr", "latent", "latent-edge", "rbm" } },
   { name = "--epochs", help = "Passes over the training images.", default = 20 },
   { name = "--batch", help = "Images per update (and persistent chains with --pcd).", default = 128 },
   { name = "--lr", help = "Learning rate.", default = 0.03 },
@@ -111,7 +115,8 @@ function M.check_config(cfg)
   local function bad(fmt, ...) return nil, string.format(fmt, ...) end
   if cfg.pcd == nil then cfg.pcd = true end
   if cfg.levels ~= 2 and cfg.levels ~= 4 and cfg.levels ~= 16 then return bad("--levels must be 2, 4 or 16, got %s", tostring(cfg.levels)) end
-  if not M.PRESETS[cfg.model] then return bad("unknown --model '%s'", tostring(cfg.model)) end
+  if not M.PRESETS[cfg.model] and not M.OTHER_MODELS[cfg.model] then return bad("unknown --model '%s'", tostring(cfg.model)) end
+  if M.OTHER_MODELS[cfg.model] and cfg.levels ~= 2 then return bad("--model %s models binary pixels: --levels must be 2", cfg.model) end
   if cfg.epochs < 1 then return bad("--epochs must be >= 1") end
   if cfg.batch < 1 then return bad("--batch must be >= 1") end
   if not (cfg.lr > 0) then return bad("--lr must be > 0") end
