@@ -126,9 +126,9 @@ test: deps
 	@$(MAKE) --no-print-directory lint-lua
 	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
-# luacheck (Debian lua-check) with .luacheckrc: the library, the tests and tools/ are clean.
+# luacheck (Debian lua-check) with .luacheckrc: the library, the scripts, the tests and tools/ are clean.
 lint-lua:
-	luacheck -q --no-color lua tests tools
+	luacheck -q --no-color lua scripts tests tools
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data classifier

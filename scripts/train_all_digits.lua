@@ -8,46 +8,35 @@
 --   ebmlua scripts/train_all_digits.lua --model seed --levels 2 --epochs 3
 -- Each model gets its own run folder under OUT (default runs/all-digits-<model>-k<K>):
 -- digit0 ... digit9, all; OUT holds comparison.md, comparison.csv, samples.png, pll.png.
-local argparse = require "argparse"
 local ebm = require "ebm"
-local train = ebm.train
+local cli = ebm.cli
 
-local die = ebm.sys.usage_exit("train_all_digits.lua")
-
-local SKIP = { ["--resume"] = true, ["--stop-after"] = true, ["--name"] = true, ["--out"] = true, ["--epochs"] = true }
 local digitsm = ebm.digits
-local p = argparse("train_all_digits.lua", "Train one model per MNIST digit and one on all digits; compare them.")
-p:option("--out", "Folder for the runs and the comparison.")
+local p = cli.parser("train_all_digits.lua", "Train one model per MNIST digit and one on all digits; compare them.")
+p:option("--out", "Folder for the runs and the comparison."):convert(cli.outdir)
 p:option("--epochs", "Epochs per model (default: 5 for grid models, the model's own for the others).")
+  :convert(cli.posint)
 p:flag("--quick", "A fast pass: 1 epoch and at most 1000 images per model (unless given).")
 p:flag("--no-all", "Skip the model of all digits.")
-local options = {}
-for _, o in ipairs(train.OPTIONS) do options[#options + 1] = o end
-for _, o in ipairs(digitsm.OPTIONS) do options[#options + 1] = o end
-for _, o in ipairs(options) do
-  if not SKIP[o.name or o.flag] then
-    if o.flag then p:flag(o.flag, o.help)
-    else
-      local opt = p:option(o.name, o.help, o.default ~= nil and tostring(o.default) or nil)
-      if o.choices then opt:choices(o.choices) end
-    end
-  end
+cli.train_options(p, { skip = { "--resume", "--stop-after", "--name", "--out", "--epochs" } })
+for _, o in ipairs(digitsm.OPTIONS) do -- checked by digitsm.config_from_args
+  p:option(o.name, o.help, o.default ~= nil and tostring(o.default) or nil)
 end
-local okp, a = p:pparse()
-if not okp then die(a) end
+local a = cli.parse(p)
 local given = digitsm.given(arg)
-digitsm.apply_defaults(a, given)
-if a.epochs == nil then a.epochs = "5" end
-if a.quick then
-  if not given["--epochs"] then a.epochs = "1" end
-  if not given["--limit"] then a.limit = "1000" end
-end
-local base, err = train.config_from_args(setmetatable({ digit = "0" }, { __index = a }))
-if not base then die(err) end
-base, err = digitsm.config_from_args(base, a)
-if not base then die(err) end
+local base = cli.main(function()
+  digitsm.apply_defaults(a, given)
+  if a.epochs == nil then a.epochs = 5 end
+  if a.quick then
+    if not given["--epochs"] then a.epochs = 1 end
+    if not given["--limit"] then a.limit = 1000 end
+  end
+  local cfg, err = digitsm.config_from_args(cli.train_config(setmetatable({ digit = "0" }, { __index = a })), a)
+  if not cfg then cli.usage("%s", err) end
+  return cfg
+end)
 local out = a.out or string.format("runs/all-digits-%s-k%d", base.model, base.levels)
-ebm.run.mkdirs(out)
+cli.main(ebm.run.lock, out)
 
 local digits = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }
 if not a.no_all then digits[#digits + 1] = "all" end
@@ -58,11 +47,7 @@ for _, d in ipairs(digits) do
   for k, v in pairs(base) do cfg[k] = v end
   cfg.digit = d
   cfg.out = string.format("%s/digit%s", out, tostring(d))
-  local ok, tr, run, summary = pcall(digitsm.run, cfg)
-  if not ok then
-    if type(tr) == "table" and tr.usage then die(tr.msg) end
-    error(tr, 0)
-  end
+  local tr, run, summary = cli.main(digitsm.run, cfg)
   local rows = ebm.run.read_metrics(run.dir .. "/metrics.csv")
   local h = ebm.report.headline(rows)
   local sm = ebm.run.read_json(run.dir .. "/summary.json") or summary
@@ -88,7 +73,8 @@ local md = { string.format("# Digit models: %s, %d levels, %d epochs, %s%d, batc
   "memorisation (median nearest-training distance over the test images'; about 1 fresh, 0 copies).", "",
   "| digit | train images | train s | valid PLL/pixel | baseline PLL | FD | floor | ceiling | FD position | precision | recall | memorisation | IS (real) |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|---|" }
-local csv = { "digit,train_images,train_seconds,valid_pll,baseline_pll,fd,fd_floor,fd_ceiling,fd_position,precision,recall,mem_ratio,mem_copies,inception,inception_real" }
+local csv = { "digit,train_images,train_seconds,valid_pll,baseline_pll,fd,fd_floor,fd_ceiling,fd_position," ..
+  "precision,recall,mem_ratio,mem_copies,inception,inception_real" }
 local labels, pll, bpl = {}, {}, {}
 local function f(v, fmt) return v and string.format(fmt, v) or "-" end
 local function c(v) return v and string.format("%.6g", v) or "" end

@@ -54,6 +54,7 @@ ebm.MODULES = {
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",
+  cli = "ebm.interp.cli",
   threads = "ebm.interp.threads",
   display = "ebm.interp.display",
   doc = "ebm.interp.doc",

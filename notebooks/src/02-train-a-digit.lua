@@ -8,8 +8,8 @@
 -- Few epochs and 3000 images keep the notebook quick.
 
 -- %%
-cfg = assert(ebm.train.check_config{digit = 3, model = "potts", levels = 4, epochs = 8,
-                                    limit = 3000, seed = 1, quiet = true})
+cfg = ebm.cli.train_config{digit = 3, model = "potts", levels = 4, epochs = 8,
+                            limit = 3000, seed = 1, quiet = true}
 {epochs = cfg.epochs, batch = cfg.batch, lr = cfg.lr, cd_steps = cfg.cd_steps, pcd = cfg.pcd}
 
 -- %% [markdown]

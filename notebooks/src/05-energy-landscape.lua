@@ -8,8 +8,8 @@
 -- more probable.
 
 -- %%
-cfg = assert(ebm.train.check_config{digit = 3, model = "potts", levels = 2, epochs = 6,
-                                    limit = 3000, seed = 1, quiet = true})
+cfg = ebm.cli.train_config{digit = 3, model = "potts", levels = 2, epochs = 6,
+                            limit = 3000, seed = 1, quiet = true}
 train_x, valid_x = ebm.digit.load(cfg)
 m = ebm.train.build_model(cfg)
 ebm.train.init_params(m, cfg, train_x)
