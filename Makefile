@@ -15,7 +15,9 @@
 #   make fuzz       fuzz the IDX, checkpoint and PNG readers (libFuzzer), FUZZ_SECONDS each
 #   WERROR=1        (any target) warnings are errors; .ci/run builds this way
 #   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (also the Lua module and the Jupyter kernelspec)
+#   make module     the runtime as a Lua C module, ebm/core.so, for stock lua5.4
+#   make notebooks  regenerate and execute notebooks/*.ipynb with the ebmlua kernel
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -28,7 +30,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
 EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lgif -lz -llapacke -lfftw3 \
+EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke -lfftw3 \
                 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
 COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
@@ -36,14 +38,16 @@ BUILD   := build
 # PROVE_JOBS: test files run at once (make sanitize uses SAN_JOBS).
 PROVE_JOBS ?= 1
 RT_SRC  := $(wildcard runtime/*.c)
-RT_SRC  := $(filter-out runtime/main.c,$(RT_SRC))
+# The interpreter's own files use lua.h: linked into ebmlua only, not into libebm.a.
+EXE_SRC := runtime/main.c runtime/interp.c runtime/kernel.c
+RT_SRC  := $(filter-out $(EXE_SRC),$(RT_SRC))
 LB_SRC  := $(wildcard runtime/lua/*.c)
 RT_OBJ  := $(RT_SRC:%.c=$(BUILD)/%.o)
 LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy figures-convergence
+.PHONY: all deps data data-fashion test lint-lua lint-c demo classifier bench install install-module module notebooks clean distclean lint sanitize valgrind fuzz ebmlua-v3 figures-energy figures-convergence
 all: ebmlua
 
 deps:
@@ -65,8 +69,39 @@ $(BUILD)/libebm.a: $(RT_OBJ)
 
 # EXE: the interpreter's file name (`make valgrind` builds another one next to it).
 EXE     ?= ebmlua
-$(EXE): $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+$(EXE): $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
 	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,-E $^ -o $@ $(LDLIBS) $(EBM_LDLIBS)
+
+# The runtime as a Lua C module for stock Lua (`require "ebm"` from lua5.4): ebm/core.so,
+# built from position-independent objects in their own build directory. It needs no Lua
+# library at link time (the host lua5.4 provides the symbols).
+PIC     := $(BUILD)/pic
+MODULE  := ebm/core.so
+MODLIBS := -lpng -lgif -lz -llapacke -lfftw3 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
+
+$(PIC)/runtime/lua/core.o: $(BUILD)/runtime/lua/bindings.h
+$(PIC)/runtime/lua/core.o: EBM_CPPFLAGS += -I$(BUILD)/runtime/lua
+
+$(PIC)/%.o: %.c
+	@mkdir -p $(@D)
+	$(COMPILE) -fPIC -MMD -MP -c $< -o $@
+
+$(MODULE): $(RT_SRC:%.c=$(PIC)/%.o) $(LB_SRC:%.c=$(PIC)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(EBM_CFLAGS) $(CFLAGS) $(LDFLAGS) -shared $^ -o $@ $(MODLIBS)
+
+module: $(MODULE)
+
+# Install the module and the Lua library into INST_LIBDIR / INST_LUADIR (luarocks' names;
+# the rockspec's install step, and part of `make install`).
+install-module: $(MODULE)
+	@test -n "$(INST_LIBDIR)" -a -n "$(INST_LUADIR)" || { echo "install-module: set INST_LIBDIR and INST_LUADIR" >&2; exit 1; }
+	install -d $(INST_LIBDIR)/ebm $(INST_LUADIR)
+	install -m 755 $(MODULE) $(INST_LIBDIR)/ebm/core.so
+	rm -rf $(INST_LUADIR)/ebm
+	cp -R lua/ebm $(INST_LUADIR)/ebm
 
 # The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
 # code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it;
@@ -88,7 +123,7 @@ data-fashion:
 	  test -f /usr/share/datasets/fashion-mnist/$$f.gz || { echo "data-fashion: /usr/share/datasets/fashion-mnist/$$f.gz missing" >&2; exit 1; }; done
 
 test: deps
-	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
+	@$(MAKE) --no-print-directory ebmlua module $(CTESTS)
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory lint-lua
 	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
@@ -182,14 +217,22 @@ figures-energy: ebmlua
 	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
 	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
 
-install: ebmlua
+install: ebmlua $(MODULE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
 	rm -rf $(DESTDIR)$(PREFIX)/share/ebmlua/lua $(DESTDIR)$(PREFIX)/share/ebmlua/scripts
 	cp -R lua scripts $(DESTDIR)$(PREFIX)/share/ebmlua/
+	@$(MAKE) --no-print-directory install-module INST_LIBDIR=$(DESTDIR)$(LUA_LIBDIR) INST_LUADIR=$(DESTDIR)$(LUA_SHAREDIR)
+	./ebmlua --install-kernel --prefix $(DESTDIR)$(PREFIX) --exe $(abspath $(PREFIX))/bin/ebmlua
+
+# Notebooks: notebooks/make_notebooks.py writes the .ipynb files from its cell lists, then
+# each is executed in place by the ebmlua kernel (kernelspec in a temporary directory).
+notebooks: ebmlua data
+	/usr/bin/python3 notebooks/make_notebooks.py
+	sh notebooks/execute.sh notebooks/*.ipynb
 
 clean:
-	rm -rf $(BUILD) ebmlua tests/c/*.t build-san ebmlua-san $(FUZZ_DIR)
+	rm -rf $(BUILD) ebmlua ebm tests/c/*.t build-san ebmlua-san $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf data vendor/cache runs

@@ -5,7 +5,8 @@
  * With no script it starts a REPL (readline editing and history, expressions printed,
  * multi-line input, tab completion, Ctrl-C interrupts the running chunk). The Lua library
  * in lua/ebm/ is found next to the executable (or through EBMLUA_PATH) and loaded as the
- * global `ebm` before anything runs.
+ * global `ebm` before anything runs. `ebmlua --kernel FILE` is a Jupyter kernel instead
+ * (kernel.c); interp.c holds what the REPL and the kernel share.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +24,9 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "interp.h"
+#include "kernel.h"
+
 #ifndef EBM_VERSION
 #define EBM_VERSION "0.0.0"
 #endif
@@ -34,16 +38,9 @@ static lua_State *globalL = NULL;
 
 /* ---- errors and signals (as lua.c) ---- */
 
-static void lstop(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
-}
-
 static void laction(int i) {
-    int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     signal(i, SIG_DFL); /* a second Ctrl-C kills the process */
-    lua_sethook(globalL, lstop, flag, 1);
+    interp_interrupt(globalL);
 }
 
 static void l_message(const char *pname, const char *msg) {
@@ -62,19 +59,9 @@ static int report(lua_State *L, int status) {
     return status;
 }
 
-static int msghandler(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
 static int docall(lua_State *L, int narg, int nres) {
     int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
+    lua_pushcfunction(L, interp_msghandler);
     lua_insert(L, base);
     globalL = L;
     struct sigaction sa, old; /* Ctrl-C interrupts this chunk; the caller's handler after */
@@ -109,7 +96,9 @@ static void print_usage(const char *badoption) {
             "  -v        show version information\n"
             "  -E        ignore environment variables\n"
             "  --        stop handling options\n"
-            "  -         stop handling options and execute stdin\n",
+            "  -         stop handling options and execute stdin\n"
+            "  --kernel CONNECTION_FILE   serve as a Jupyter kernel (first option only)\n"
+            "  --install-kernel [--user | --prefix DIR] [--exe PATH]   write the kernelspec\n",
             progname);
 }
 
@@ -402,69 +391,15 @@ static void completion_add(const char *s) {
     if (completion_list[completion_n]) completion_n++;
 }
 
-/* Collect keys of the table (or the __index chain) on top of the stack starting with
- * `prefix`; each candidate is `head .. key`. */
-static void collect_fields(lua_State *L, const char *head, const char *prefix, int depth) {
-    if (depth > 4) return;
-    int t = lua_gettop(L);
-    if (lua_type(L, t) == LUA_TTABLE) {
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            if (lua_type(L, -2) == LUA_TSTRING) {
-                const char *k = lua_tostring(L, -2);
-                if (strncmp(k, prefix, strlen(prefix)) == 0) {
-                    char buf[512];
-                    snprintf(buf, sizeof buf, "%s%s%s", head, k, lua_type(L, -1) == LUA_TFUNCTION ? "(" : "");
-                    completion_add(buf);
-                }
-            }
-            lua_pop(L, 1);
-        }
-    }
-    if (lua_getmetatable(L, t)) {
-        if (lua_getfield(L, -1, "__index") == LUA_TTABLE) collect_fields(L, head, prefix, depth + 1);
-        lua_pop(L, 2);
-    }
+static void completion_add_cb(void *ud, const char *s) {
+    (void)ud;
+    completion_add(s);
 }
 
 static char *completion_generator(const char *text, int state) {
     if (state == 0) {
         completion_reset();
-        lua_State *L = globalL;
-        int top = lua_gettop(L);
-        /* split text at the last '.' or ':' */
-        const char *sep = NULL;
-        for (const char *p = text; *p; p++)
-            if (*p == '.' || *p == ':') sep = p;
-        lua_pushglobaltable(L);
-        if (sep) {
-            char path[512];
-            size_t n = (size_t)(sep - text);
-            if (n >= sizeof path) n = sizeof path - 1;
-            memcpy(path, text, n);
-            path[n] = 0;
-            char *save, *tok = strtok_r(path, ".:", &save);
-            while (tok && !lua_isnil(L, -1)) {
-                if (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -1) == LUA_TUSERDATA) {
-                    lua_getfield(L, -1, tok); /* may call __index: fine for ebm objects */
-                } else {
-                    lua_pushnil(L);
-                }
-                lua_remove(L, -2);
-                tok = strtok_r(NULL, ".:", &save);
-            }
-            char head[512];
-            snprintf(head, sizeof head, "%.*s", (int)(sep - text + 1), text);
-            if (!lua_isnil(L, -1)) collect_fields(L, head, sep + 1, 0);
-        } else {
-            collect_fields(L, "", text, 0);
-            static const char *kw[] = {"and", "break", "do", "else", "elseif", "end", "false", "for", "function",
-                                       "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return",
-                                       "then", "true", "until", "while", NULL};
-            for (int i = 0; kw[i]; i++)
-                if (strncmp(kw[i], text, strlen(text)) == 0) completion_add(kw[i]);
-        }
-        lua_settop(L, top);
+        interp_complete(globalL, text, completion_add_cb, NULL);
     }
     if (completion_i < completion_n) return strdup(completion_list[completion_i++]);
     return NULL;
@@ -577,8 +512,9 @@ static int runargs(lua_State *L, char **argv, int n) {
 static int pmain(lua_State *L) {
     int argc = (int)lua_tointeger(L, 1);
     char **argv = (char **)lua_touserdata(L, 2);
-    int script;
-    int args = collectargs(argv, &script);
+    int script = argc;
+    int kernel = kernel_option(argc, argv); /* --kernel FILE / --install-kernel ... */
+    int args = kernel ? 0 : collectargs(argv, &script);
     if (argv[0] && argv[0][0]) progname = argv[0];
     if (args == has_error) {
         print_usage(argv[script]);
@@ -598,7 +534,15 @@ static int pmain(lua_State *L) {
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
     }
     set_paths(L, argv[0] ? argv[0] : "ebmlua", args & has_E);
+    if (kernel == KERNEL_INSTALL) {
+        lua_pushboolean(L, kernel_install(L, argc, argv) == 0);
+        return 1;
+    }
     if (load_ebm(L) != LUA_OK) return 0;
+    if (kernel == KERNEL_RUN) {
+        lua_pushboolean(L, kernel_run(L, argv[2]) == 0);
+        return 1;
+    }
     if (!runargs(L, argv, script)) return 0;
     if (script < argc && handle_script(L, argv + script) != LUA_OK) return 0;
     if (args & has_i) {

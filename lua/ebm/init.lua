@@ -14,7 +14,7 @@
 --                 diag (MCMC diagnostics)
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
---   interp/       repl, sys, threads
+--   interp/       repl, sys, threads, display (rich output in notebooks), doc (doc comments)
 --
 -- ebm.<name> loads the module ebm.MODULES[name] on first use, so start-up stays fast.
 local base = require "ebm.base"
@@ -60,6 +60,8 @@ ebm.MODULES = {
   sys = "ebm.interp.sys",
   cli = "ebm.interp.cli",
   threads = "ebm.interp.threads",
+  display = "ebm.interp.display",
+  doc = "ebm.interp.doc",
 }
 
 -- Printing: tensors print like Torch (values, then shape and dtype); the REPL prints
