@@ -103,9 +103,7 @@ static void thresholds(const ebm_model *m, int32_t i, int deg, float beta, uint3
     for (int cfg = 0; cfg < (1 << deg); cfg++) {
         float h = m->bin_c[i];
         for (int e = 0; e < deg; e++) h += m->adj_slope[a0 + e] * (float)((cfg >> e) & 1);
-        float p = 1.0f / (1.0f + ebm_expf(-beta * h));
-        float q = p * 4294967296.0f;
-        T[cfg] = q >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)q;
+        T[cfg] = ebm_bin_threshold(h, beta);
     }
 }
 

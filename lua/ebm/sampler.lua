@@ -4,6 +4,8 @@
 --   x = s:chains(C, "uniform" | "bias" | data)   -- u8 [n, C], chains innermost
 --   s:sweep(x, {n=1, beta=1, clamp=mask, order=nil | "random" | {2, 1, ...}})
 --   s:update(x, k, {beta=, clamp=})               -- one block only
+--     beta: a number, or an f32 tensor [C] of per-chain betas (chain c at beta[c]; for
+--     tempering); equal entries give the same bits as the number
 --   s:sequential(state, {sweeps=, beta=, clamp=, scan="raster" | "random", rng=})
 --
 -- Randomness is a pure function of (seed, step, node, global chain id): s.step counts sweeps
