@@ -81,14 +81,19 @@ typedef struct plan {
     int32_t *deg;     /* [n] number of neighbours */
     int32_t *nbr;     /* [n * MAXDEG] neighbours in CSR order (bit e of cfg is neighbour e) */
     uint32_t *T;      /* [n * 256] thresholds T[cfg], cfg < 2^deg */
-    int64_t *loff;    /* [n] offset of node i's leaves in leaf */
-    uint32_t *leaf;   /* per node, per plane b (bit 31-b of T), 2^deg words: for each pair of
-                         configurations (2c, 2c+1): L(2c) and L(2c) ^ L(2c+1), where L(cfg) is
-                         all ones if the bit is set in T[cfg], else 0 (deg 0: one word, L(0)) */
+    int64_t *coff;    /* [n] offset of node i's codes in code */
+    uint8_t *code;    /* per node, per plane b (bit 31-b of T), 2^(D-2) codes, D = max(deg, 2):
+                         code c is the truth table of the threshold bit over (x_nbr0, x_nbr1)
+                         for the configurations 4c .. 4c+3 (bit k for cfg 4c + k); the kernel
+                         looks up that function of the two first neighbours' words and muxes
+                         the rest (neighbours past deg count as 0) */
 } plan;
 
+/* Neighbour count the code tables are built for: at least 2. */
+static inline int code_deg(int deg) { return deg < 2 ? 2 : deg; }
+
 static void plan_free(plan *P) {
-    free(P->deg); free(P->nbr); free(P->T); free(P->loff); free(P->leaf);
+    free(P->deg); free(P->nbr); free(P->T); free(P->coff); free(P->code);
 }
 
 /* Thresholds of a binary node with deg <= 8: for deg <= 4 the u8 kernel's own table; above,
@@ -112,28 +117,29 @@ static int plan_build(const ebm_model *m, float beta, plan *P) {
     P->deg = malloc(sizeof(int32_t) * (size_t)n);
     P->nbr = malloc(sizeof(int32_t) * (size_t)n * EBM_PK_MAXDEG);
     P->T = malloc(sizeof(uint32_t) * (size_t)n * 256);
-    P->loff = malloc(sizeof(int64_t) * (size_t)n);
-    if (!P->deg || !P->nbr || !P->T || !P->loff) { plan_free(P); return EBM_ENOMEM; }
+    P->coff = malloc(sizeof(int64_t) * (size_t)n);
+    if (!P->deg || !P->nbr || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
     int64_t tot = 0;
     for (int32_t i = 0; i < n; i++) {
         int d = (int)(m->adj_start[i + 1] - m->adj_start[i]);
         P->deg[i] = d;
         for (int e = 0; e < d; e++) P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
-        P->loff[i] = tot;
-        tot += (int64_t)32 << d;
+        P->coff[i] = tot;
+        tot += (int64_t)32 << (code_deg(d) - 2);
     }
-    P->leaf = malloc(sizeof(uint32_t) * (size_t)tot);
-    if (!P->leaf) { plan_free(P); return EBM_ENOMEM; }
+    P->code = malloc((size_t)tot);
+    if (!P->code) { plan_free(P); return EBM_ENOMEM; }
     for (int32_t i = 0; i < n; i++) {
-        int d = P->deg[i];
+        int d = P->deg[i], dc = code_deg(d);
         uint32_t *T = P->T + (int64_t)i * 256;
         thresholds(m, i, d, beta, T);
-        uint32_t *lf = P->leaf + P->loff[i];
-        for (int b = 0; b < 32; b++) {
-            uint32_t *row = lf + (b << d);
-            for (int c = 0; c < (1 << d); c++) row[c] = ((T[c] >> (31 - b)) & 1) ? 0xFFFFFFFFu : 0;
-            for (int c = 0; c + 1 < (1 << d); c += 2) row[c + 1] ^= row[c];
-        }
+        uint8_t *cd = P->code + P->coff[i];
+        for (int b = 0; b < 32; b++)
+            for (int c = 0; c < (1 << (dc - 2)); c++) {
+                int v = 0;
+                for (int k = 0; k < 4; k++) v |= (int)((T[(4 * c + k) & ((1 << d) - 1)] >> (31 - b)) & 1) << k;
+                cd[(b << (dc - 2)) + c] = (uint8_t)v;
+            }
     }
     return EBM_OK;
 }
@@ -175,6 +181,9 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
  * gibbs_cpu.c found its features. The copies' vectors never cross a function boundary by
  * value (everything is inlined), so GCC's ABI note about them does not apply. */
 #pragma GCC diagnostic ignored "-Wpsabi"
+
+
+#define PK_STEP 4
 #define PK_NAME_(a, b) a##_##b
 #define PK_NAME(a, b) PK_NAME_(a, b)
 

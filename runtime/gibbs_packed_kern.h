@@ -85,13 +85,23 @@ static inline __attribute__((always_inline)) v8u PK(ars)(v8u c, const pk_rand *R
 #endif
 }
 
-/* Threshold bit of plane b for every lane: a mux tree over the neighbour words nb[0..D-1]
- * whose leaves are the constant words lf[cfg] (all ones or all zeros). */
-static inline __attribute__((always_inline)) v8u PK(tbit)(const uint32_t *lf, const v8u *nb, const int D) {
-    if (D == 0) return PK(bc32)(lf);
-    v8u buf[128];
-    for (int c = 0; c < (1 << (D - 1)); c++) buf[c] = PK(bc32)(lf + 2 * c) ^ (nb[0] & PK(bc32)(lf + 2 * c + 1));
-    for (int j = 1; j < D; j++)
+/* All 16 boolean functions of two words a, b: F[t] has bit set where bit (a + 2b) of t is. */
+static inline __attribute__((always_inline)) void PK(functions2)(v8u a, v8u b, v8u *F) {
+    const v8u mt[4] = {~a & ~b, a & ~b, ~a & b, a & b};
+    F[0] = (v8u){0};
+    for (int t = 1; t < 16; t++) F[t] = F[t & (t - 1)] | mt[__builtin_ctz((unsigned)t)];
+}
+
+/* Threshold bit of one plane for every lane (D >= 2, the plan's code_deg): the functions of the
+ * first two neighbours named by cd[0 .. 2^(D-2)-1] (loads from F), then a mux tree over
+ * neighbours 2 .. D-1. */
+static inline __attribute__((always_inline)) v8u PK(tbit)(const uint8_t *cd, const v8u *F, const v8u *nb, const int D) {
+    v8u buf[1 << (EBM_PK_MAXDEG - 2)];
+#pragma GCC unroll 64
+    for (int c = 0; c < (1 << (D - 2)); c++) buf[c] = F[cd[c]];
+#pragma GCC unroll 8
+    for (int j = 2; j < D; j++)
+#pragma GCC unroll 32
         for (int c = 0; c < (1 << (D - 1 - j)); c++) buf[c] = buf[2 * c] ^ (nb[j] & (buf[2 * c] ^ buf[2 * c + 1]));
     return buf[0];
 }
@@ -106,9 +116,11 @@ static inline __attribute__((always_inline)) void PK(plane)(v8u r, v8u tb, v8u *
 
 /* Update node i in the G words at xi (global word g0 onwards): lazy bit-serial draw. */
 static inline __attribute__((always_inline)) void
-PK(update_group)(const uint32_t *lf, const v8u *nb, uint64_t *xi, const uint64_t *keep, const pk_rand *R, uint32_t node,
+PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t *keep, const pk_rand *R, uint32_t node,
                  int64_t g0, const int D) {
     v8u und = ~(v8u){0}, res = {0};
+    v8u F[16];
+    PK(functions2)(nb[0], nb[1], F);
     if (R->rng == EBM_RNG_ARS) {
         /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane} */
         v8u c = {0}, bstep = {0};
@@ -117,10 +129,11 @@ PK(update_group)(const uint32_t *lf, const v8u *nb, uint64_t *xi, const uint64_t
             c[l + 1] = (uint32_t)R->step;
             bstep[l + 1] = (uint64_t)1 << 32;
         }
-        for (int q = 0; q < 32; q += 4) {
-            v8u r[4];
-            for (int h = 0; h < 4; h++) r[h] = PK(ars)(c + bstep * (uint64_t)(q + h), R);
-            for (int h = 0; h < 4; h++) PK(plane)(r[h], PK(tbit)(lf + ((q + h) << D), nb, D), &und, &res);
+        /* PK_STEP planes per check (two AES chains side by side) */
+        for (int q = 0; q < 32; q += PK_STEP) {
+            v8u r[PK_STEP];
+            for (int h = 0; h < PK_STEP; h++) { r[h] = PK(ars)(c, R); c += bstep; }
+            for (int h = 0; h < PK_STEP; h++) PK(plane)(r[h], PK(tbit)(cd + ((q + h) << (D - 2)), F, nb, D), &und, &res);
             if (PK(all_zero)(und)) break;
         }
     } else {
@@ -132,7 +145,7 @@ PK(update_group)(const uint32_t *lf, const v8u *nb, uint64_t *xi, const uint64_t
             v8u r[4];
             PK(philox_planes)(c0 + (uint64_t)q, c1, c2, c3, R->ks, &r[0], &r[1]);
             PK(philox_planes)(c0 + (uint64_t)(q + 1), c1, c2, c3, R->ks, &r[2], &r[3]);
-            for (int h = 0; h < 4; h++) PK(plane)(r[h], PK(tbit)(lf + ((2 * q + h) << D), nb, D), &und, &res);
+            for (int h = 0; h < 4; h++) PK(plane)(r[h], PK(tbit)(cd + ((2 * q + h) << (D - 2)), F, nb, D), &und, &res);
             if (PK(all_zero)(und)) break;
         }
     }
@@ -147,20 +160,18 @@ PK(update_group)(const uint32_t *lf, const v8u *nb, uint64_t *xi, const uint64_t
 static void PK(node_group)(const plan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
                            const pk_rand *R) {
     int D = P->deg[i];
-    v8u nb[EBM_PK_MAXDEG];
+    v8u nb[EBM_PK_MAXDEG] = {{0}};  /* neighbours past deg read as 0 (the codes ignore them) */
     for (int e = 0; e < D; e++) nb[e] = PK(vload)(p + (int64_t)P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] * nw + w0);
-    const uint32_t *lf = P->leaf + P->loff[i];
+    const uint8_t *cd = P->code + P->coff[i];
     uint64_t *xi = p + (int64_t)i * nw + w0;
     switch (D) {
-    case 0: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 0); break;
-    case 1: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 1); break;
-    case 2: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 2); break;
-    case 3: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 3); break;
-    case 4: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 4); break;
-    case 5: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 5); break;
-    case 6: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 6); break;
-    case 7: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 7); break;
-    default: PK(update_group)(lf, nb, xi, keep, R, (uint32_t)i, w0, 8); break;
+    case 0: case 1: case 2: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 2); break;
+    case 3: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 3); break;
+    case 4: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 4); break;
+    case 5: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 5); break;
+    case 6: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 6); break;
+    case 7: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 7); break;
+    default: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 8); break;
     }
 }
 
