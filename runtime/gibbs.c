@@ -8,12 +8,16 @@
 #include <omp.h>
 #endif
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
-#define EBM_AVX512 1
-#else
-#define EBM_AVX512 0
-#endif
+
+#include "gibbs_cpu.h"
+
+/* The AVX-512 code below is compiled for AVX-512 F/BW/VL/DQ whatever the build flags (between
+ * AVX512_BEGIN and AVX512_END) and runs only when gibbs_cpu.c found those features and the
+ * caller did not ask for another path (ebm_gibbs_opts.simd, EBM_SIMD); the portable loops give
+ * the same bits. */
+#define AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq\")")
+#define AVX512_END _Pragma("GCC pop_options")
 
 #define TILE 128  /* chains per tile (a multiple of 64): the scratch of one tile stays in L1 */
 
@@ -27,13 +31,12 @@ typedef struct scratch {
     float *cum;                  /* [TILE] */
     float *mx;                   /* [TILE] */
     const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
+    int v512;                    /* 1: the AVX-512 path */
 } scratch;
 
-#if EBM_AVX512
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
-#endif
 
-#if EBM_AVX512
+AVX512_BEGIN
 /* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
  * four result words. */
 static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t step, __m512i *out) {
@@ -54,13 +57,9 @@ static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t ste
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
-#endif
 
-/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
- * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
-static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
-    uint32_t blk0 = (uint32_t)(G * 16);
-#if EBM_AVX512
+/* philox_group below on 16 lanes. */
+static void philox_group16(uint64_t seed, uint32_t node, uint64_t step, uint32_t blk0, uint32_t *out) {
     __m512i w[4];
     philox16v(seed, _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)),
               _mm512_set1_epi32((int)node), step, w);
@@ -68,14 +67,23 @@ static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G
     _mm512_storeu_si512(out + 16, w[1]);
     _mm512_storeu_si512(out + 32, w[2]);
     _mm512_storeu_si512(out + 48, w[3]);
-#else
+}
+AVX512_END
+
+/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
+ * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
+static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out, int v512) {
+    uint32_t blk0 = (uint32_t)(G * 16);
+    if (v512) {
+        philox_group16(seed, node, step, blk0, out);
+        return;
+    }
     ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
     for (int b = 0; b < 16; b++) {
         ebm_philox_ctr c = {{blk0 + (uint32_t)b, node, (uint32_t)step, (uint32_t)(step >> 32)}};
         ebm_philox_ctr r = ebm_philox4x32(c, key);
         for (int w = 0; w < 4; w++) out[w * 16 + b] = r.v[w];
     }
-#endif
 }
 
 uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g) {
@@ -94,15 +102,15 @@ static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step,
     for (int64_t G = G0; G <= G1; G++) {
         int64_t lo = G * 64 > g0 ? G * 64 : g0, hi = G * 64 + 64 < g0 + len ? G * 64 + 64 : g0 + len;
         if (lo == G * 64 && hi == G * 64 + 64) {
-            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0));
+            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0), S->v512);
         } else {
-            philox_group(seed, node, step, (uint64_t)G, S->g64);
+            philox_group(seed, node, step, (uint64_t)G, S->g64, S->v512);
             memcpy(S->rnd + (lo - g0), S->g64 + (lo - G * 64), sizeof(uint32_t) * (size_t)(hi - lo));
         }
     }
 }
 
-#if EBM_AVX512
+AVX512_BEGIN
 /* ebm_expf on 16 lanes with exactly the same roundings (roundscale = the magic-number
  * rounding; scalef = the product with 2^n). */
 static inline __attribute__((always_inline)) __m512 expf16(__m512 x) {
@@ -242,7 +250,20 @@ static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C,
     default: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, m->K[i]); break;
     }
 }
-#endif
+
+/* bin4's draw on 16 chains per step: x = 1 iff word < T[cfg]. */
+static void bin4_draw16(const uint32_t *T, const uint8_t *cfgbuf, const uint32_t *rnd, uint8_t *xi, const uint8_t *cl,
+                        int len) {
+    const __m512i vT = _mm512_loadu_si512(T);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = tail16(len, c);
+        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
+        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
+        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
+        store16(xi + c, cl ? cl + c : NULL, mk, _mm_maskz_mov_epi8(on, _mm_set1_epi8(1)));
+    }
+}
+AVX512_END
 
 /* Store drawn levels sel[0..len-1] at xi, keeping chains whose clamp byte cl[c] is nonzero
  * (cl may be NULL). */
@@ -274,7 +295,7 @@ void ebm_gibbs_bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32
 }
 
 static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre) {
+                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre, int v512) {
     uint32_t Tloc[16];
     const uint32_t *T = Tpre;
     if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
@@ -287,19 +308,12 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
 #pragma omp simd
         for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(cfgbuf[c] + cfgbuf[c] + xn[c]);
     }
-#if EBM_AVX512
-    const __m512i vT = _mm512_loadu_si512(T);
-    for (int c = 0; c < len; c += 16) {
-        __mmask16 mk = tail16(len, c);
-        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
-        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
-        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
-        store16(xi + c, cl ? cl + c : NULL, mk, _mm_maskz_mov_epi8(on, _mm_set1_epi8(1)));
+    if (v512) {
+        bin4_draw16(T, cfgbuf, rnd, xi, cl, len);
+        return;
     }
-#else
     for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(rnd[c] < T[cfgbuf[c]]);
     store_sel(xi, cl, cfgbuf, len);
-#endif
 }
 
 /* Update node i for chains c0 .. c0+len-1 (len <= TILE). */
@@ -314,13 +328,11 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
     const int thr = m->fast[i] && a1 - a0 <= 4;  /* binary, <= 4 neighbours: threshold draw */
     if (thr && !bpc) {
-        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL);
+        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL, S->v512);
         return;
     }
-#if EBM_AVX512
-    if (m->fast[i]) { binary16(m, i, x, C, c0, len, beta, bpc, thr, rnd, xi, cl); return; }
-    if (m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl); return; }
-#endif
+    if (S->v512 && m->fast[i]) { binary16(m, i, x, C, c0, len, beta, bpc, thr, rnd, xi, cl); return; }
+    if (S->v512 && m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl); return; }
     uint8_t *sel = S->sel;
     if (m->fast[i]) {
         float *h = S->h;
@@ -449,7 +461,7 @@ void ebm_gibbs_plan_free(void *pl) {
     EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P->fb); EBM_FREE(P);
 }
 
-#if EBM_AVX512
+AVX512_BEGIN
 static int node_kind(const ebm_model *m, int32_t i) {
     if (m->fast[i]) return m->adj_start[i + 1] - m->adj_start[i] <= 4 ? 1 : 2;
     if (m->vec16[i]) return 0;
@@ -643,7 +655,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     if (xs != xsbuf) EBM_FREE(xs);
     return 1;
 }
-#endif
+AVX512_END
 
 /* The sweep driver. Large batches: threads split chain tiles and each thread runs all sweeps
  * and blocks on its own tiles (no barriers). Small batches: threads split the nodes of each
@@ -654,14 +666,15 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
                const ebm_gibbs_opts *o) {
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
     if (nb == 0 || nsweeps <= 0 || C <= 0) return EBM_OK;
-#if EBM_AVX512
+    const int simd = ebm_simd_pick(o->simd, EBM_RNG_PHILOX);
+    if (!ebm_simd_runs(simd, EBM_RNG_PHILOX)) return EBM_ERANGE;
+    const int v512 = simd == EBM_SIMD_AVX512;
     /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
      * chain vectors; the same result) */
-    if (C < 16) {
+    if (v512 && C < 16) {
         int r = run_single(m, b, only, x, C, nsweeps, o);
         if (r) return r > 0 ? EBM_OK : EBM_ENOMEM;
     }
-#endif
     int err = 0;
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
@@ -677,6 +690,7 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
+        S.v512 = v512;
         int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
         ok = ok && ord;
         if (!ok) {

@@ -39,6 +39,9 @@ typedef struct ebm_gibbs_opts {
     const int32_t *order;     /* block order for each sweep (0-based block ids), or NULL = 0..nb-1 */
     int32_t norder;           /* length of order */
     int random_order;         /* 1: a fresh random permutation of the blocks every sweep */
+    int simd;                 /* EBM_SIMD_* (gibbs_cpu.h), 0 = auto: the AVX-512 path or the
+                                 portable one (avx2 and scalar both name the portable loops, which
+                                 the compiler vectorises for the build's flags); same bits */
 } ebm_gibbs_opts;
 
 /* The random word of (node, global chain g, step) under the contract above. */
@@ -46,7 +49,8 @@ uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g);
 
 /* Error contract of the kernels below: they return EBM_OK, or EBM_ENOMEM when scratch memory
  * could not be allocated (the state is then partly updated and should be discarded), or
- * EBM_ERANGE for a block index out of range. They never fail silently. */
+ * EBM_ERANGE for a block index out of range or a SIMD path this CPU cannot run. They never
+ * fail silently. */
 
 /* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). `b` is not
  * changed except for its cached single-chain plan (built on first use for model m). */

@@ -5,7 +5,8 @@
 --   s:sweep(x, {n=1, beta=1, clamp=mask, order=nil | "random" | {2, 1, ...}})
 --   s:update(x, k, {beta=, clamp=})               -- one block only
 --     beta: a number, or an f32 tensor [C] of per-chain betas (chain c at beta[c]; for
---     tempering); equal entries give the same bits as the number
+--     tempering); equal entries give the same bits as the number. simd: "avx512" | "avx2" |
+--     "scalar" (default EBM_SIMD, else the fastest this CPU runs; every path gives the same bits)
 --   s:sequential(state, {sweeps=, beta=, clamp=, scan="raster" | "random", rng=})
 --
 -- Randomness is a pure function of (seed, step, node, global chain id): s.step counts sweeps
@@ -65,7 +66,7 @@ function Sampler:sweep(x, opts)
   local n = opts.n or 1
   local step = opts.step or self.step
   core.gibbs_sweep(self.graph, self.blocks, x, n, opts.beta or 1, self.seed, step, opts.chain_offset or 0,
-    opts.clamp, opts.order)
+    opts.clamp, opts.order, opts.simd)
   if not opts.step then self.step = self.step + n end
   return x
 end

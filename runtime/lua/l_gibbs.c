@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../gibbs.h"
+#include "../gibbs_cpu.h"
 #include "../stats.h"
 
 /* Read a clamp argument: nil, u8 [n] (per node) or u8 [n, C] (per chain). */
@@ -41,9 +42,9 @@ static void read_opts(lua_State *L, int arg, int64_t C, ebm_gibbs_opts *o) {
     if (o->chain_off < 0) luaL_argerror(L, arg + 3, "chain_offset must be >= 0");
 }
 
-/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order)
- * order: nil, "random", or i32 tensor / table of 1-based block ids. Updates states [n, C]
- * in place. */
+/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order, simd)
+ * order: nil, "random", or i32 tensor / table of 1-based block ids; simd: nil (auto: EBM_SIMD,
+ * else the fastest) | "avx512" | "avx2" | "scalar". Updates states [n, C] in place. */
 static int l_gibbs_sweep(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -54,6 +55,10 @@ static int l_gibbs_sweep(lua_State *L) {
     ebm_gibbs_opts o;
     read_opts(L, 5, C, &o);
     check_clamp(L, 9, m, C, &o);
+    if (!lua_isnoneornil(L, 11)) {
+        o.simd = ebm_simd_parse(luaL_checkstring(L, 11));
+        if (o.simd < 0) luaL_argerror(L, 11, "unknown SIMD path (avx512, avx2, scalar)");
+    }
     int32_t ordbuf[64], *ord = NULL;
     const int OA = 10; /* the order argument */
     if (lua_type(L, OA) == LUA_TSTRING) {
@@ -76,7 +81,9 @@ static int l_gibbs_sweep(lua_State *L) {
     } else if (!lua_isnoneornil(L, OA)) {
         luaL_argerror(L, OA, "order must be nil, \"random\" or a list of block ids");
     }
-    if (ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o)) return luaL_error(L, "gibbs_sweep: out of memory");
+    int rc = ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
+    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_sweep: this CPU cannot run the %s path", ebm_simd_name(o.simd));
+    if (rc) return luaL_error(L, "gibbs_sweep: out of memory");
     lua_settop(L, 3);
     return 1;
 }
@@ -93,7 +100,9 @@ static int l_gibbs_update(lua_State *L) {
     ebm_gibbs_opts o;
     read_opts(L, 5, C, &o);
     check_clamp(L, 9, m, C, &o);
-    if (ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o)) return luaL_error(L, "gibbs_update: out of memory");
+    int rc = ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
+    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_update: this CPU cannot run the %s path", ebm_simd_name(ebm_simd_pick(0, 0)));
+    if (rc) return luaL_error(L, "gibbs_update: out of memory");
     lua_settop(L, 4);
     return 1;
 }
