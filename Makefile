@@ -75,6 +75,14 @@ demo: deps
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
 
+# The full dieharder battery on the packed kernel's random streams (ARS, and the Philox
+# reference), read from a pipe; results in runs/dieharder-GEN.txt (RESULTS.md quotes them).
+# Long (an hour or more per generator); tests/c/rng_dieharder.t runs a quick subset in make test.
+.PHONY: dieharder
+dieharder: tests/c/rng_dieharder.t
+	@mkdir -p runs
+	for g in ars philox; do tests/c/rng_dieharder.t --stream $$g 1 | dieharder -g 200 -a | tee runs/dieharder-$$g.txt; done
+
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua
 	install -m 755 ebmlua $(DESTDIR)$(PREFIX)/bin/ebmlua
