@@ -14,9 +14,14 @@ VERSION := 0.1.0
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -DEBM_VERSION='"$(VERSION)"'
-CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+# OpenBLAS: Debian's OpenMP build (libopenblas-openmp-dev), so matrix products and the kernels
+# share libgomp's one thread pool, whose idle threads sleep (OMP_WAIT_POLICY=passive, set by
+# main.c) instead of the pthread build's own spinning pool; rpath picks it over the system's
+# default libopenblas.so.0 alternative.
+BLASDIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
+CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-openmp
 LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
-           -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+           -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -lm -fopenmp
 
 BUILD   := build
 RT_SRC  := $(wildcard runtime/*.c)
