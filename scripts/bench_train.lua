@@ -17,6 +17,7 @@ p:option("--batch", "Batch size.", "128")
 p:option("--epochs", "Epochs timed per thread count.", "5")
 p:option("--threads", "Thread counts, comma separated.", "1,2")
 p:flag("--pcd", "Persistent CD.")
+p:option("--neg-kernel", "Negative-phase kernel: auto (packed where it applies) or u8.", "auto"):choices { "auto", "u8" }
 local okp, a = p:pparse()
 local die = ebm.sys.usage_exit("bench_train.lua")
 if not okp then die(a) end
@@ -25,6 +26,7 @@ local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)),
   cd_steps = math.tointeger(tonumber(a.cd_steps)), batch = math.tointeger(tonumber(a.batch)), pcd = a.pcd and true or false,
   epochs = math.tointeger(tonumber(a.epochs)), valid = 0, log_every = 0 }
 if not cfg then die(err) end
+cfg.neg_kernel = a.neg_kernel
 local clock = ebm.sys.clock
 local images = train.load_digit(cfg)
 local N = images:size(1)
@@ -53,7 +55,7 @@ for th in a.threads:gmatch("%d+") do
   local x = ebm.data.take(images, tr:_cycle(N, cfg.batch))
   local chains = s:chains(x)
   local t0 = clock()
-  for _ = 1, steps do s:sweep(chains, { n = cfg.cd_steps }) end
+  for _ = 1, steps do tr:negative_sweeps(chains) end  -- the trainer's negative-phase kernel
   local t_sweep = clock() - t0
   t0 = clock()
   for _ = 1, steps do m:param_stats(x); m:param_stats(chains) end
