@@ -86,7 +86,8 @@ static inline __attribute__((always_inline)) v8u PK(ars)(v8u c, const pk_rand *R
 }
 
 /* All 16 boolean functions of two words a, b: F[t] has bit set where bit (a + 2b) of t is. */
-static inline __attribute__((always_inline)) void PK(functions2)(v8u a, v8u b, v8u *F) {
+static inline __attribute__((always_inline)) void PK(functions2)(const v8u *pa, const v8u *pb, v8u *F) {
+    const v8u a = *pa, b = *pb;
     const v8u mt[4] = {~a & ~b, a & ~b, ~a & b, a & b};
     F[0] = (v8u){0};
     for (int t = 1; t < 16; t++) F[t] = F[t & (t - 1)] | mt[__builtin_ctz((unsigned)t)];
@@ -120,7 +121,7 @@ PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t 
                  int64_t g0, const int D) {
     v8u und = ~(v8u){0}, res = {0};
     v8u F[16];
-    PK(functions2)(nb[0], nb[1], F);
+    PK(functions2)(&nb[0], &nb[1], F);
     if (R->rng == EBM_RNG_ARS) {
         /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane} */
         v8u c = {0}, bstep = {0};
