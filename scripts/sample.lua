@@ -33,6 +33,7 @@ p:option("--seed", "Sampler seed.", "1")
 p:option("--scale", "Output pixels per image pixel.", "2")
 p:option("--out", "PNG path (default: <ckpt folder>/sample.png, or inpaint.png with --clamp).")
 p:option("--threads", "OpenMP threads.")
+p:option("--gif", "Also write an animated GIF: the first 16 chains, one frame per sweep, mean energy per frame.")
 
 local okp, a = p:pparse()
 if not okp then die(a) end
@@ -106,8 +107,24 @@ if a.anneal then
   beta_fn = function(sweep) return sweep >= warmup and beta or b0 + (beta - b0) * sweep / math.max(warmup, 1) end
 end
 local trace = ebm.schedule.energy_trace()
+local observers = { trace }
+-- --gif: every sweep, a copy of the first 16 chains and their mean energy (frame 1: the start)
+local gif = a.gif and { frames = {}, energy = {}, labels = {}, per_sweep = true }
+if gif then
+  local G = math.min(C, 16)
+  function gif:add(xs, sweep)
+    local v = xs:narrow(2, 1, G)
+    self.frames[#self.frames + 1] = v:t():contiguous():view(G, H, W)
+    self.energy[#self.energy + 1] = m:energy(v:contiguous()):mean()
+    self.labels[#self.labels + 1] = "sweep " .. sweep
+  end
+  function gif:observe(info) self:add(info.chains, info.sweep) end
+  function gif:result() return #self.frames end
+  gif:add(x, 0)
+  observers[#observers + 1] = gif
+end
 local sched = ebm.schedule { warmup = warmup, samples = nsamp, every = every, beta = beta_fn, clamp = clamp,
-  order = a.order == "random" and "random" or nil, observers = { trace } }
+  order = a.order == "random" and "random" or nil, observers = observers }
 local res = sched:run(s, x)
 local snaps, energies = {}, {}
 for k, xs in ipairs(res.samples) do
@@ -127,6 +144,12 @@ if not okv then die(err) end
 print(string.format("%s: %d chains, %d sweeps (warm-up %d, %d snapshots every %d), beta %g%s%s: %.2f s",
   out, C, sweeps, warmup, nsamp, every, beta, a.anneal and (" annealed from " .. a.anneal) or "",
   a.clamp and (", clamped " .. a.clamp) or "", ebm.sys.clock() - t0))
+if gif then
+  local okg, err2 = pcall(ebm.viz.animate, gif.frames, { path = a.gif, levels = K, energy = gif.energy,
+    labels = gif.labels, nrow = 8, scale = scale, delay = 8 })
+  if not okg then die(err2) end
+  print(("%s: %d frames"):format(a.gif, #gif.frames))
+end
 local tr = trace:result()
 if ebm.plot.available() and #tr.sweep > 1 then
   local tpath = out:gsub("%.png$", "") .. "-energy.png"

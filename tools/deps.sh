@@ -4,7 +4,8 @@
 # otherwise it prints the exact command and fails.
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
-libpng-dev zlib1g-dev libreadline-dev libopenblas-dev libopenblas-openmp-dev gnuplot-nox parallel perl"
+libpng-dev zlib1g-dev libreadline-dev libopenblas-dev libopenblas-openmp-dev gnuplot-nox parallel perl \
+libgif-dev liblapacke-dev"
 [ "$#" -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do

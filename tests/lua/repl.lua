@@ -25,7 +25,7 @@ t.ok(out:find("\n42\n", 1, true) or out:find("42\n", 1, true), "the following co
 t.is(rc, 0, "and the REPL ends normally")
 
 -- the printer itself
-local R = require "ebm.repl"
+local R = require "ebm.interp.repl"
 t.is(R.format({ 3, 2, 1 }), "{3, 2, 1}", "list in order")
 t.is(R.format({ b = 1, a = 2, [2] = "x", [1] = true }), '{true, "x", a = 2, b = 1}', "array part first, then sorted keys")
 t.is(R.format({ ["not id"] = 1, [1.5] = 2 }), '{[1.5] = 2, ["not id"] = 1}', "non-identifier keys bracketed")
