@@ -58,7 +58,9 @@ for g in a.rngs:gmatch("[^,]+") do
   if g ~= "ars" and g ~= "philox" then die("--rngs must list ars and/or philox") end
   gens[#gens + 1] = g
 end
-if a.simd and a.simd ~= "avx512" and a.simd ~= "avx2" and a.simd ~= "scalar" then die("--simd must be avx512, avx2 or scalar") end
+if a.simd and a.simd ~= "avx512" and a.simd ~= "avx2" and a.simd ~= "scalar" then
+  die("--simd must be avx512, avx2 or scalar")
+end
 local threads = ints(a.threads, "--threads", 1, 256)
 local batches = ints(a.batches or (a.quick and "256,4096,65536" or "256,1024,4096,16384,65536"), "--batches", 1, 1 << 22)
 

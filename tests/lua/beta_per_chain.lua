@@ -15,13 +15,7 @@ local ebm = require "ebm"
 t.seed(20261202)
 
 local rng = ebm.rng(5)
-local function equal(a, b)
-  local n = a:numel()
-  if b:numel() ~= n then return false end
-  local fa, fb = a:contiguous():view(n):totable(), b:contiguous():view(n):totable()
-  for k = 1, n do if fa[k] ~= fb[k] then return false end end
-  return true
-end
+local equal = require "tensor_eq"
 local C = 1 << 15
 local WARM = 40
 local BETAS = { 0.5, 1.6 }
@@ -38,8 +32,7 @@ local function half(x, h)
   return x:view(n, x:size(2) // 8, 2, 4):narrow(3, h, 1):contiguous():view(n, x:size(2) // 2)
 end
 
-local function check(name, m, o)
-  o = o or {}
+local function check(name, m)
   local s = ebm.sampler{ model = m, seed = 17 }
   local x = s:chains(C)
   s:sweep(x, { n = WARM, beta = alternating(C) })
@@ -49,7 +42,8 @@ local function check(name, m, o)
     local tv = ex:tv(xh)
     local bound = ebm.exact.tv_bound(ex.nstates, C // 2)
     t.cmp_ok(tv, "<", bound, ("%s, beta %.1f: TV %.4f < %.4f"):format(name, BETAS[h], tv, bound))
-    t.cmp_ok(ex:marginal_z(xh, "chains", C // 2), "<", 5, ("%s, beta %.1f: node marginals within 5 s.e."):format(name, BETAS[h]))
+    t.cmp_ok(ex:marginal_z(xh, "chains", C // 2), "<", 5,
+      ("%s, beta %.1f: node marginals within 5 s.e."):format(name, BETAS[h]))
   end
   -- equal betas: the bits of the scalar beta, for a batch and for the single-chain path
   for _, Cb in ipairs({ 300, 5 }) do
@@ -59,7 +53,8 @@ local function check(name, m, o)
     local bt = ebm.f32(Cb):fill(BETAS[2])
     s1:sweep(x1, { n = 7, beta = BETAS[2], step = 100 })
     s2:sweep(x2, { n = 7, beta = bt, step = 100 })
-    t.ok(equal(x1, x2), ("%s: per-chain betas all %.1f give the scalar beta's bits (%d chains)"):format(name, BETAS[2], Cb))
+    t.ok(equal(x1, x2),
+      ("%s: per-chain betas all %.1f give the scalar beta's bits (%d chains)"):format(name, BETAS[2], Cb))
   end
   -- chain 1's result does not depend on the other chains' betas
   local s1, s2 = ebm.sampler{ model = m, seed = 9 }, ebm.sampler{ model = m, seed = 9 }
@@ -77,7 +72,8 @@ local m1 = ebm.grid{ height = 3, width = 3, levels = 2, coupling = "ordinal" }
 m1:randomise(0.8, rng)
 check("3x3 binary 4-nbr", m1)
 
-local m3 = ebm.grid{ height = 3, width = 3, levels = 2, stencil = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 }, { 1, 1 } }, coupling = "potts" }
+local m3 = ebm.grid{ height = 3, width = 3, levels = 2, coupling = "potts",
+                     stencil = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 }, { 1, 1 } } }
 m3:randomise(0.6, rng)
 check("3x3 binary long jumps (> 4 neighbours)", m3)
 
@@ -85,7 +81,8 @@ local m2 = ebm.grid{ height = 2, width = 3, levels = 3, coupling = "full", tie =
 m2:randomise(0.7, rng)
 check("2x3 K=3 full", m2)
 
-local m8 = ebm.grid{ height = 2, width = 2, levels = 4, coupling = "ordinal", values = { -1, -0.3, 0.3, 1 }, torus = false }
+local m8 = ebm.grid{ height = 2, width = 2, levels = 4, coupling = "ordinal", values = { -1, -0.3, 0.3, 1 },
+                     torus = false }
 m8:randomise(0.9, rng)
 check("2x2 K=4 ordinal", m8)
 

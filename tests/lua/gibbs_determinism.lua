@@ -8,13 +8,7 @@ t.seed(99)
 local rng = ebm.rng(1)
 local function randomise(m, scale) return m:randomise(scale, rng) end
 
-local function equal(a, b)
-  local n = a:numel()
-  if b:numel() ~= n then return false end
-  local fa, fb = a:contiguous():view(n):totable(), b:contiguous():view(n):totable()
-  for k = 1, n do if fa[k] ~= fb[k] then return false end end
-  return true
-end
+local equal = require "tensor_eq"
 
 local cases = {
   { "binary 12x12 4-nbr", ebm.grid{ height = 12, width = 12, levels = 2 } },

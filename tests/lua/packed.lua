@@ -11,12 +11,7 @@ t.seed(20261129)
 
 local rng = ebm.rng(17)
 
-local function equal(a, b)
-  if a:numel() ~= b:numel() then return false end
-  local x, y = a:contiguous():view(a:numel()), b:contiguous():view(b:numel())
-  for k = 1, x:numel() do if x:get(k) ~= y:get(k) then return false end end
-  return true
-end
+local equal = require "tensor_eq"
 
 -- random u8 0/1 states [n, C]
 local function random_states(n, C, r)
@@ -86,7 +81,8 @@ do
     f:close()
     return out
   end
-  t.ok(env_path("EBM_SIMD=scalar EBM_RNG=philox"):match("^scalar\tphilox\ttrue"), "EBM_SIMD / EBM_RNG select the defaults")
+  t.ok(env_path("EBM_SIMD=scalar EBM_RNG=philox"):match("^scalar\tphilox\ttrue"),
+    "EBM_SIMD / EBM_RNG select the defaults")
   t.ok(env_path("EBM_SIMD=bogus EBM_RNG=ars"):match("\tars\t"), "an unknown EBM_SIMD value counts as unset")
   t.error_like(function() s:sweep_packed(a, { simd = "sse9" }) end, "unknown SIMD path", "unknown path name refused")
   t.error_like(function() s:sweep_packed(a, { rng = "mt" }) end, "unknown generator", "unknown generator name refused")
