@@ -138,7 +138,7 @@ PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t 
             if (PK(all_zero)(und)) break;
         }
     } else {
-        v8u c0;
+        v8u c0 = {0};
         for (int l = 0; l < G; l++) c0[l] = (uint64_t)(g0 + l) * 16;
         const v8u c1 = (v8u){0} + node, c2 = (v8u){0} + (uint32_t)R->step, c3 = (v8u){0} + (uint32_t)(R->step >> 32);
         /* two Philox calls (four planes) per step: independent dependency chains side by side */
