@@ -13,11 +13,13 @@
  * (checked every 4 planes) or after 32 planes (lanes with U == T then get x = 0). This samples
  * Bernoulli(T/2^32) exactly; about 12 random bits per update are drawn (the group waits for its
  * slowest of 512 lanes), against 32 for the u8 kernel. The threshold bit of every lane at plane b
- * is a bit-sliced mux tree over the neighbour words (2^deg - 1 three-input ops): cheap up to
- * 4 neighbours; with 8 (the 8-neighbour grid) 255 ops per plane make this path slower than the
- * u8 kernel (measured 0.2 against 0.35 updates/ns on one core), so use it for deg <= 4.
- * Not supported (use the u8 kernel): K > 2, more than 8 neighbours, block orders other than
- * 1..nblocks, chain offsets (batch splits), chain initialisation (pack u8 chains instead).
+ * is bit-sliced: a lookup in the table of the 16 boolean functions of the first two neighbours'
+ * words (built once per node and group) for each 4 configurations, then a mux tree over the
+ * other neighbours: 4 loads + 3 muxes per plane with 4 neighbours, 64 + 63 with 8 (2.6x the u8
+ * kernel's updates per CPU-second on the 8-neighbour grid, 6x on the 4-neighbour one).
+ * Not supported (use the u8 kernel): K > 2, more than 8 neighbours (the table grows as
+ * 2^(deg-2) per plane), block orders other than 1..nblocks, chain offsets (batch splits), chain
+ * initialisation (pack u8 chains instead), per-chain beta.
  *
  * Randomness (o->rng, gibbs_cpu.h): the 32 planes of word w (chain 64w + j is bit j) for node i
  * at step s. Both generators are pure functions of (seed, node, word, step, plane), so results
