@@ -34,7 +34,7 @@ LB_OBJ  := $(LB_SRC:%.c=$(BUILD)/%.o)
 BINDINGS := $(sort $(patsubst runtime/lua/l_%.c,%,$(wildcard runtime/lua/l_*.c)))
 CTESTS  := $(patsubst %.c,%.t,$(wildcard tests/c/*.c))
 
-.PHONY: all deps data data-fashion test demo bench install clean distclean ebmlua-v3 figures-energy
+.PHONY: all deps data data-fashion test lint-lua demo bench install clean distclean ebmlua-v3 figures-energy
 all: ebmlua
 
 deps:
@@ -81,7 +81,12 @@ data-fashion:
 test: deps
 	@$(MAKE) --no-print-directory ebmlua $(CTESTS)
 	@$(MAKE) --no-print-directory data
+	@$(MAKE) --no-print-directory lint-lua
 	prove -f $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
+
+# luacheck (Debian lua-check) with .luacheckrc: the library, the tests and tools/ are clean.
+lint-lua:
+	luacheck -q --no-color lua tests tools
 
 demo: deps
 	@$(MAKE) --no-print-directory ebmlua data

@@ -10,7 +10,7 @@
  *    24  u32    CRC32 (zlib) of the payload
  *    28  u32    CRC32 of header bytes 0..27
  *   payload:
- *     u64 meta length, meta bytes (JSON text written by lua/ebm/io.lua; opaque here)
+ *     u64 meta length, meta bytes (JSON text written by lua/ebm/io/io.lua; opaque here)
  *     u32 number of tensors, then per tensor:
  *       u32 name length, name bytes, u32 dtype (ebm_dtype), u32 ndim, i64 size[ndim],
  *       data: numel * dtype size bytes, row-major

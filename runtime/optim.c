@@ -23,6 +23,13 @@ static int check_group(const ebm_tensor *p, const ebm_tensor *const *ts, int n) 
         T lr = (T)c->lr, wd = (T)c->weight_decay, mu = (T)c->momentum, dm = (T)(1 - c->dampening); \
         if (!use_mom) {                                                                           \
             for (int64_t i = 0; i < n; i++) x[i] -= lr * (gr[i] + wd * x[i]);                     \
+        } else if (c->lr_in_velocity) {                                                           \
+            for (int64_t i = 0; i < n; i++) {                                                     \
+                T gi = gr[i] + wd * x[i];                                                         \
+                T vi = mu * b[i] - lr * gi;                                                       \
+                b[i] = vi;                                                                        \
+                x[i] += vi;                                                                       \
+            }                                                                                     \
         } else {                                                                                  \
             for (int64_t i = 0; i < n; i++) {                                                     \
                 T gi = gr[i] + wd * x[i];                                                         \
@@ -34,7 +41,7 @@ static int check_group(const ebm_tensor *p, const ebm_tensor *const *ts, int n) 
     } while (0)
 
 int ebm_optim_sgd(ebm_tensor *p, const ebm_tensor *g, ebm_tensor *v, const ebm_sgd_config *c, int first) {
-    int use_mom = c->momentum != 0;
+    int use_mom = c->momentum != 0 || c->lr_in_velocity;
     if (use_mom && !v) return EBM_ESHAPE;
     const ebm_tensor *ts[2] = {g, use_mom ? v : NULL};
     int rc = check_group(p, ts, 2);

@@ -331,14 +331,6 @@ void ebm_rbm_center_grad(const ebm_rbm *m, const float *mu, const float *lam, fl
     cblas_sgemv(CblasRowMajor, CblasNoTrans, nh, D, -1.0f, gW, D, mu, 1, 1.0f, gc, 1);
 }
 
-void ebm_rbm_momentum(float *p, const float *g, float *vel, int64_t n, float lr, float mom, float wd) {
-#pragma omp parallel for simd schedule(static) if (n > 4 * EBM_RBM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        vel[i] = mom * vel[i] + lr * (g[i] - wd * p[i]);
-        p[i] += vel[i];
-    }
-}
-
 /* Sum over groups of the log of each group's partition sum, for activations a[D] (f64). */
 static double groups_logsum(const ebm_rbm *m, const double *a) {
     int K1 = m->K - 1;

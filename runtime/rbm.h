@@ -94,10 +94,6 @@ double ebm_rbm_disc_grad(const ebm_rbm *m, const float *x, int B, float alpha, f
  * With mu = lam = 0 it is the identity. The model itself stays in ordinary form. */
 void ebm_rbm_center_grad(const ebm_rbm *m, const float *mu, const float *lam, float *gW, float *gb, float *gc);
 
-/* Momentum SGD with L2 weight decay on one parameter array of n floats:
- *   vel = mom*vel + lr*(g - wd*p);  p += vel.  (gradient ascent: g is the ascent direction) */
-void ebm_rbm_momentum(float *p, const float *g, float *vel, int64_t n, float lr, float mom, float wd);
-
 /* Exact log Z by enumerating all 2^nh hidden states (nh <= 30), stable in f64. */
 double ebm_rbm_exact_logz(const ebm_rbm *m);
 

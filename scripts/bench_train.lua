@@ -28,7 +28,7 @@ local cfg, err = train.check_config { digit = math.tointeger(tonumber(a.digit)),
 if not cfg then die(err) end
 cfg.neg_kernel = a.neg_kernel
 local clock = ebm.sys.clock
-local images = train.load_digit(cfg)
+local images = ebm.digit.load(cfg)
 local N = images:size(1)
 
 local function median(xs) return ebm.report.median(xs) end

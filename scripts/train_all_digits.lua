@@ -50,7 +50,7 @@ for _, d in ipairs(digits) do
   for k, v in pairs(base) do cfg[k] = v end
   cfg.digit = d
   cfg.out = string.format("%s/digit%s", out, tostring(d))
-  local ok, tr, run, summary = pcall(train.run_digit, cfg)
+  local ok, tr, run, summary = pcall(ebm.digit.run, cfg)
   if not ok then
     if type(tr) == "table" and tr.usage then die(tr.msg) end
     error(tr, 0)

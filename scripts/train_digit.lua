@@ -35,7 +35,7 @@ local okp, a = p:pparse()
 if not okp then die(a) end
 local cfg, err = train.config_from_args(a)
 if not cfg then die(err) end
-local ok, res = xpcall(train.run_digit, function(e)
+local ok, res = xpcall(ebm.digit.run, function(e)
   if type(e) == "table" and e.usage then return e end
   return debug.traceback(tostring(e), 2)
 end, cfg)

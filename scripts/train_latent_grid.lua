@@ -90,24 +90,22 @@ local function main()
   local run = ebm.run.new { out = cfg.out, config = cfg, seed = cfg.seed, resume = a.resume }
   local tr = ebm.latent.trainer { model = m, train = imgs, config = cfg }
   if a.resume then
-    local okr, why = pcall(tr.restore, tr, ckpt)
+    local okr, why = pcall(ebm.loop.resume, tr, run, ckpt) -- a bad checkpoint is a usage error
     if not okr then die("--resume: " .. tostring(why)) end
-    run:truncate_metrics(tr.steps)
   else
     tr:init(imgs)
   end
-  local bar = ebm.progress.new { total = tr.steps_per_epoch * cfg.epochs, epochs = cfg.epochs, quiet = cfg.quiet,
-    start = tr.steps, label = string.format("latent digit %d", cfg.digit) }
-  bar:print(string.format("%d images of digit %d; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters -> %s",
-    imgs:size(1), cfg.digit, info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges, info.pixel_edges, m:nparams(), run.dir))
-  local row
-  for _ = tr.epoch_done + 1, math.min(cfg.epochs, cfg.stop_after or cfg.epochs) do
-    row = tr:epoch(bar)
-    run:log(row)
-    tr:save(ckpt) -- every epoch, so that --resume loses at most one
-    bar:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
-      row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
-  end
+  -- the shared loop: metrics row and checkpoint every epoch, so that --resume loses at most one
+  local res = ebm.loop.run(tr, { run = run, epochs = cfg.epochs, stop_after = cfg.stop_after, quiet = cfg.quiet, label = string.format("latent digit %d", cfg.digit),
+    intro = function(_, b)
+      b:print(string.format("%d images of digit %d; %d pixels + %d latents, %d edges (%d local, %d long-range, %d pixel-pixel), %d parameters -> %s",
+        imgs:size(1), cfg.digit, info.visible, info.hidden, info.edges, info.local_edges, info.jump_edges, info.pixel_edges, m:nparams(), run.dir))
+    end,
+    on_epoch = function(_, row, b)
+      b:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
+        row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
+    end })
+  local bar = res.bar
   bar:finish()
   -- sample grid: data, fresh long chains (visible layer), persistent chains
   local count = 30

@@ -7,7 +7,6 @@
 --   ebmlua scripts/train_rbm.lua --levels 4 --hidden 500
 local argparse = require "argparse"
 local ebm = require "ebm"
-local core = ebm.core
 
 local die = ebm.sys.usage_exit("train_rbm.lua")
 
@@ -73,11 +72,11 @@ ebm.sys.set_threads(a.threads)
 
 -- Resuming: the checkpoint's run must agree on everything that defines the model, the
 -- data and the updates (--epochs may grow; the linear decay then follows the new total).
-local resume_model, resume_adam, start_epoch = nil, nil, 1
+local start_epoch = 1
 if a.resume then
   if not a.out then die("--resume needs --out (the run folder to continue)") end
   local ck = a.out .. "/model.ckpt"
-  local okl, m0, meta0, adam0 = pcall(ebm.rbm.load, ck)
+  local okl, m0, meta0 = pcall(ebm.rbm.load, ck)
   if not okl then die("--resume: cannot read " .. ck .. ": " .. tostring(m0)) end
   local old = ebm.run.read_json(a.out .. "/config.json")
   old = old and old.config
@@ -86,12 +85,10 @@ if a.resume then
     {"hidden", "batch", "lr", "lr_decay", "cd_steps", "pcd", "chains", "optim", "momentum", "weight_decay", "init_sd",
      "levels", "binarize", "data_seed", "labels", "digits", "limit", "seed", "disc", "center"})
   if not okc then die("--resume: " .. tostring(why) .. " (" .. a.out .. ")") end
-  local done = meta0.extra and meta0.extra.epochs
-  if not (math.type(done) == "integer" and done >= 1) or (a.pcd and not m0.neg) or not m0.vW then
-    die("--resume: " .. ck .. " has no training state to continue from")
-  end
+  local done = ebm.rbm_trainer.resumable(m0, meta0, a.pcd)
+  if not done then die("--resume: " .. ck .. " has no training state to continue from") end
   if done >= a.epochs then die(string.format("--resume: the run already has %d epochs; give a larger --epochs", done)) end
-  resume_model, resume_adam, start_epoch = m0, adam0, done + 1
+  start_epoch = done + 1
 end
 
 -- Data --------------------------------------------------------------------------------
@@ -104,13 +101,12 @@ local n = images:size(1)
 dopt.split, dopt.limit = "test", 1000
 local vimages, vlabels = ebm.data.mnist(dopt)
 
-local m = resume_model or
-  ebm.rbm.new{nv = 784, K = K, nl = a.labels and 10 or 0, nh = a.hidden, seed = a.seed, init_sd = a.init_sd}
+local m = ebm.rbm.new{nv = 784, K = K, nl = a.labels and 10 or 0, nh = a.hidden, seed = a.seed, init_sd = a.init_sd}
 local vx = m:encode(vimages, vlabels)
 local tx = m:encode(ebm.data.take(images, ebm.arange(1, math.min(n, 1000) + 1)),
                     ebm.data.take(labels, ebm.arange(1, math.min(n, 1000) + 1)))
 local base = m:base_rate(tx)
-if not resume_model then -- visible biases from the base rates of (up to) 10000 training images
+if not a.resume then -- visible biases from the base rates of (up to) 10000 training images
   local first = ebm.arange(1, math.min(n, 10000) + 1)
   local x0 = m:encode(ebm.data.take(images, first), ebm.data.take(labels, first))
   m:init_biases(x0)
@@ -123,79 +119,49 @@ run.meta.data = {protocol = K == 2 and ("binary, " .. a.binarize .. (a.binarize 
   (" (Philox seed " .. a.data_seed .. ")") or " (pixel >= 128)")) or "4 levels (cuts 64/128/192)", n_train = n}
 run:save_config()
 
-local function mean(t)
-  local s = 0
-  for i = 1, t:numel() do s = s + t:get(i) end
-  return s / t:numel()
+local tr = ebm.rbm_trainer.new{model = m, images = images, labels = labels, config = a, probe = {train = tx, test = vx},
+  checkpoint_meta = {protocol = run.meta.data.protocol, levels = K, binarize = K == 2 and a.binarize or nil,
+                     data_seed = a.data_seed, digits = digits, limit = a.limit}}
+if a.resume then -- the checkpoint's model, chains, optimiser state and counters replace the fresh ones
+  local okr, why = pcall(ebm.loop.resume, tr, run, a.out .. "/model.ckpt")
+  if not okr then die("--resume: " .. tostring(why)) end
 end
 
 -- Sample grid: 10 rows (one per digit when the model has labels), mean-field last step.
 local function write_samples(epoch)
   if not ebm.viz then return nil end
+  local mm = tr.model
   local lab
-  if m.nl > 0 then
+  if mm.nl > 0 then
     lab = {}
     for r = 0, 99 do lab[r + 1] = r // 10 end
   end
-  local s = m:sample(100, {steps = a.sample_steps, label = lab, base = base, mean = true, seed = a.seed + epoch})
+  local s = mm:sample(100, {steps = a.sample_steps, label = lab, base = base, mean = true, seed = a.seed + epoch})
   local path = run:path("samples", string.format("epoch-%03d.png", epoch))
-  ebm.viz.grid(m:images(s), {path = path, nrow = 10, levels = 0})
+  ebm.viz.grid(mm:images(s), {path = path, nrow = 10, levels = 0})
   return path
 end
 
-local bar = ebm.progress.new{total = a.epochs * ((n + a.batch - 1) // a.batch), epochs = a.epochs, label = "rbm",
-                             quiet = a.quiet, start = m.step}
-local steps_total = a.epochs * ((n + a.batch - 1) // a.batch)
-local adam_state, step, t_start = resume_adam or {}, m.step, ebm.sys.clock()
-if a.resume then run:truncate_metrics(step) end
-local epoch_times = {}
+local t_start = ebm.sys.clock()
 local curves = {train = {}, test = {}, chains = {}, recon = {}}
 for e = 1, start_epoch - 1 do -- epochs of an earlier process: not in this plot
   curves.train[e], curves.test[e], curves.chains[e], curves.recon[e] = 0 / 0, 0 / 0, 0 / 0, 0 / 0
 end
-for epoch = start_epoch, a.epochs do
-  local t0 = ebm.sys.clock()
-  local g = core.rng(a.seed):split(epoch)
-  local recon, nb, disc_ll = 0, 0, 0
-  local mom = epoch <= 5 and math.min(0.5, a.momentum) or a.momentum
-  for idx in ebm.data.batches(n, a.batch, g) do
-    step = step + 1
-    local lr = a.lr_decay == "linear" and a.lr * (1 - (step - 1) / steps_total) or a.lr
-    local x = m:encode(ebm.data.take(images, idx), ebm.data.take(labels, idx))
-    local r, ll = m:cd_step(x, {k = a.cd_steps, lr = lr, momentum = mom, weight_decay = a.weight_decay,
-                                pcd = a.pcd, chains = a.chains, disc = a.disc, center = a.center,
-                                optim = a.optim, state = adam_state})
-    recon, disc_ll = recon + r, disc_ll + (ll or 0)
-    nb = nb + 1
-    bar:update{epoch = epoch, step = step}
-  end
-  local secs = ebm.sys.clock() - t0
-  epoch_times[#epoch_times + 1] = secs
-  local fv, ft = mean(m:free_energy(vx)), mean(m:free_energy(tx))
-  local fs = m.neg and mean(m:free_energy(m.neg)) or nil
-  curves.train[epoch], curves.test[epoch], curves.chains[epoch] = ft, fv, fs or 0/0
-  curves.recon[epoch] = nb > 0 and recon / nb or 0
-  local pn = math.sqrt(m.W:norm() ^ 2 + m.b:norm() ^ 2 + m.c:norm() ^ 2)
-  local acc
-  if a.disc > 0 then -- accuracy of p(y|x) on the 1000 held-out images
-    local pred, ok = m:classify(vx), 0
-    for r, y in ipairs(m:labels_of(vx)) do if pred[r] == y then ok = ok + 1 end end
-    acc = ok / #pred
-  end
-  run:log{epoch = epoch, step = step, data_energy = ft, sample_energy = fs, energy_gap = fs and (fs - ft) or nil,
-          param_norm = pn, lr = a.lr, seconds = ebm.sys.clock() - t_start,
-          train_log_p_y = a.disc > 0 and disc_ll / nb or nil, test_accuracy = acc}
-  bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s%s", epoch, secs,
-    nb > 0 and recon / nb or 0, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or "",
-    acc and string.format(", log p(y|x) %.4f, test accuracy %.1f%%", disc_ll / nb, 100 * acc) or ""))
-  if epoch == a.epochs or epoch % 5 == 0 then
-    m:save(run:path("model.ckpt"), {epochs = epoch, protocol = run.meta.data.protocol, levels = K,
-      binarize = K == 2 and a.binarize or nil, data_seed = a.data_seed, digits = digits, limit = a.limit},
-      true, a.optim == "adam" and adam_state or nil)
-    write_samples(epoch)
-  end
-end
-bar:finish(string.format("done in %.1f s", ebm.sys.clock() - t_start))
+-- the shared epoch loop: metrics.csv rows, a checkpoint every 5 epochs and at the end
+local res = ebm.loop.run(tr, {run = run, epochs = a.epochs, checkpoint_every = 5, quiet = a.quiet, label = "rbm",
+  on_epoch = function(_, row, bar)
+    local epoch, ft, fv, fs = row.epoch, row.data_energy, row.test_free_energy, row.sample_energy
+    curves.train[epoch], curves.test[epoch], curves.chains[epoch] = ft, fv, fs or 0/0
+    curves.recon[epoch] = row.recon
+    local acc = row.test_accuracy
+    bar:print(string.format("epoch %d: %.2f s, recon %.4f, F(train) %.2f, F(test) %.2f (gap %.2f)%s%s", epoch,
+      row.train_seconds, row.recon, ft, fv, fv - ft, fs and string.format(", F(chains) %.2f", fs) or "",
+      acc and string.format(", log p(y|x) %.4f, test accuracy %.1f%%", row.train_log_p_y, 100 * acc) or ""))
+    if epoch == a.epochs or epoch % 5 == 0 then write_samples(epoch) end
+  end})
+res.bar:finish(string.format("done in %.1f s", ebm.sys.clock() - t_start))
+local epoch_times = {}
+for i, r in ipairs(res.rows) do epoch_times[i] = r.train_seconds end
 table.sort(epoch_times)
 local med = epoch_times[(#epoch_times + 1) // 2]
 run.meta.timing = {median_epoch_s = med, threads = a.threads, load = {ebm.sys.loadavg()}}

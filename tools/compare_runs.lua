@@ -10,6 +10,13 @@ if arg[1] == "-h" or arg[1] == "--help" or not arg[2] then
   os.exit((arg[1] == "-h" or arg[1] == "--help") and 0 or 2)
 end
 local a, b = arg[1], arg[2]
+for _, dir in ipairs { a, b } do
+  for _, f in ipairs { "metrics.csv", "model.ckpt" } do
+    local h = io.open(dir .. "/" .. f, "rb")
+    if not h then io.stderr:write("compare_runs.lua: ", dir, "/", f, " not found\n"); os.exit(2) end
+    h:close()
+  end
+end
 local function rows(path)
   local out = {}
   for line in io.lines(path) do out[#out + 1] = line end
@@ -32,8 +39,12 @@ for i = 2, math.min(#ra, #rb) do
   end
 end
 print(string.format("metrics.csv: %d rows x %d columns compared (seconds skipped): %d differences", #ra - 1, #hdr - 1, diff))
-local ca = ebm.io.load_checkpoint(a .. "/model.ckpt")
-local cb = ebm.io.load_checkpoint(b .. "/model.ckpt")
+local function load(path)
+  local ok, ck = pcall(ebm.io.load_checkpoint, path)
+  if not ok then io.stderr:write("compare_runs.lua: ", tostring(ck):gsub("^[^:]*:%d+: ", ""), "\n"); os.exit(2) end
+  return ck
+end
+local ca, cb = load(a .. "/model.ckpt"), load(b .. "/model.ckpt")
 local nt, nd = 0, 0
 local function walk(x, y, path)
   if ebm.is_tensor(x) then

@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
 libpng-dev zlib1g-dev libreadline-dev libopenblas-dev libopenblas-openmp-dev gnuplot-nox parallel perl \
-libgif-dev liblapacke-dev dieharder"
+libgif-dev liblapacke-dev lua-check dieharder"
 [ "$#" -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do

@@ -4,8 +4,10 @@
 -- Layout of lua/ebm/ (module names follow the path: require "ebm.sampling.sampler"):
 --   base.lua      version, tensor constructors and arithmetic, rng (re-exported here)
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
---   sampling/     sampler (block Gibbs chains), schedule (annealing)
---   training/     train (CD gradients, Trainer), sweep, optim/ (sgd, adam, schedules)
+--   sampling/     sampler (block Gibbs chains), schedule (annealing), tempering (replica
+--                 exchange over an RBM's label gain, annealing ramp)
+--   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
+--                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
 --   evaluation/   ais, classifier, eval, landscape
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
@@ -27,7 +29,11 @@ ebm.MODULES = {
   exact = "ebm.models.exact",
   sampler = "ebm.sampling.sampler",
   schedule = "ebm.sampling.schedule",
+  tempering = "ebm.sampling.tempering",
   train = "ebm.training.train",
+  loop = "ebm.training.loop",
+  rbm_trainer = "ebm.training.rbm_trainer",
+  digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",

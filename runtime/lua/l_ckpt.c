@@ -1,4 +1,4 @@
-/* l_ckpt.c - checkpoint files for lua/ebm/io.lua: core.ckpt_save / core.ckpt_load. */
+/* l_ckpt.c - checkpoint files for lua/ebm/io/io.lua: core.ckpt_save / core.ckpt_load. */
 #include "luaT.h"
 
 #include <string.h>

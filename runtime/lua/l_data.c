@@ -1,4 +1,4 @@
-/* l_data.c - dataset kernels for lua/ebm/data.lua (filter, take, quantize, binarize,
+/* l_data.c - dataset kernels for lua/ebm/io/data.lua (filter, take, quantize, binarize,
  * shuffles, histogram). Index tensors seen by Lua hold 1-based positions (i32). */
 #include "luaT.h"
 

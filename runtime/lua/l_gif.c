@@ -1,4 +1,4 @@
-/* l_gif.c - animated GIF files: core.gif_write, core.gif_read (used by lua/ebm/viz.lua). */
+/* l_gif.c - animated GIF files: core.gif_write, core.gif_read (used by lua/ebm/io/animate.lua). */
 #include "luaT.h"
 
 #include "../io_gif.h"

@@ -1,4 +1,4 @@
-/* l_optim.c - optimiser steps over whole tensors, for the modules in lua/ebm/optim/. */
+/* l_optim.c - optimiser steps over whole tensors, for the modules in lua/ebm/training/optim/. */
 #include "luaT.h"
 
 #include "../optim.h"
@@ -9,13 +9,15 @@ static int step_error(lua_State *L, int rc, const char *fname) {
     return luaT_error(L, rc, fname);
 }
 
-/* core.sgd_step(p, g, v_or_nil, lr, momentum, dampening, weight_decay, nesterov, first) */
+/* core.sgd_step(p, g, v_or_nil, lr, momentum, dampening, weight_decay, nesterov, first
+ *                [, lr_in_velocity]) */
 static int l_sgd_step(lua_State *L) {
     ebm_tensor *p = luaT_check(L, 1), *g = luaT_check(L, 2);
     ebm_tensor *v = lua_isnil(L, 3) ? NULL : luaT_check(L, 3);
     ebm_sgd_config c = {luaL_checknumber(L, 4), luaL_checknumber(L, 5), luaL_checknumber(L, 6),
-                        luaL_checknumber(L, 7), lua_toboolean(L, 8)};
-    if (c.momentum != 0 && !v) return luaL_argerror(L, 3, "momentum buffer required when momentum ~= 0");
+                        luaL_checknumber(L, 7), lua_toboolean(L, 8), lua_toboolean(L, 10)};
+    if ((c.momentum != 0 || c.lr_in_velocity) && !v)
+        return luaL_argerror(L, 3, "momentum buffer required when momentum ~= 0 or lr_in_velocity");
     int rc = ebm_optim_sgd(p, g, v, &c, lua_toboolean(L, 9));
     if (rc) return step_error(L, rc, "sgd");
     return 0;

@@ -1,5 +1,5 @@
 /* l_png.c - PNG files and picture composition: core.png_write, core.png_read,
- * core.viz_grid, core.viz_text (used by lua/ebm/viz.lua). */
+ * core.viz_grid, core.viz_text (used by lua/ebm/io/viz.lua). */
 #include "luaT.h"
 
 #include "../io_png.h"

@@ -194,18 +194,6 @@ static int l_center_grad(lua_State *L) {
     return 0;
 }
 
-/* core.rbm_momentum(p, g, vel, lr, mom, wd): vel = mom vel + lr (g - wd p); p += vel. */
-static int l_momentum(lua_State *L) {
-    ebm_tensor *p = luaT_checkcontig(L, 1, EBM_F32), *g = luaT_checkcontig(L, 2, EBM_F32),
-               *v = luaT_checkcontig(L, 3, EBM_F32);
-    int64_t n = ebm_tensor_numel(p);
-    luaL_argcheck(L, ebm_tensor_numel(g) == n, 2, "size differs from p");
-    luaL_argcheck(L, ebm_tensor_numel(v) == n, 3, "size differs from p");
-    ebm_rbm_momentum(ebm_tensor_data(p), ebm_tensor_data(g), ebm_tensor_data(v), n, (float)luaL_checknumber(L, 4),
-                     (float)luaL_checknumber(L, 5), (float)luaL_optnumber(L, 6, 0.0));
-    return 0;
-}
-
 /* core.rbm_exact_logz(model) -> log Z (nh <= 30; cost 2^nh * D). */
 static int l_exact_logz(lua_State *L) {
     ebm_rbm m;
@@ -323,7 +311,7 @@ void ebm_open_rbm(lua_State *L, int mod) {
         {"rbm_visible_probs", l_visible_probs}, {"rbm_sample_hidden", l_sample_hidden},
         {"rbm_sample_visible", l_sample_visible}, {"rbm_free_energy", l_free_energy},
         {"rbm_cd", l_cd}, {"rbm_disc_grad", l_disc_grad}, {"rbm_center_grad", l_center_grad},
-        {"rbm_momentum", l_momentum}, {"rbm_exact_logz", l_exact_logz},
+        {"rbm_exact_logz", l_exact_logz},
         {"rbm_base_logz", l_base_logz}, {"rbm_ais", l_ais}, {"rbm_ais_reverse", l_ais_reverse}, {"rbm_encode", l_encode},
         {"rbm_decode", l_decode}, {"rbm_base_rate", l_base_rate}, {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);

@@ -7,7 +7,7 @@ local exe = ebm.sys.exe()
 local dir = os.tmpname()
 os.remove(dir)
 local function sh(cmd)
-  local ok, how, code = os.execute(cmd)
+  local _, how, code = os.execute(cmd)
   return how == "exit" and code or -1
 end
 

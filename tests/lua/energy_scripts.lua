@@ -29,6 +29,7 @@ t.ok(rc == 2 and out:match("not found"), "animations.lua: missing checkpoint is 
 local js = dir .. "/eff.json"
 out, rc = run("./ebmlua scripts/efficiency.lua --reps 1 --no-count --json " .. js)
 t.is(rc, 0, "efficiency.lua --reps 1 --no-count runs")
+if rc ~= 0 then t.diag(out) end
 local e = cjson.decode(assert(io.open(js)):read("a"))
 t.is(#e.rows, 5, "five configurations measured")
 local okrows = true
@@ -44,9 +45,11 @@ local ckdir = dir .. "/run"
 out, rc = run("./ebmlua scripts/train_digit.lua 3 --levels 2 --limit 64 --epochs 1 --batch 32 --cd-steps 1 "
   .. "--sample-sweeps 1 --quiet --out " .. ckdir)
 t.is(rc, 0, "tiny binary model trained")
+if rc ~= 0 then t.diag(out) end
 out, rc = run(("./ebmlua scripts/landscape.lua %s/model.ckpt --n 20 --quench 20 --grid 4 --path-steps 4 "
   .. "--path-chains 2 --sample-sweeps 2 --out %s/land"):format(ckdir, dir))
 t.is(rc, 0, "landscape.lua runs on it")
+if rc ~= 0 then t.diag(out) end
 local l = cjson.decode(assert(io.open(dir .. "/land/summary.json")):read("a"))
 local m = l.models[1]
 t.is(#m.sets, 8, "data, samples, other digits, noise and 4 corruption rates")
@@ -61,6 +64,7 @@ for _, f in ipairs { "hist", "pca", "paths", "minima" } do
 end
 out, rc = run(("./ebmlua scripts/animations.lua %s/model.ckpt --quick --out %s/anim"):format(ckdir, dir))
 t.is(rc, 0, "animations.lua --quick runs")
+if rc ~= 0 then t.diag(out) end
 local fr = ebm.core.gif_read(dir .. "/anim/blocks.gif")
 t.is(fr:size(1), 1 + 2, "blocks.gif: the start and one frame per block (2 blocks, 1 sweep)")
 

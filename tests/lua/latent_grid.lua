@@ -2,6 +2,7 @@
 -- model against exact enumeration (free and with the pixels clamped), and
 -- scripts/train_latent_grid.lua end to end on a tiny problem.
 local t = require "tap"
+local _
 local ebm = require "ebm"
 t.seed(20261129)
 

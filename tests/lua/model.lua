@@ -13,9 +13,9 @@ t.is(seed:nparams(), 3138, "seed model: 784*4 biases + 2 weights = 3,138 paramet
 t.is(seed.nedges, 2 * 28 * 27, "28x28 4-neighbour grid has 1512 edges")
 t.is(#seed:colouring(), 2, "checkerboard colouring")
 t.is(seed:colouring()[1]:numel(), 392, "392 nodes per colour")
-local p = seed:params()
-t.is_deeply(p["bias.x"]:size(), { 784, 4 }, "bias.x is [784, 4]")
-t.is_deeply(p["weight.pair"]:size(), { 2 }, "weight.pair has one weight per direction")
+local sp = seed:params()
+t.is_deeply(sp["bias.x"]:size(), { 784, 4 }, "bias.x is [784, 4]")
+t.is_deeply(sp["weight.pair"]:size(), { 2 }, "weight.pair has one weight per direction")
 local pe = ebm.grid{ height = 28, width = 28, levels = 4, coupling = "potts", tie = "edge" }
 t.is(pe:nparams(), 784 * 4 + 1512, "potts tied by edge: one weight per edge")
 local pf = ebm.grid{ height = 4, width = 5, levels = 3, coupling = "full", stencil = "8" }

@@ -1,7 +1,8 @@
 -- module_graph.lua - the Lua library's module graph is visible and acyclic: every module
 -- under lua/ebm requires what it uses at its top (top-level `local x = require "..."`
 -- lines, never inside a function, never the `ebm` facade), every required module exists,
--- the graph has no cycle, and every short name of the facade (ebm.MODULES) loads.
+-- the graph has no cycle, every short name of the facade (ebm.MODULES) loads, and no module
+-- is orphaned (neither a facade name nor required by another).
 local t = require "tap"
 local lfs = require "lfs"
 
@@ -59,6 +60,28 @@ for _, s in ipairs(facade_use) do t.diag(s) end
 t.is(#bad_target, 0, "every required module exists")
 for _, s in ipairs(bad_target) do t.diag(s) end
 
+-- Scripts, tests and tools require modules by their path names too (require "ebm.sampler"
+-- from before the folders is reported here with the file and line).
+local stale = {}
+local src = package.ebmlua_dir
+for _, dir in ipairs { "scripts", "tests", "tests/lua", "tools" } do
+  if lfs.attributes(src .. "/" .. dir, "mode") == "directory" then
+    for f in lfs.dir(src .. "/" .. dir) do
+      if f:match("%.lua$") then
+        local n = 0
+        for line in io.lines(src .. "/" .. dir .. "/" .. f) do
+          n = n + 1
+          for target in line:gsub("%-%-.*$", ""):gmatch("require%s*%(?%s*[\"']([%w_%.]+)[\"']") do
+            if target:match("^ebm%.") and not exists(target) then stale[#stale + 1] = dir .. "/" .. f .. ":" .. n .. ": " .. target end
+          end
+        end
+      end
+    end
+  end
+end
+t.is(#stale, 0, "scripts, tests and tools require only modules that exist")
+for _, x in ipairs(stale) do t.diag(x) end
+
 -- Cycle search (depth first; a grey node met again closes a cycle).
 local colour, cycle = {}, nil
 local function visit(name, stack)
@@ -96,5 +119,15 @@ for _, short in ipairs { "sampler", "grid", "data", "rbm", "optim", "train", "io
   t.ok(ebm.MODULES[short] ~= nil, "short name ebm." .. short .. " is kept")
 end
 t.is(ebm.no_such_module, nil, "an unknown name is nil, not an error")
+
+-- No orphans: every module is a facade name or required by another module (a new module
+-- that scripts reach as ebm.<name> needs its line in ebm.MODULES).
+local used = { ebm = true, ["ebm.base"] = true }
+for _, name in pairs(ebm.MODULES) do used[name] = true end
+for _, deps in pairs(graph) do for _, d in ipairs(deps) do used[d] = true end end
+local orphans = {}
+for _, f in ipairs(files) do if not used[f.name] then orphans[#orphans + 1] = f.name end end
+t.is(#orphans, 0, "every module is in ebm.MODULES or required by another module")
+for _, s in ipairs(orphans) do t.diag("orphan: " .. s .. " (add it to ebm.MODULES in lua/ebm/init.lua?)") end
 
 t.done_testing()

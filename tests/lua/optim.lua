@@ -68,6 +68,31 @@ for _, cfg in ipairs {
     cfg.momentum or 0, tostring(cfg.nesterov or false)))
 end
 
+-- lr_in_velocity (the RBM trainer's form): vel = mu*vel - lr*(g + wd*p); p += vel, the
+-- velocity starting at zero, with lr and momentum changing between steps (a changing lr must
+-- scale only the new gradient, which the default form cannot do) and momentum 0 steps.
+do
+  local p = ebm.f64(6):normal(rng)
+  local pl, vel = p:totable(), {}
+  for i = 1, 6 do vel[i] = 0 end
+  local state = {}
+  local sched = { { 0.1, 0 }, { 0.1, 0.5 }, { 0.05, 0.5 }, { 0.02, 0.9 }, { 0.01, 0.9 } }
+  for _, s in ipairs(sched) do
+    local lr, mu, wd = s[1], s[2], 0.01
+    local g = ebm.f64(6):normal(rng)
+    ebm.optim.sgd(p, g, { lr = lr, momentum = mu, weight_decay = wd, lr_in_velocity = true }, state)
+    local gl = g:totable()
+    for i = 1, 6 do
+      vel[i] = mu * vel[i] - lr * (gl[i] + wd * pl[i])
+      pl[i] = pl[i] + vel[i]
+    end
+  end
+  t.cmp_ok(maxdiff(p, pl), "<", 1e-12, "sgd lr_in_velocity matches the reference (changing lr, momentum 0 steps)")
+  t.cmp_ok(maxdiff(state.momentum[""], vel), "<", 1e-12, "its velocity buffer holds lr-scaled steps")
+  t.error_like(function() ebm.optim.sgd(ebm.f32(2), ebm.f32(2), { momentum = 0.9, nesterov = true, lr_in_velocity = true }) end,
+    "lr_in_velocity", "lr_in_velocity excludes nesterov")
+end
+
 -- tables of parameters (map and list); state tensors are kept, not reallocated
 local params = { W = ebm.f32(3, 2):fill(1), b = ebm.f32(2):fill(-1) }
 local grads = { W = ebm.f32(3, 2):fill(0.5), b = ebm.f32(2):fill(-0.5) }

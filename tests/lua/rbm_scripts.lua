@@ -1,6 +1,7 @@
 -- rbm_scripts.lua - train_rbm.lua / evaluate.lua / train_classifier.lua end to end on a
 -- tiny problem: --help, bad arguments exit 2, a run folder with a checkpoint, AIS vs exact.
 local t = require "tap"
+local _
 local cjson = require "cjson"
 
 local run = ebm.sys.capture
@@ -20,7 +21,7 @@ t.is(rc, 2, "evaluate: missing checkpoint exits 2")
 
 local dir = os.tmpname()
 os.remove(dir)
-out, rc = run("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 2 --limit 500 --labels --sample-steps 5 --quiet --threads 1 --out " .. dir)
+_, rc = run("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 2 --limit 500 --labels --sample-steps 5 --quiet --threads 1 --out " .. dir)
 t.is(rc, 0, "tiny class-conditional training run succeeds")
 local f = io.open(dir .. "/model.ckpt")
 t.ok(f, "run folder has model.ckpt")
@@ -31,7 +32,7 @@ local nrows = 0
 for _ in io.lines(dir .. "/metrics.csv") do nrows = nrows + 1 end
 t.is(nrows, 3, "metrics.csv: header + one row per epoch")
 
-out, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/model.ckpt --exact --ais --betas 2000 --runs 50 --test-limit 200 --threads 1 --json " .. dir .. "/eval.json")
+_, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/model.ckpt --exact --ais --betas 2000 --runs 50 --test-limit 200 --threads 1 --json " .. dir .. "/eval.json")
 t.is(rc, 0, "evaluate --exact --ais succeeds")
 local ev = cjson.decode(io.open(dir .. "/eval.json"):read("a"))
 t.ok(ev.exact and ev.ais, "eval.json has exact and AIS results")
@@ -43,13 +44,14 @@ if ev.exact and ev.ais then
 end
 
 -- Hybrid training with centring, then sample quality with a quick classifier and the grids.
-out, rc = run("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 1 --limit 500 --labels --disc 1 --center --pcd --sample-steps 5 --quiet --threads 1 --out " .. dir .. "/hy")
+_, rc = run("./ebmlua scripts/train_rbm.lua --hidden 12 --epochs 1 --limit 500 --labels --disc 1 --center --pcd" ..
+  " --sample-steps 5 --quiet --threads 1 --out " .. dir .. "/hy")
 t.is(rc, 0, "train_rbm --labels --disc 1 --center succeeds")
 local hdr = io.open(dir .. "/hy/metrics.csv"):read("l") or ""
 t.ok(hdr:find("test_accuracy", 1, true), "metrics.csv has the held-out accuracy of p(y|x)")
 _, rc = run("./ebmlua scripts/train_rbm.lua --disc 1 --epochs 1 --limit 10 --quiet")
 t.is(rc, 2, "--disc without --labels exits 2")
-out, rc = run("./ebmlua scripts/train_classifier.lua --arch softmax --epochs 1 --threads 1 --out " .. dir .. "/c.ckpt")
+_, rc = run("./ebmlua scripts/train_classifier.lua --arch softmax --epochs 1 --threads 1 --out " .. dir .. "/c.ckpt")
 t.is(rc, 0, "a quick classifier trains")
 out, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/hy/model.ckpt --quality --classifier " .. dir ..
   "/c.ckpt --samples 4 --steps 5 --test-limit 100 --threads 1 --start class --ladder 1,1.1 --grid " .. dir ..
@@ -72,7 +74,7 @@ t.ok(io.open(dir .. "/g.png") ~= nil, "PNG grid written")
 local O = " --hidden 10 --limit 1000 --pcd --center --sample-steps 5 --quiet --threads 1 "
 _, rc = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --out " .. dir .. "/ra")
 local _, rc2 = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 2 --out " .. dir .. "/rb")
-local out3, rc3 = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --resume --out " .. dir .. "/rb")
+local _, rc3 = run("./ebmlua scripts/train_rbm.lua" .. O .. "--epochs 4 --resume --out " .. dir .. "/rb")
 t.ok(rc == 0 and rc2 == 0 and rc3 == 0, "straight, first half and resumed runs succeed")
 local okA, ma = pcall(ebm.rbm.load, dir .. "/ra/model.ckpt")
 local okB, mb = pcall(ebm.rbm.load, dir .. "/rb/model.ckpt")

@@ -4,7 +4,6 @@
 -- 5 standard errors of the exact one.
 local t = require "tap"
 local ebm = require "ebm"
-local core = ebm.core
 t.seed(20261129)
 
 local rng = ebm.rng(7)
@@ -17,7 +16,7 @@ local function apply_clamp(x, clamp, values)
   end
 end
 
-local function marg_check(name, m, ex, x, layout, S)
+local function marg_check(name, _, ex, x, layout, S)
   t.cmp_ok(ex:marginal_z(x, layout, S), "<", 5, name .. ": node marginals within 5 standard errors (worst z)")
 end
 
@@ -76,7 +75,7 @@ check("3x3 long jumps potts", m3)
 -- 4. clamp mask
 local clamp = ebm.u8{ 1, 0, 0, 0, 1, 0, 0, 0, 0 }
 local values = ebm.u8{ 1, 0, 0, 0, 0, 0, 0, 0, 0 }
-local ex4, x4 = check("3x3 binary with clamp", m1, { clamp = clamp, values = values })
+local _, x4 = check("3x3 binary with clamp", m1, { clamp = clamp, values = values })
 t.is(x4:select(1, 1):clone():view(C):totable()[1], 1, "clamped node 1 kept its value")
 
 -- 5. beta = 0.5

@@ -17,7 +17,7 @@ local step0 = s.step
 local betas, orders = {}, 0
 local out = ebm.schedule{ warmup = 7, samples = 4, every = 3,
   beta = function(sweep, total) betas[#betas + 1] = sweep; return 0.5 + 0.5 * sweep / total end,
-  order = function(sweep, sampler) orders = orders + 1; return sweep % 2 == 0 and { 2, 1 } or { 1, 2 } end,
+  order = function(sweep) orders = orders + 1; return sweep % 2 == 0 and { 2, 1 } or { 1, 2 } end,
   observers = { ebm.schedule.energy_trace() } }:run(s, x)
 t.is(out.sweeps, 19, "total sweeps = warmup + samples * every")
 t.is(#out.samples, 4, "4 samples collected")

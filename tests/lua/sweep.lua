@@ -1,6 +1,7 @@
 -- sweep.lua - ebm.sweep: trial expansion, spec parsing, and a 2-trial grid run through
 -- GNU parallel with a stub trainer, collected into a ranked table.
 local t = require "tap"
+local _
 local ebm = require "ebm"
 local sweep = ebm.sweep
 
@@ -8,9 +9,9 @@ local sweep = ebm.sweep
 local name, spec = sweep.parse_spec("lr=0.01,0.03")
 t.is(name, "lr", "spec name")
 t.is_deeply(spec, { 0.01, 0.03 }, "spec values")
-name, spec = sweep.parse_spec("pcd=true,false")
+_, spec = sweep.parse_spec("pcd=true,false")
 t.is_deeply(spec, { true, false }, "flag values")
-name, spec = sweep.parse_spec("lr=log:1e-3:1e-1")
+_, spec = sweep.parse_spec("lr=log:1e-3:1e-1")
 t.is_deeply(spec, { log = { 1e-3, 1e-1 } }, "log range")
 t.is(sweep.parse_spec("lr=log:0:1"), nil, "log range needs lo > 0")
 t.is(sweep.parse_spec("oops"), nil, "bad spec")

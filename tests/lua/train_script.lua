@@ -1,6 +1,7 @@
 -- train_script.lua - scripts/train_digit.lua: argument errors exit 2 with one line, --help,
 -- and a tiny run leaves a complete run folder.
 local t = require "tap"
+local _
 local ebm = require "ebm"
 local lfs = require "lfs"
 
@@ -53,16 +54,16 @@ t.ok(html:find("samples/epoch-002.png", 1, true) and html:find("plots/", 1, true
 t.ok(html:find("independent-pixel baseline", 1, true), "report shows the independent-pixel baseline")
 
 -- scripts/sample.lua on the checkpoint: free sampling and inpainting
-out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 4 --warmup 5 --samples 2 --every 3")
+_, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 4 --warmup 5 --samples 2 --every 3")
 t.is(rc, 0, "sample.lua runs")
 t.is(lfs.attributes(dir .. "/sample.png", "mode"), "file", "sample.lua writes sample.png")
-out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 3 --warmup 5 --samples 2 --every 3 --clamp top --out " .. dir .. "/inp.png")
+_, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --chains 3 --warmup 5 --samples 2 --every 3 --clamp top --out " .. dir .. "/inp.png")
 t.is(rc, 0, "sample.lua --clamp runs")
 local inp = ebm.viz.load_png(dir .. "/inp.png")
 t.cmp_ok(inp:size(1), ">", 4 * 56, "inpainting grid: data, input and 2 snapshot rows")
-out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/nothere.ckpt")
+_, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/nothere.ckpt")
 t.is(rc, 2, "sample.lua: missing checkpoint exits 2")
-out, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --clamp middle")
+_, rc = sh("./ebmlua scripts/sample.lua " .. dir .. "/model.ckpt --clamp middle")
 t.is(rc, 2, "sample.lua: bad --clamp exits 2")
 os.execute("rm -rf '" .. dir .. "'")
 
@@ -76,7 +77,7 @@ local nrows = 0
 for _ in md:gmatch("\n| %d | ") do nrows = nrows + 1 end
 t.is(nrows, 10, "comparison table has one row per digit")
 t.is(lfs.attributes(dir .. "/samples.png", "mode"), "file", "10-row sample grid written")
-out, rc = sh("./ebmlua scripts/train_all_digits.lua --levels 3")
+_, rc = sh("./ebmlua scripts/train_all_digits.lua --levels 3")
 t.is(rc, 2, "train_all_digits.lua: bad --levels exits 2")
 os.execute("rm -rf '" .. dir .. "'")
 t.done_testing()

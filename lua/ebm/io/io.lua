@@ -102,7 +102,7 @@ end
 
 function M.load(path)
   assert(type(path) == "string", "load: path must be a string")
-  local meta, names, list = core.ckpt_load(path)
+  local meta, _, list = core.ckpt_load(path)
   local okj, m = pcall(cjson.decode, meta)
   if not okj or type(m) ~= "table" or m.kind ~= KIND_TENSOR or #list ~= 1 then
     error(path .. ": not a single-tensor file (use ebm.io.load_checkpoint)", 2)

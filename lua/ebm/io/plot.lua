@@ -13,6 +13,7 @@
 --     (also callable as ebm.plot.lines(series, {path=, ...}); title= works as name=)
 --   ebm.plot.histogram{path=, values={...}, bins=50, range={lo,hi}}
 --   ebm.plot.histogram{path=, x={...}, counts={...}}     -- already counted (bar at each x)
+--   ebm.plot.bin(values, bins, {lo, hi}) -> bin centres, counts, width (no plot)
 --   ebm.plot.bars{path=, labels={"a","b",...}, series={{name=, values={...}}, ...}}
 --     clustered bars, one cluster per label (or values={...} for a single series)
 --   ebm.plot.heatmap{path=, z=f64 [ny, nx] | {{...}, ...}, x={lo,hi}, y={lo,hi}, cblabel=,
@@ -156,6 +157,29 @@ function M.lines(o, opts)
   end, data)
 end
 
+-- Counts of `values` (array or 1-d tensor) in `bins` (50) equal bins over range {lo, hi}
+-- (default: the values' min and max). Returns bin centres, counts, bin width. Values outside
+-- the range are not counted; the upper end belongs to the last bin.
+function M.bin(values, bins, range)
+  local v = tolist(values, "values")
+  bins = bins or 50
+  local lo, hi = range and range[1], range and range[2]
+  if not lo then
+    lo, hi = math.huge, -math.huge
+    for _, a in ipairs(v) do lo, hi = math.min(lo, a), math.max(hi, a) end
+  end
+  if hi == lo then hi = lo + 1 end
+  local width = (hi - lo) / bins
+  local x, counts = {}, {}
+  for b = 1, bins do counts[b], x[b] = 0, lo + (b - 0.5) * width end
+  for _, a in ipairs(v) do
+    local b = math.floor((a - lo) / width) + 1
+    if b == bins + 1 and a == hi then b = bins end
+    if b >= 1 and b <= bins then counts[b] = counts[b] + 1 end
+  end
+  return x, counts, width
+end
+
 function M.histogram(o)
   if type(o) ~= "table" then error("plot.histogram: expected an options table", 2) end
   local x, counts, width
@@ -168,21 +192,7 @@ function M.histogram(o)
   elseif o.values then
     local v = tolist(o.values, "values")
     if #v == 0 then error("plot.histogram: no values", 2) end
-    local bins = o.bins or 50
-    local lo, hi = o.range and o.range[1], o.range and o.range[2]
-    if not lo then
-      lo, hi = math.huge, -math.huge
-      for _, a in ipairs(v) do lo, hi = math.min(lo, a), math.max(hi, a) end
-      if hi == lo then hi = lo + 1 end
-    end
-    width = (hi - lo) / bins
-    counts, x = {}, {}
-    for b = 1, bins do counts[b], x[b] = 0, lo + (b - 0.5) * width end
-    for _, a in ipairs(v) do
-      local b = math.floor((a - lo) / width) + 1
-      if b == bins + 1 and a == hi then b = bins end
-      if b >= 1 and b <= bins then counts[b] = counts[b] + 1 end
-    end
+    x, counts, width = M.bin(v, o.bins, o.range)
   else
     error("plot.histogram: give values= or counts=", 2)
   end

@@ -8,7 +8,12 @@
 -- latest samples (samples/epoch-NNN.png, newest), every PNG in plots/, the configuration
 -- and the last rows of metrics.csv. Images are linked by relative path, so the folder can
 -- be moved or copied as a whole.
+--
+--   ebm.report.training_plots(run, {model=, data_energy=, sample_energy=, sweeps=})
+--     PNG plots in plots/: curves of metrics.csv, histograms of the parameters, and the
+--     energy distributions of training images and model samples (nothing without gnuplot)
 local run = require "ebm.io.run"
+local plot = require "ebm.io.plot"
 local lfs = require "lfs"
 
 local M = {}
@@ -200,6 +205,72 @@ function M.write(dir, opts)
   local path = dir .. "/report.html"
   run.write_file(path, table.concat(o))
   return path
+end
+
+-- PNG plots of a training run (skipped when gnuplot is missing): curves of r's metrics.csv,
+-- a histogram of each parameter tensor (a bar chart for a handful of tied weights), and
+-- the energies of training images against those of model samples.
+-- o: model (its params()), data_energy, sample_energy (1-d tensors), sweeps (of the samples).
+function M.training_plots(r, o)
+  if not plot.available() then return end
+  local rows = r:metrics()
+  local function series(col, name)
+    local xs, ys = {}, {}
+    for _, row in ipairs(rows) do
+      if row[col] and row.step then xs[#xs + 1] = row.step; ys[#ys + 1] = row[col] end
+    end
+    return { name = name or col, x = xs, y = ys, style = "linespoints" }
+  end
+  local dir = r:path("plots")
+  local vp = series("valid_pll", "validation PLL / pixel")
+  if #vp.x > 0 then
+    plot.lines { path = dir .. "/valid_pll.png", title = "validation pseudo-log-likelihood per pixel",
+      xlabel = "update", ylabel = "nats / pixel", series = { vp } }
+  end
+  plot.lines { path = dir .. "/energies.png", title = "mean energy of data and of negative samples",
+    xlabel = "update", ylabel = "energy", series = { series("data_energy", "data"), series("sample_energy", "samples") } }
+  plot.lines { path = dir .. "/energy_gap.png", title = "energy gap (samples - data)",
+    xlabel = "update", ylabel = "energy", series = { series("energy_gap", "gap") } }
+  plot.lines { path = dir .. "/norms.png", title = "gradient and parameter norms", xlabel = "update",
+    logy = true, series = { series("grad_norm", "gradient"), series("param_norm", "parameters") } }
+  -- parameters
+  local params, order = o.model:params()
+  for _, name in ipairs(order) do
+    local p = params[name]
+    if p:numel() > 16 then -- (tied weights get the bar chart below)
+      plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
+        title = "parameter values: " .. name, xlabel = "value", ylabel = "count",
+        values = p:contiguous():view(p:numel()), bins = 50 }
+    end
+  end
+  local wname = order[#order]
+  local w = params[wname]
+  if w:numel() <= 16 then
+    local labels, vals = {}, {}
+    for i = 1, w:numel() do labels[i] = "slot " .. i; vals[i] = w:contiguous():view(w:numel()):get(i) end
+    local lo, hi = 0, 0
+    for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
+    local pad = 0.1 * math.max(hi - lo, 1e-3)
+    plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals,
+      yrange = { lo < 0 and lo - pad or 0, hi > 0 and hi + pad or 0 } }
+  end
+  -- one picture: the two energy distributions as frequency polygons over shared bins
+  local de, se = o.data_energy:totable(), o.sample_energy:totable()
+  local lo, hi = math.huge, -math.huge
+  for _, t in ipairs { de, se } do
+    for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  end
+  local function freq(vals)
+    local xs, counts = plot.bin(vals, 40, { lo, hi })
+    for b = 1, #counts do counts[b] = counts[b] / #vals end
+    return xs, counts
+  end
+  local xs, fd = freq(de)
+  local _, fs = freq(se)
+  plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
+    xlabel = "energy", ylabel = "fraction per bin", series = {
+      { name = string.format("data (%d images)", #de), x = xs, y = fd },
+      { name = string.format("samples (%d chains, %d sweeps)", #se, o.sweeps or 0), x = xs, y = fs } } }
 end
 
 return M

@@ -74,7 +74,7 @@ local function grid(o)
     if j[1] % 2 == 0 and j[2] % 2 == 0 then no_even_even = false end
   end
   local even_ok = not torus or (H % 2 == 0 and W % 2 == 0)
-  m.colour_fn = function(self)
+  m.colour_fn = function()
     if not even_ok or not (parity_odd or no_even_even) then return nil end
     local col = base.i32(H * W)
     local present, map, k = {}, {}, 0

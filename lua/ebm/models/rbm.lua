@@ -12,6 +12,7 @@
 
 local core = require "ebm.core"
 local optim = require "ebm.training.optim"
+local tempering = require "ebm.sampling.tempering"
 local tensor_io = require "ebm.io.io"
 
 local M = {}
@@ -164,26 +165,54 @@ function Rbm:cd_step(x, opt)
     local nu = opt.center_rate or 0.01
     self.lam:mul(1 - nu):axpy(nu, self.hdata)
   end
-  if opt.optim == "adam" then
-    -- ebm.optim descends: hand it the negative log-likelihood gradient.
-    self.gW:mul(-1); self.gb:mul(-1); self.gc:mul(-1)
-    opt.state = opt.state or {}
-    optim.adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
-      {lr = opt.lr or 1e-3, weight_decay = opt.weight_decay or 0}, opt.state)
-    return r, ll
-  end
-  local lr, mom = opt.lr or 0.05, opt.momentum or 0.5
-  core.rbm_momentum(self.W, self.gW, self.vW, lr, mom, opt.weight_decay or 0)
-  core.rbm_momentum(self.b, self.gb, self.vb, lr, mom, 0)
-  core.rbm_momentum(self.c, self.gc, self.vc, lr, mom, 0)
+  self:update(opt)
   return r, ll
 end
 
--- A model table sharing b, c with self whose label-hidden weights are multiplied by `gain`.
-local function label_scaled(self, gain)
-  local W = self.W:clone()
-  W:narrow(2, self.nv * (self.K - 1) + 1, self.nl):mul(gain)
-  return {W = W, b = self.b, c = self.c, nv = self.nv, K = self.K, nl = self.nl}
+-- Apply the gradients of the last cd_step (gW, gb, gc: the log-likelihood ascent direction)
+-- through ebm.optim. opt.optim "momentum" (default): SGD whose velocity carries the
+-- learning rate (vel = momentum*vel + lr*(g - weight_decay*W); W += vel; the buffers vW,
+-- vb, vc live on the model and in its checkpoints), weight decay on W only; "adam": Adam with
+-- opt.state kept by the caller, weight decay on all parameters.
+function Rbm:update(opt)
+  -- ebm.optim descends: hand it the negative log-likelihood gradient.
+  self.gW:mul(-1); self.gb:mul(-1); self.gc:mul(-1)
+  if opt.optim == "adam" then
+    opt.state = opt.state or {}
+    optim.adam({self.W, self.b, self.c}, {self.gW, self.gb, self.gc},
+      {lr = opt.lr or 1e-3, weight_decay = opt.weight_decay or 0}, opt.state)
+    return
+  end
+  local cfg = {lr = opt.lr or 0.05, momentum = opt.momentum or 0.5, weight_decay = opt.weight_decay or 0,
+               lr_in_velocity = true}
+  optim.sgd(self.W, self.gW, cfg, {momentum = {[""] = self.vW}})
+  cfg.weight_decay = 0
+  optim.sgd({self.b, self.c}, {self.gb, self.gc}, cfg, {momentum = {["1"] = self.vb, ["2"] = self.vc}})
+end
+
+-- Clamp the label group of rows x to `label` (a digit 0..nl-1, or a Lua table of one per
+-- row). Returns the Lua table of clamped labels, or nil when nothing is clamped (no label
+-- given, or a model without labels).
+function Rbm:clamp_labels(x, label)
+  if label == nil or self.nl == 0 then return nil end
+  local off, labs = self.nv * (self.K - 1), {}
+  for r = 1, x:size(1) do
+    local d = type(label) == "table" and label[r] or label
+    assert(math.type(d) == "integer" and d >= 0 and d < self.nl, "rbm:sample: label must be in 0..nl-1")
+    labs[r] = d
+    for k = 1, self.nl do x:set(r, off + k, k - 1 == d and 1 or 0) end
+  end
+  return labs
+end
+
+-- One block Gibbs step at inverse temperature beta (base: the base-rate biases the annealing
+-- path starts from, when beta < 1) of model table mk on chains xk, with hidden buffer hk and
+-- visible probabilities pk; chain ids chain0.. of stream seed, step t.
+local function gibbs_step(mk, xk, hk, pk, beta, base, clamp, seed, t, chain0)
+  core.rbm_hidden_probs(mk, xk, hk, beta)
+  core.rbm_sample_hidden(hk, hk, seed, t, chain0)
+  core.rbm_visible_probs(mk, hk, pk, beta, base, clamp)
+  core.rbm_sample_visible(mk, pk, xk, seed, t, chain0, clamp)
 end
 
 -- Draw n samples by block Gibbs.
@@ -206,87 +235,31 @@ end
 function Rbm:sample(n, opt)
   opt = opt or {}
   local steps, seed = opt.steps or 1000, opt.seed or (self.seed * 7919 + 1)
-  local D, nh = self.D, self.nh
-  local x, p, h = f32(n, D), f32(n, D), f32(n, nh)
+  local x = f32(n, self.D)
   if opt.init then
     x:copy(opt.init)
   else
     x:copy(self:base_sample(n, opt.base, seed))
   end
-  local clamp = opt.label ~= nil and self.nl > 0
-  local off = self.nv * (self.K - 1)
-  local labs = {}
-  if clamp then
-    for r = 1, n do
-      local d = type(opt.label) == "table" and opt.label[r] or opt.label
-      assert(math.type(d) == "integer" and d >= 0 and d < self.nl, "rbm:sample: label must be in 0..nl-1")
-      labs[r] = d
-      for k = 1, self.nl do x:set(r, off + k, k - 1 == d and 1 or 0) end
-    end
-  end
-  local ladder = opt.ladder or {opt.label_gain or 1}
-  if opt.ladder then
-    assert(clamp, "rbm:sample: a ladder needs clamped labels")
-    assert(opt.label_gain == nil or opt.label_gain == 1, "rbm:sample: give a ladder or a label_gain, not both")
-    assert(type(ladder) == "table" and ladder[1] == 1, "rbm:sample: the ladder must start at gain 1")
-    for k = 2, #ladder do
-      assert(type(ladder[k]) == "number" and ladder[k] > ladder[k - 1], "rbm:sample: ladder gains must increase")
-    end
-  end
-  local R = #ladder
-  local models, xs, ps, hs = {}, {x}, {p}, {h}
-  for k = 1, R do
-    models[k] = (clamp and ladder[k] ~= 1) and label_scaled(self, ladder[k]) or self
-    if k > 1 then xs[k], ps[k], hs[k] = x:clone(), f32(n, D), f32(n, nh) end
-  end
-  local Wl = R > 1 and self.W:narrow(2, off + 1, self.nl):contiguous() or nil
-  local L, u = {}, R > 1 and f32(n, R) or nil -- per replica [n, nl]: h . W_y for every y
-  for k = 1, R > 1 and R or 0 do L[k] = f32(n, self.nl) end
-  local swaps, tries = {}, {}
-  for k = 1, R - 1 do swaps[k], tries[k] = 0, 0 end
-  local function swap_rows(a, b, r)
-    local ra, rb = a:select(1, r), b:select(1, r)
-    local tmp = ra:clone()
-    ra:copy(rb)
-    rb:copy(tmp)
-  end
+  local labs = self:clamp_labels(x, opt.label)
+  local clamp = labs ~= nil
+  local rep = tempering.replicas(self, x, labs, opt)
   local anneal = opt.anneal or 0
   for t = 1, steps do
-    -- annealing: beta ramps linearly from ~0 to 1 over the first `anneal` steps along the
-    -- AIS path (base-rate model -> this model), then stays at 1.
-    local beta = t <= anneal and t / anneal or 1.0
-    for k = 1, R do -- replica k uses chain ids (k-1)*n .. k*n-1 of the random streams
-      local mk, xk, hk, pk = models[k], xs[k], hs[k], ps[k]
-      core.rbm_hidden_probs(mk, xk, hk, beta)
-      core.rbm_sample_hidden(hk, hk, seed, t, (k - 1) * n)
-      core.rbm_visible_probs(mk, hk, pk, beta, beta < 1 and opt.base or nil, clamp)
-      core.rbm_sample_visible(mk, pk, xk, seed, t, (k - 1) * n, clamp)
+    local beta = tempering.anneal_beta(t, anneal)
+    for k = 1, rep.R do -- replica k uses chain ids (k-1)*n .. k*n-1 of the random streams
+      gibbs_step(rep.models[k], rep.xs[k], rep.hs[k], rep.ps[k], beta, beta < 1 and opt.base or nil, clamp,
+                 seed, t, (k - 1) * n)
     end
-    if R > 1 then
-      for k = 1, R do core.matmul(hs[k], Wl, L[k]) end
-      u:uniform(core.rng(seed):split(t))
-      for k = 1 + (t % 2), R - 1, 2 do
-        local dg = ladder[k] - ladder[k + 1]
-        for r = 1, n do
-          local y = labs[r] + 1
-          local la = dg * (L[k + 1]:get(r, y) - L[k]:get(r, y))
-          tries[k] = tries[k] + 1
-          if la >= 0 or math.log(u:get(r, k)) < la then
-            swaps[k] = swaps[k] + 1
-            swap_rows(xs[k], xs[k + 1], r); swap_rows(hs[k], hs[k + 1], r); swap_rows(ps[k], ps[k + 1], r)
-          end
-        end
-      end
-    end
+    rep:exchange(seed, t)
   end
+  local p = rep.ps[1]
   if clamp then -- keep the clamped labels in the returned probabilities too
+    local off = self.nv * (self.K - 1)
     p:narrow(2, off + 1, self.nl):copy(x:narrow(2, off + 1, self.nl))
   end
-  local info
-  if R > 1 then
-    info = {swap_rates = {}}
-    for k = 1, R - 1 do info.swap_rates[k] = tries[k] > 0 and swaps[k] / tries[k] or 0 end
-  end
+  local rates = rep:swap_rates()
+  local info = rates and {swap_rates = rates} or nil
   if opt.mean then return p, x, info end
   return x, p, info
 end

@@ -259,7 +259,7 @@ function M.collect(dir, opts)
     for k in pairs(t.options) do names[k] = true end
     local m = run.read_metrics(t.dir .. "/metrics.csv")
     local final, best, last
-    local secs, epochs = 0, 0
+    local epochs = 0
     for _, r in ipairs(m) do
       if r[metric] then
         final = r[metric]
@@ -270,7 +270,7 @@ function M.collect(dir, opts)
     for _, r in ipairs(m) do
       if r.epoch and r.seconds and (r.epoch > epochs) then epochs = r.epoch end
     end
-    secs = last and last.seconds or nil
+    local secs = last and last.seconds or nil
     local status = jl[t.command]
     rows[#rows + 1] = { trial = t.name, dir = t.dir, options = t.options, final = final, best = best,
       gap = last and last.energy_gap, epochs = epochs, seconds = secs,

@@ -1,5 +1,5 @@
--- ebm.train: contrastive-divergence training of discrete EBMs, and the digit job behind
--- scripts/train_digit.lua.
+-- ebm.train: contrastive-divergence training of discrete EBMs (the digit job that uses it is
+-- ebm.digit, lua/ebm/training/digit.lua), and the training options of scripts/train_digit.lua.
 --
 -- Primitives (any ebm.model):
 --   g = ebm.train.gradient(pos, neg, beta[, into])
@@ -11,7 +11,9 @@
 --   ll = ebm.train.exact_loglik(m, data, beta)  -- mean log-likelihood of rows, exact log Z
 --   tr = ebm.train.trainer{model=, train=u8 [N,h,w], valid=, config=, run=}
 --     tr:step(batch)       one CD / PCD update on a u8 [B, ...] batch; returns step metrics
---     tr:epoch()           one pass over the training images (shuffled per epoch from the seed)
+--     tr:epoch([bar])      one pass over the training images (shuffled per epoch from the seed);
+--                          returns the epoch's metrics row (tr.run gets the log_every rows;
+--                          ebm.loop.run runs the epochs and writes the epoch rows)
 --     tr:save(path)        checkpoint (ebm.ckpt): params, optimiser state, PCD chains, epoch,
 --     tr:restore(path)     step, sampler counter; restore continues bit-identically
 --
@@ -25,14 +27,7 @@ local sampler = require "ebm.sampling.sampler"
 local optim = require "ebm.training.optim"
 local data = require "ebm.io.data"
 local ckpt = require "ebm.io.ckpt"
-local run_folder = require "ebm.io.run"
-local report = require "ebm.io.report"
-local progress = require "ebm.io.progress"
-local viz = require "ebm.io.viz"
-local plot = require "ebm.io.plot"
 local sys = require "ebm.interp.sys"
-local threads = require "ebm.interp.threads"
-local lfs = require "lfs"
 
 local M = {}
 
@@ -342,7 +337,7 @@ function Trainer:negative_sweeps(chains)
 end
 
 -- i32 indices 1..B repeated to length n.
-function Trainer:_cycle(B, n)
+function Trainer._cycle(_, B, n)
   local t = base.zeros({ n }, "i32")
   for i = 1, n do t:set(i, (i - 1) % B + 1) end
   return t
@@ -390,9 +385,8 @@ function Trainer:epoch(bar)
   end
   self.seconds = self.seconds + (clock() - t0)
   self.epoch_done = e
-  local row = self:_row { epoch_end = true, valid_pll = M.pll_per_pixel(self.model, self.valid, cfg.beta) }
-  if self.run then self.run:log(row) end
-  return row
+  -- the epoch's row: ebm.loop (or the caller) writes it to metrics.csv
+  return self:_row { epoch_end = true, valid_pll = M.pll_per_pixel(self.model, self.valid, cfg.beta) }
 end
 
 -- Samples of the current model for pictures: `count` chains from the bias distribution,
@@ -414,204 +408,6 @@ end
 
 function Trainer:restore(path)
   return ckpt.restore(path, self)
-end
-
-------------------------------------------------------------------------------------------
--- The digit job (scripts/train_digit.lua, scripts/train_all_digits.lua)
-
--- A usage error: scripts print its message on one line and exit 2.
-local function usage(msg) error({ usage = true, msg = msg }, 0) end
-M.usage = usage
-
--- Load the images of cfg.digit (u8 [N, 28, 28], levels cfg.levels), split train/valid.
-function M.load_digit(cfg)
-  local digits = cfg.digit ~= "all" and { cfg.digit } or nil
-  local imgs, labels = data.mnist { split = "train", digits = digits, levels = cfg.levels,
-    limit = cfg.limit > 0 and cfg.limit or nil }
-  if cfg.valid > 0 then
-    local tr, va = data.split(imgs, labels, { valid = cfg.valid, seed = cfg.seed })
-    return tr.images, va.images
-  end
-  return imgs, nil
-end
-
--- Default run folder name for a config.
-function M.run_name(cfg)
-  return cfg.name or string.format("digit%s-%s-k%d", tostring(cfg.digit), cfg.model, cfg.levels)
-end
-
--- Options that define the model and the data: a checkpoint must agree on them to resume.
-M.IDENTITY = { "digit", "levels", "model", "batch", "pcd", "seed", "valid", "limit", "optim" }
-
--- Train on one digit and write the run folder. Returns the trainer, the run and a summary.
-function M.run_digit(cfg, hooks)
-  hooks = hooks or {}
-  if cfg.threads then threads(cfg.threads) end
-  local out = cfg.out or ("runs/" .. M.run_name(cfg))
-  local ckpt_path
-  if cfg.resume then
-    ckpt_path = cfg.resume == true and (out .. "/model.ckpt") or cfg.resume
-    if lfs.attributes(ckpt_path, "mode") ~= "file" then usage("checkpoint '" .. ckpt_path .. "' not found") end
-    local okc, meta = pcall(ckpt.read_meta, ckpt_path)
-    if not okc then usage(tostring(meta)) end
-    local okm, why = pcall(ckpt.check_config, meta, cfg, M.IDENTITY)
-    if not okm then usage(tostring(why)) end
-  end
-  local t_load = sys.clock()
-  local train_x, valid_x = M.load_digit(cfg)
-  t_load = sys.clock() - t_load
-  local m = M.build_model(cfg)
-  local run = run_folder.new { out = out, config = cfg, seed = cfg.seed, resume = cfg.resume and true or false }
-  local tr = M.trainer { model = m, train = train_x, valid = valid_x, config = cfg, run = run }
-  if ckpt_path then
-    tr:restore(ckpt_path)
-    run:truncate_metrics(tr.steps)
-  else
-    M.init_params(m, cfg, train_x)
-  end
-  -- the independent-pixel baseline: biases from the training marginals, no couplings
-  local indep = M.build_model(cfg)
-  M.marginal_biases(indep, train_x)
-  local baseline_pll = M.pll_per_pixel(indep, valid_x, 1)
-  local total = tr.steps_per_epoch * cfg.epochs
-  local bar = progress.new { total = total, epochs = cfg.epochs, quiet = cfg.quiet, start = tr.steps,
-    label = string.format("digit %s %s K=%d", tostring(cfg.digit), cfg.model, cfg.levels) }
-  if not cfg.quiet then
-    bar:print(string.format("%s: %d train / %d valid images (loaded in %.2f s), %d parameters, %s%d, batch %d, %s lr %g -> %s",
-      M.run_name(cfg), train_x:size(1), valid_x and valid_x:size(1) or 0, t_load, m:nparams(),
-      cfg.pcd and "PCD-" or "CD-", cfg.cd_steps, cfg.batch, cfg.optim, cfg.lr, run.dir))
-  end
-  local last
-  local epoch_seconds = {}
-  while tr.epoch_done < cfg.epochs do
-    local t0 = tr.seconds
-    last = tr:epoch(bar)
-    epoch_seconds[#epoch_seconds + 1] = tr.seconds - t0
-    M.write_samples(tr, run, train_x)
-    tr:save(run:path("model.ckpt"))
-    bar:print(string.format("epoch %d/%d  valid pll/pixel %.4f (baseline %.4f)  gap %.3g  %.2f s",
-      tr.epoch_done, cfg.epochs, last.valid_pll or 0 / 0, baseline_pll or 0 / 0, last.energy_gap or 0 / 0,
-      epoch_seconds[#epoch_seconds]))
-    if hooks.epoch then hooks.epoch(tr, last) end
-    if cfg.stop_after > 0 and tr.epoch_done >= cfg.stop_after and tr.epoch_done < cfg.epochs then
-      bar:finish(string.format("stopped after epoch %d (--stop-after); continue with --resume", tr.epoch_done))
-      run:close()
-      return tr, run, nil
-    end
-  end
-  bar:finish()
-  local summary = {
-    title = string.format("Digit %s, %s model, %d levels", tostring(cfg.digit), cfg.model, cfg.levels),
-    final_valid_pll = last and last.valid_pll,
-    baseline_valid_pll = baseline_pll,
-    final_energy_gap = last and last.energy_gap,
-    parameters = m:nparams(),
-    train_images = train_x:size(1),
-    valid_images = valid_x and valid_x:size(1) or 0,
-    threads = threads(),
-    notes = string.format("Sample grids: 'data' = training images; 'model' = 30 fresh chains started from the biases, " ..
-      "after %d Gibbs sweeps at beta %g; %s", cfg.sample_sweeps, cfg.beta,
-      cfg.pcd and "'pcd' = 10 of the persistent chains used for the negative phase." or "(plain CD-k: no persistent chains)."),
-  }
-  M.write_plots(tr, run, train_x)
-  report.write(run.dir, { summary = summary })
-  run:close()
-  return tr, run, summary
-end
-
--- samples/epoch-NNN.png: a row of real images, then rows of model samples.
-function M.write_samples(tr, run, train_x)
-  local cfg = tr.cfg
-  local count = 30
-  local samples = tr:samples(count, cfg.sample_sweeps)
-  local nreal = math.min(10, train_x:size(1))
-  local real = data.take(train_x, tr:_cycle(train_x:size(1), nreal))
-  local entries = {
-    { label = "data", images = real, levels = cfg.levels },
-    { label = "model", images = samples, levels = cfg.levels, nrow = 10 },
-  }
-  if cfg.pcd and tr.chains then
-    local n = math.min(10, tr.chains:size(2))
-    local pc = tr.chains:narrow(2, 1, n):t():contiguous():view(n, tr.model.height, tr.model.width)
-    entries[#entries + 1] = { label = "pcd", images = pc, levels = cfg.levels }
-  end
-  local path = run:path("samples", string.format("epoch-%03d.png", tr.epoch_done))
-  viz.rows(entries, { scale = 2, pad = 1, path = path })
-  return path, samples
-end
-
--- PNG plots: curves of metrics.csv, histograms of parameters and of data/sample energies.
-function M.write_plots(tr, run, train_x)
-  if not plot.available() then return end
-  local rows = run:metrics()
-  local function series(col, name)
-    local xs, ys = {}, {}
-    for _, r in ipairs(rows) do
-      if r[col] and r.step then xs[#xs + 1] = r.step; ys[#ys + 1] = r[col] end
-    end
-    return { name = name or col, x = xs, y = ys, style = "linespoints" }
-  end
-  local dir = run:path("plots")
-  local vp = series("valid_pll", "validation PLL / pixel")
-  if #vp.x > 0 then
-    plot.lines { path = dir .. "/valid_pll.png", title = "validation pseudo-log-likelihood per pixel",
-      xlabel = "update", ylabel = "nats / pixel", series = { vp } }
-  end
-  plot.lines { path = dir .. "/energies.png", title = "mean energy of data and of negative samples",
-    xlabel = "update", ylabel = "energy", series = { series("data_energy", "data"), series("sample_energy", "samples") } }
-  plot.lines { path = dir .. "/energy_gap.png", title = "energy gap (samples - data)",
-    xlabel = "update", ylabel = "energy", series = { series("energy_gap", "gap") } }
-  plot.lines { path = dir .. "/norms.png", title = "gradient and parameter norms", xlabel = "update",
-    logy = true, series = { series("grad_norm", "gradient"), series("param_norm", "parameters") } }
-  -- parameters
-  local params, order = tr.model:params()
-  for _, name in ipairs(order) do
-    local p = params[name]
-    if p:numel() > 16 then -- (tied weights get the bar chart below)
-      plot.histogram { path = dir .. "/hist-" .. name:gsub("[^%w]", "_") .. ".png",
-        title = "parameter values: " .. name, xlabel = "value", ylabel = "count", values = p:contiguous():view(p:numel()), bins = 50 }
-    end
-  end
-  local wname = order[#order]
-  local w = params[wname]
-  if w:numel() <= 16 then
-    local labels, vals = {}, {}
-    for i = 1, w:numel() do labels[i] = "slot " .. i; vals[i] = w:contiguous():view(w:numel()):get(i) end
-    local lo, hi = 0, 0
-    for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
-    local pad = 0.1 * math.max(hi - lo, 1e-3)
-    plot.bars { path = dir .. "/weights.png", title = "coupling weights: " .. wname, labels = labels, values = vals,
-      yrange = { lo < 0 and lo - pad or 0, hi > 0 and hi + pad or 0 } }
-  end
-  -- energies of validation-sized sets: data vs model samples
-  local n = math.min(500, train_x:size(1))
-  local de = tr.model:energy(train_x:narrow(1, 1, n))
-  local _, chains = tr:samples(math.min(200, n), tr.cfg.sample_sweeps)
-  local se = tr.model:energy(chains)
-  local all = {}
-  for _, v in ipairs(de:totable()) do all[#all + 1] = v end
-  for _, v in ipairs(se:totable()) do all[#all + 1] = v end
-  table.sort(all)
-  local range = { all[1], all[#all] }
-  if range[1] == range[2] then range[2] = range[1] + 1 end
-  -- one picture: the two energy distributions as frequency polygons over shared bins
-  local nb = 40
-  local w = (range[2] - range[1]) / nb
-  local function poly(vals)
-    local c = {}
-    for b = 1, nb do c[b] = 0 end
-    for _, v in ipairs(vals) do
-      local b = math.min(nb, math.floor((v - range[1]) / w) + 1)
-      c[b] = c[b] + 1 / #vals
-    end
-    return c
-  end
-  local xs = {}
-  for b = 1, nb do xs[b] = range[1] + (b - 0.5) * w end
-  plot.lines { path = dir .. "/energy-hist.png", title = "energy of training images and of model samples",
-    xlabel = "energy", ylabel = "fraction per bin", series = {
-      { name = string.format("data (%d images)", de:numel()), x = xs, y = poly(de:totable()) },
-      { name = string.format("samples (%d chains, %d sweeps)", se:numel(), tr.cfg.sample_sweeps), x = xs, y = poly(se:totable()) } } }
 end
 
 M.Trainer = Trainer
