@@ -1,4 +1,4 @@
--- luacheck configuration (Debian lua-check): `luacheck lua tests` must be clean.
+-- luacheck configuration (Debian lua-check): `luacheck lua scripts tests` must be clean.
 std = "lua54"
 max_line_length = 170
 -- W581 "'not (x > y)' can be replaced by 'x <= y'": option checks write not (x > 0) on

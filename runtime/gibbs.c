@@ -455,7 +455,7 @@ typedef struct plan {
     int ok;           /* 0: some node has no SIMD kind: use the chain path */
 } plan;
 
-void ebm_gibbs_plan_free(void *pl) {
+static void ebm_gibbs_plan_free(void *pl) {
     plan *P = pl;
     if (!P) return;
     EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P->fb); EBM_FREE(P);
@@ -622,9 +622,10 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
 static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o) {
     if (b->plan_model != m || !b->plan) {
-        ebm_gibbs_plan_free(b->plan);
+        if (b->plan && b->plan_free) b->plan_free(b->plan);
         b->plan = plan_build(m, b);
         b->plan_model = b->plan ? m : NULL;
+        b->plan_free = ebm_gibbs_plan_free;
     }
     plan *P = b->plan;
     if (!P || !P->ok) return 0;

@@ -2,6 +2,7 @@
 #include "graph.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NEWA(T, cnt) ((T *)EBM_CALLOC((size_t)((cnt) > 0 ? (cnt) : 1), sizeof(T)))
@@ -186,13 +187,11 @@ int ebm_model_copy_tables(ebm_model *m, int32_t slot0, int32_t ns, const float *
     return EBM_OK;
 }
 
-void ebm_gibbs_plan_free(void *plan);  /* gibbs.c */
-
 void ebm_blocks_free(ebm_blocks *b) {
     if (!b) return;
     EBM_FREE(b->start); EBM_FREE(b->nodes);
-    ebm_gibbs_plan_free(b->plan);
-    b->start = NULL; b->nodes = NULL; b->nblocks = 0; b->plan = NULL; b->plan_model = NULL;
+    if (b->plan && b->plan_free) b->plan_free(b->plan);
+    b->start = NULL; b->nodes = NULL; b->nblocks = 0; b->plan = NULL; b->plan_model = NULL; b->plan_free = NULL;
 }
 
 int ebm_blocks_check(const ebm_model *m, const ebm_blocks *b, char *err, int errlen) {
@@ -268,6 +267,7 @@ int32_t ebm_colour_dsatur(const ebm_model *m, int32_t *colour) {
 int ebm_blocks_from_colours(ebm_blocks *b, int32_t n, const int32_t *colour, int32_t nc) {
     b->plan = NULL;
     b->plan_model = NULL;
+    b->plan_free = NULL;
     b->nblocks = nc;
     b->start = NEWA(int64_t, nc + 1);
     b->nodes = NEWA(int32_t, n);
@@ -280,4 +280,48 @@ int ebm_blocks_from_colours(ebm_blocks *b, int32_t n, const int32_t *colour, int
     for (int32_t i = 0; i < n; i++) b->nodes[fill[colour[i]]++] = i;
     EBM_FREE(fill);
     return EBM_OK;
+}
+
+/* Key of an unordered pair and the edge it came from, for finding repeats. */
+typedef struct { int64_t key; int64_t idx; } pair_key;
+static int pair_cmp(const void *a, const void *b) {
+    const pair_key *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+int64_t ebm_grid_edges(int64_t H, int64_t W, int32_t nj, const int32_t *dy, const int32_t *dx, int torus,
+                       int32_t *ei, int32_t *ej, int32_t *jump) {
+    if (H < 1 || W < 1 || H * W > ((int64_t)1 << 28) || nj < 0) return -1;
+    int64_t ne = 0;
+    for (int32_t d = 0; d < nj; d++)
+        for (int64_t y = 0; y < H; y++)
+            for (int64_t x = 0; x < W; x++) {
+                int64_t y2 = y + dy[d], x2 = x + dx[d];
+                if (torus) { y2 = ((y2 % H) + H) % H; x2 = ((x2 % W) + W) % W; }
+                if (y2 < 0 || y2 >= H || x2 < 0 || x2 >= W) continue;
+                int32_t a = (int32_t)(y * W + x), b = (int32_t)(y2 * W + x2);
+                if (a == b) continue;
+                ei[ne] = a; ej[ne] = b; jump[ne] = d;
+                ne++;
+            }
+    if (!torus || ne == 0) return ne; /* off a torus a stencil's pairs are kept as listed */
+    /* on a torus smaller than the stencil, two jumps (d and -d mod the size) can give one pair */
+    pair_key *pk = EBM_MALLOC(sizeof(pair_key) * (size_t)ne);
+    uint8_t *drop = EBM_CALLOC((size_t)ne, 1);
+    if (!pk || !drop) { EBM_FREE(pk); EBM_FREE(drop); return -2; }
+    for (int64_t k = 0; k < ne; k++) {
+        int64_t a = ei[k], b = ej[k];
+        pk[k].key = a < b ? a * (H * W) + b : b * (H * W) + a;
+        pk[k].idx = k;
+    }
+    qsort(pk, (size_t)ne, sizeof *pk, pair_cmp);
+    for (int64_t k = 1; k < ne; k++)
+        if (pk[k].key == pk[k - 1].key) drop[pk[k].idx] = 1;
+    EBM_FREE(pk);
+    int64_t kept = 0;
+    for (int64_t k = 0; k < ne; k++)
+        if (!drop[k]) { ei[kept] = ei[k]; ej[kept] = ej[k]; jump[kept] = jump[k]; kept++; }
+    EBM_FREE(drop);
+    return kept;
 }

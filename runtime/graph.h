@@ -70,20 +70,32 @@ void ebm_model_refresh(ebm_model *m);
 int ebm_model_fill_tables(ebm_model *m, int32_t slot0, int32_t ns, const float *w, const float *pattern);
 int ebm_model_copy_tables(ebm_model *m, int32_t slot0, int32_t ns, const float *full);
 
+/* Edges of a stencil on an H x W grid whose node y*W + x is pixel (y, x). For each jump
+ * d = 0..nj-1 in order (dy[d], dx[d]) and each pixel in raster order: the edge from the
+ * pixel to (y+dy, x+dx) when that lies inside the grid, or always on a torus (coordinates
+ * wrapped). Self-loops are dropped; on a torus so are repeats of an unordered pair (tori
+ * smaller than the stencil), the first occurrence kept. Writes the endpoints (0-based) to ei, ej and
+ * the jump index d to jump, each with room for nj*H*W entries (the most there can be).
+ * Returns the number of edges, -1 when H, W or nj is out of range (H, W >= 1,
+ * H*W <= 2^28, nj >= 0) or -2 when out of memory (scratch for the repeat check). */
+int64_t ebm_grid_edges(int64_t H, int64_t W, int32_t nj, const int32_t *dy, const int32_t *dx, int torus,
+                       int32_t *ei, int32_t *ej, int32_t *jump);
+
 /* A set of blocks: lists of nodes updated together. Block b is nodes[start[b] .. start[b+1]-1]. */
 typedef struct ebm_blocks {
     int32_t nblocks;
     int64_t *start;      /* [nblocks+1] */
     int32_t *nodes;      /* [start[nblocks]] node ids */
-    void *plan;          /* single-chain kernel plan (gibbs.c), built on first use; owned */
+    void *plan;          /* a kernel's cached plan for these blocks (gibbs.c), owned; NULL until built */
     const ebm_model *plan_model; /* the model the plan was built for */
+    void (*plan_free)(void *plan); /* set by whoever attaches a plan; ebm_blocks_free calls it */
 } ebm_blocks;
 
 /* Check that `b` is a valid block set for `m`: nodes in range, no node twice in one block,
  * and no edge inside a block. On failure returns nonzero and writes e.g.
  * "block 2 contains interacting nodes 3 and 4 (edge 7)" into err. */
 int ebm_blocks_check(const ebm_model *m, const ebm_blocks *b, char *err, int errlen);
-void ebm_blocks_free(ebm_blocks *b);  /* frees the lists and the plan (gibbs.c's plan free hook) */
+void ebm_blocks_free(ebm_blocks *b);  /* frees the lists, and the plan through b->plan_free */
 
 /* Greedy DSATUR colouring: colour[i] in 0..ncolours-1 with no edge inside a colour class.
  * Returns the number of colours, or -1 when out of memory. */

@@ -180,7 +180,11 @@ int ebm_idx_read(const char *path, ebm_tensor *out, char *err, size_t errlen) {
     int64_t size[EBM_IDX_MAXRANK], numel = 1;
     for (int d = 0; d < rank; d++) {
         size[d] = be32(hdr + 4 + 4 * d);
-        if (size[d] && numel > EBM_IDX_MAXBYTES / (int64_t)esize / size[d]) {
+        if (size[d] == 0) {
+            rc = ebm_errorf(err, errlen, EBM_EFORMAT, "dimension %d is 0: the file holds no elements", d + 1);
+            goto done;
+        }
+        if (numel > EBM_IDX_MAXBYTES / (int64_t)esize / size[d]) {
             rc = ebm_errorf(err, errlen, EBM_EFORMAT, "header claims more than %lld bytes of data (dimension %d is %lld)",
                       (long long)EBM_IDX_MAXBYTES, d + 1, (long long)size[d]);
             goto done;

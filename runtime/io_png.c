@@ -5,7 +5,14 @@
 #include <png.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Most pixel bytes a PNG file of `fsize` bytes can hold: deflate expands at most ~1032:1
+ * and a palette or 1-bit gray sample becomes up to 24 bits per pixel (x24), plus room for
+ * a tiny file. A header claiming more is refused before the image is allocated, so a
+ * 100-byte file cannot make the reader allocate (and zero) gigabytes. */
+#define PNG_MAX_EXPANSION (1032 * 24)
 
 /* Where libpng's error callback leaves its message. */
 typedef struct png_errctx {
@@ -112,6 +119,14 @@ int ebm_png_read(const char *path, ebm_tensor *out, char *err, size_t errlen) {
     int ch = png_get_channels(png, info);
     if ((ch != 1 && ch != 3) || png_get_rowbytes(png, info) != (size_t)(w * ch))
         png_error(png, "unsupported pixel layout after conversion");
+    struct stat st;
+    int64_t fsize = fstat(fileno(f), &st) == 0 ? (int64_t)st.st_size : 0;
+    if (h * w * ch > fsize * PNG_MAX_EXPANSION + (1 << 20)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "header claims %lldx%lld pixels; a %lld-byte PNG holds far fewer (corrupt)",
+                 (long long)h, (long long)w, (long long)fsize);
+        png_error(png, msg);
+    }
     int64_t size[3] = {h, w, 3};
     if (ebm_tensor_init(out, EBM_U8, ch == 1 ? 2 : 3, size)) png_error(png, "out of memory");
     rows = EBM_MALLOC((size_t)h * sizeof *rows);

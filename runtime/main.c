@@ -5,13 +5,13 @@
  * With no script it starts a REPL (readline editing and history, expressions printed,
  * multi-line input, tab completion, Ctrl-C interrupts the running chunk). The Lua library
  * in lua/ebm/ is found next to the executable (or through EBMLUA_PATH) and loaded as the
- * global `ebm` before anything runs.
+ * global `ebm` before anything runs. `ebmlua --kernel FILE` is a Jupyter kernel instead
+ * (kernel.c); interp.c holds what the REPL and the kernel share.
  */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <sys/select.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,9 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "interp.h"
+#include "kernel.h"
+
 #ifndef EBM_VERSION
 #define EBM_VERSION "0.0.0"
 #endif
@@ -35,16 +38,9 @@ static lua_State *globalL = NULL;
 
 /* ---- errors and signals (as lua.c) ---- */
 
-static void lstop(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
-}
-
 static void laction(int i) {
-    int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     signal(i, SIG_DFL); /* a second Ctrl-C kills the process */
-    lua_sethook(globalL, lstop, flag, 1);
+    interp_interrupt(globalL);
 }
 
 static void l_message(const char *pname, const char *msg) {
@@ -63,19 +59,9 @@ static int report(lua_State *L, int status) {
     return status;
 }
 
-static int msghandler(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
 static int docall(lua_State *L, int narg, int nres) {
     int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
+    lua_pushcfunction(L, interp_msghandler);
     lua_insert(L, base);
     globalL = L;
     struct sigaction sa, old; /* Ctrl-C interrupts this chunk; the caller's handler after */
@@ -110,7 +96,9 @@ static void print_usage(const char *badoption) {
             "  -v        show version information\n"
             "  -E        ignore environment variables\n"
             "  --        stop handling options\n"
-            "  -         stop handling options and execute stdin\n",
+            "  -         stop handling options and execute stdin\n"
+            "  --kernel CONNECTION_FILE   serve as a Jupyter kernel (first option only)\n"
+            "  --install-kernel [--user | --prefix DIR] [--exe PATH]   write the kernelspec\n",
             progname);
 }
 
@@ -245,61 +233,61 @@ static char *history_path(void) {
     return path;
 }
 
-/* Reading a line. readline runs in callback mode under select(), so that Ctrl-C at the
- * prompt (SIGINT, installed without SA_RESTART) interrupts the wait: the line being typed
- * is dropped and a fresh prompt shown, as in most shells. During a running chunk SIGINT
- * goes to laction instead (see docall). */
+/* Reading a line. Plain readline() (its callback mode crashes inside libreadline 8.2 on
+ * Ctrl-R, Ctrl-X, key), with our own getc so that Ctrl-C at the prompt can end the wait:
+ * SIGINT (handled by prompt_sigint, installed without SA_RESTART, readline's own signal
+ * handling off) sets a flag and interrupts read(); from then on every key readline asks
+ * for is an end of input on an empty line, which ends whatever it is in (a search, a key
+ * prefix) and makes readline() return. The flag tells that return apart from Ctrl-D: the
+ * typed line is dropped and a fresh prompt shown, as in most shells. During a running
+ * chunk SIGINT goes to laction instead (see docall). */
 static volatile sig_atomic_t prompt_interrupted = 0;
-static char *cb_line = NULL; /* line handed over by readline (malloc'd), NULL at EOF */
-static int cb_done = 0;
 
 static void prompt_sigint(int sig) {
     (void)sig;
     prompt_interrupted = 1;
 }
 
-static void cb_linehandler(char *line) {
-    cb_line = line;
-    cb_done = 1;
-    rl_callback_handler_remove(); /* leaves the terminal in its normal mode */
+/* A key read in the same moment as the Ctrl-C belongs to the next line: kept here. */
+static int held_key = -1;
+
+static int prompt_getc(FILE *in) {
+    int fd = fileno(in ? in : stdin);
+    for (;;) {
+        if (prompt_interrupted) {
+            rl_replace_line("", 0); /* EOF on an empty line: readline returns at once */
+            rl_point = rl_end = 0;
+            return EOF;
+        }
+        if (held_key >= 0) {
+            int c = held_key;
+            held_key = -1;
+            return c;
+        }
+        unsigned char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r == 1 && prompt_interrupted) held_key = c; /* typed after the Ctrl-C */
+        else if (r == 1) return c;
+        else if (r == 0 || errno != EINTR) return EOF;
+    }
 }
 
 /* Read one line with `prompt`: 1 = got a line (*out, malloc'd), 0 = end of input,
  * 2 = interrupted by Ctrl-C. SIGINT must be handled by prompt_sigint (doREPL sets it). */
 static int read_line(const char *prompt, char **out) {
     prompt_interrupted = 0;
-    cb_done = 0;
-    cb_line = NULL;
     rl_catch_signals = 0;
-    rl_callback_handler_install(prompt, cb_linehandler);
-    int result = 1;
-    while (!cb_done) {
-        fd_set fds;
-        int fd = fileno(rl_instream ? rl_instream : stdin);
-        FD_ZERO(&fds);
-        FD_SET(fd, &fds);
-        int r = select(fd + 1, &fds, NULL, NULL, NULL);
-        if (prompt_interrupted) {
-            rl_free_line_state();
-            rl_callback_sigcleanup();
-            rl_replace_line("", 0);
-            rl_callback_handler_remove();
-            fputs("^C\n", stdout);
-            fflush(stdout);
-            result = 2;
-            break;
-        }
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) { /* select failed: treat as end of input */
-            rl_callback_handler_remove();
-            result = 0;
-            break;
-        }
-        rl_callback_read_char();
+    rl_getc_function = prompt_getc;
+    char *line = readline(prompt);
+    *out = NULL;
+    if (prompt_interrupted) {
+        free(line);
+        fputs("^C\n", stdout);
+        fflush(stdout);
+        return 2;
     }
-    if (result == 1 && cb_line == NULL) result = 0;
-    *out = cb_line;
-    return result;
+    *out = line;
+    return line != NULL;
 }
 
 /* Push the next input line: 1 = pushed, 0 = end of input, 2 = interrupted (nothing pushed). */
@@ -403,69 +391,15 @@ static void completion_add(const char *s) {
     if (completion_list[completion_n]) completion_n++;
 }
 
-/* Collect keys of the table (or the __index chain) on top of the stack starting with
- * `prefix`; each candidate is `head .. key`. */
-static void collect_fields(lua_State *L, const char *head, const char *prefix, int depth) {
-    if (depth > 4) return;
-    int t = lua_gettop(L);
-    if (lua_type(L, t) == LUA_TTABLE) {
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            if (lua_type(L, -2) == LUA_TSTRING) {
-                const char *k = lua_tostring(L, -2);
-                if (strncmp(k, prefix, strlen(prefix)) == 0) {
-                    char buf[512];
-                    snprintf(buf, sizeof buf, "%s%s%s", head, k, lua_type(L, -1) == LUA_TFUNCTION ? "(" : "");
-                    completion_add(buf);
-                }
-            }
-            lua_pop(L, 1);
-        }
-    }
-    if (lua_getmetatable(L, t)) {
-        if (lua_getfield(L, -1, "__index") == LUA_TTABLE) collect_fields(L, head, prefix, depth + 1);
-        lua_pop(L, 2);
-    }
+static void completion_add_cb(void *ud, const char *s) {
+    (void)ud;
+    completion_add(s);
 }
 
 static char *completion_generator(const char *text, int state) {
     if (state == 0) {
         completion_reset();
-        lua_State *L = globalL;
-        int top = lua_gettop(L);
-        /* split text at the last '.' or ':' */
-        const char *sep = NULL;
-        for (const char *p = text; *p; p++)
-            if (*p == '.' || *p == ':') sep = p;
-        lua_pushglobaltable(L);
-        if (sep) {
-            char path[512];
-            size_t n = (size_t)(sep - text);
-            if (n >= sizeof path) n = sizeof path - 1;
-            memcpy(path, text, n);
-            path[n] = 0;
-            char *save, *tok = strtok_r(path, ".:", &save);
-            while (tok && !lua_isnil(L, -1)) {
-                if (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -1) == LUA_TUSERDATA) {
-                    lua_getfield(L, -1, tok); /* may call __index: fine for ebm objects */
-                } else {
-                    lua_pushnil(L);
-                }
-                lua_remove(L, -2);
-                tok = strtok_r(NULL, ".:", &save);
-            }
-            char head[512];
-            snprintf(head, sizeof head, "%.*s", (int)(sep - text + 1), text);
-            if (!lua_isnil(L, -1)) collect_fields(L, head, sep + 1, 0);
-        } else {
-            collect_fields(L, "", text, 0);
-            static const char *kw[] = {"and", "break", "do", "else", "elseif", "end", "false", "for", "function",
-                                       "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return",
-                                       "then", "true", "until", "while", NULL};
-            for (int i = 0; kw[i]; i++)
-                if (strncmp(kw[i], text, strlen(text)) == 0) completion_add(kw[i]);
-        }
-        lua_settop(L, top);
+        interp_complete(globalL, text, completion_add_cb, NULL);
     }
     if (completion_i < completion_n) return strdup(completion_list[completion_i++]);
     return NULL;
@@ -488,7 +422,7 @@ static void doREPL(lua_State *L) {
     char *hist = isatty(STDIN_FILENO) ? history_path() : NULL; /* keep piped input out of it */
     if (hist) read_history(hist);
     /* Between chunks Ctrl-C only sets a flag (the prompt drops the line); docall
-     * installs laction while a chunk runs. No SA_RESTART, so select() returns EINTR. */
+     * installs laction while a chunk runs. No SA_RESTART, so read() returns EINTR. */
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = prompt_sigint;
@@ -578,8 +512,9 @@ static int runargs(lua_State *L, char **argv, int n) {
 static int pmain(lua_State *L) {
     int argc = (int)lua_tointeger(L, 1);
     char **argv = (char **)lua_touserdata(L, 2);
-    int script;
-    int args = collectargs(argv, &script);
+    int script = argc;
+    int kernel = kernel_option(argc, argv); /* --kernel FILE / --install-kernel ... */
+    int args = kernel ? 0 : collectargs(argv, &script);
     if (argv[0] && argv[0][0]) progname = argv[0];
     if (args == has_error) {
         print_usage(argv[script]);
@@ -599,7 +534,15 @@ static int pmain(lua_State *L) {
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
     }
     set_paths(L, argv[0] ? argv[0] : "ebmlua", args & has_E);
+    if (kernel == KERNEL_INSTALL) {
+        lua_pushboolean(L, kernel_install(L, argc, argv) == 0);
+        return 1;
+    }
     if (load_ebm(L) != LUA_OK) return 0;
+    if (kernel == KERNEL_RUN) {
+        lua_pushboolean(L, kernel_run(L, argv[2]) == 0);
+        return 1;
+    }
     if (!runargs(L, argv, script)) return 0;
     if (script < argc && handle_script(L, argv + script) != LUA_OK) return 0;
     if (args & has_i) {
@@ -624,7 +567,20 @@ static int pmain(lua_State *L) {
  * - libgomp's idle threads spin by default; on a machine whose cores are shared with other
  *   work that made 2-thread sweeps and training epochs 3-30x slower than 1 thread. Unless
  *   the user chose OMP_WAIT_POLICY, idle threads sleep ("passive").
- * A variable the user has set is never changed. */
+ * A variable the user has set is never changed. Both libraries read the environment in
+ * their ELF constructors, which run before main(); a .preinit_array function runs earlier
+ * but cannot help (tried: glibc's environ is NULL there, and it is set from the startup
+ * stack before the libraries' constructors run, dropping anything setenv added), hence
+ * the re-exec.
+ * No re-exec, only the variables set for child processes, when EBMLUA_NO_REEXEC is set or
+ * under valgrind (its LD_PRELOAD names vgpreload_*): a tool runs the program it started,
+ * not a copy, so `valgrind ./ebmlua` checks the interpreter itself (valgrind's virtual CPU
+ * then chooses OpenBLAS's kernels, which is what valgrind can run anyway). */
+static int under_tool(void) {
+    const char *pre = getenv("LD_PRELOAD");
+    return getenv("EBMLUA_NO_REEXEC") != NULL || (pre && strstr(pre, "vgpreload_"));
+}
+
 static void env_defaults(char **argv) {
     int changed = 0;
     if (!getenv("OPENBLAS_CORETYPE")) {
@@ -638,7 +594,7 @@ static void env_defaults(char **argv) {
         if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = 1;
     }
     if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) changed = 1;
-    if (changed) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
+    if (changed && !under_tool()) execv("/proc/self/exe", argv); /* on failure carry on with the defaults */
 }
 
 int main(int argc, char **argv) {

@@ -9,10 +9,22 @@ static inline uint8_t at(const uint8_t *x, int64_t C, int32_t n, int layout, int
     return layout == EBM_CHAINS ? x[(int64_t)i * C + c] : x[c * n + i];
 }
 
-int ebm_states_check(const ebm_model *m, const uint8_t *x, int64_t C, int layout) {
+int ebm_states_check(const ebm_model *m, const uint8_t *x, int64_t C, int layout, int32_t *node, int *level) {
+    int32_t kmin = 256;
+    for (int32_t i = 0; i < m->n; i++) kmin = m->K[i] < kmin ? m->K[i] : kmin;
+    int64_t numel = C * m->n;
+    uint8_t gmax = 0;
+    for (int64_t q = 0; q < numel; q++) gmax = x[q] > gmax ? x[q] : gmax;
+    if (gmax < kmin) return EBM_OK;
     for (int32_t i = 0; i < m->n; i++)
-        for (int64_t c = 0; c < C; c++)
-            if (at(x, C, m->n, layout, i, c) >= m->K[i]) return EBM_ERANGE;
+        for (int64_t c = 0; c < C; c++) {
+            uint8_t v = at(x, C, m->n, layout, i, c);
+            if (v >= m->K[i]) {
+                if (node) *node = i;
+                if (level) *level = v;
+                return EBM_ERANGE;
+            }
+        }
     return EBM_OK;
 }
 

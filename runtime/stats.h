@@ -15,8 +15,10 @@
 
 enum { EBM_CHAINS = 0, EBM_ROWS = 1 };
 
-/* EBM_OK, or EBM_ERANGE if some x[i] >= K[i]. */
-int ebm_states_check(const ebm_model *m, const uint8_t *x, int64_t C, int layout);
+/* EBM_OK when every level is below its node's K; else EBM_ERANGE and, for the first bad
+ * entry in node order, *node (0-based) and *level (either pointer may be NULL). One pass
+ * over the batch when all levels are below the smallest K (the common case). */
+int ebm_states_check(const ebm_model *m, const uint8_t *x, int64_t C, int layout, int32_t *node, int *level);
 
 /* E(x) for each of C states into out[C] (accumulated in double). */
 void ebm_energy(const ebm_model *m, const uint8_t *x, int64_t C, int layout, double *out);

@@ -75,10 +75,12 @@ static ebm_storage *storage_new(size_t nbytes, int zero) {
 static int tensor_init(ebm_tensor *t, ebm_dtype dtype, int ndim, const int64_t *size, int zero) {
     memset(t, 0, sizeof *t);
     if (ndim < 0 || ndim > EBM_MAXDIM) return EBM_ESHAPE;
-    int64_t n = 1;
+    int64_t n = 1, span = 1; /* span: product of the sizes with zeros counted as 1 (the strides) */
     for (int d = 0; d < ndim; d++) {
         if (size[d] < 0) return EBM_ESHAPE;
-        if (size[d] && n > INT64_MAX / 16 / size[d]) return EBM_ESHAPE;
+        int64_t s = size[d] ? size[d] : 1;
+        if (span > INT64_MAX / 16 / s) return EBM_ESHAPE; /* also bounds n <= span */
+        span *= s;
         n *= size[d];
     }
     size_t es = ebm_dtype_size(dtype);
@@ -208,6 +210,7 @@ int ebm_tensor_reshape(ebm_tensor *t, int ndim, const int64_t *size) {
         } else if (size[d] < 0) {
             return EBM_ESHAPE;
         } else {
+            if (size[d] && known > INT64_MAX / size[d]) return EBM_ESHAPE; /* no shape holds that many */
             known *= size[d];
         }
     }

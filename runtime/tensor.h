@@ -63,9 +63,11 @@ int64_t ebm_tensor_numel(const ebm_tensor *t);
 int ebm_tensor_is_contiguous(const ebm_tensor *t);
 int ebm_tensor_same_shape(const ebm_tensor *a, const ebm_tensor *b);
 
-/* Pointer to the first element (storage base + offset). */
+/* Pointer to the first element (storage base + offset); NULL when there is no storage or
+ * it is empty (no elements: NULL + 0 would be undefined behaviour). */
 static inline void *ebm_tensor_data(const ebm_tensor *t) {
-    return t->storage ? (char *)t->storage->data + (size_t)t->offset * ebm_dtype_size(t->dtype) : NULL;
+    if (!t->storage || !t->storage->data) return NULL;
+    return (char *)t->storage->data + (size_t)t->offset * ebm_dtype_size(t->dtype);
 }
 
 /* Raw element access: element `pos` of an array of dtype `dt` at `base`, as double.

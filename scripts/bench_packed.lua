@@ -16,133 +16,112 @@
 --   ebmlua scripts/bench_packed.lua                      # 256..65536 chains, 1 and 2 threads
 --   ebmlua scripts/bench_packed.lua --quick --json out/bench_packed.json
 --   ebmlua scripts/bench_packed.lua --size 70 --stencil 12 --batches 4096   # the 70x70 torus
-local argparse = require "argparse"
 local cjson = require "cjson"
 local ebm = require "ebm"
+local cli = ebm.cli
 
-local die = ebm.sys.usage_exit("bench_packed.lua")
-
-local p = argparse("bench_packed.lua", "Benchmark the bit-packed binary Gibbs kernel against the u8 kernel.")
+local p = cli.parser("bench_packed.lua", "Benchmark the bit-packed binary Gibbs kernel against the u8 kernel.")
 p:flag("--quick", "Fewer batches and repetitions (about ten seconds).")
-p:option("--json", "Write the results as JSON to this path.")
-p:option("--reps", "Timed calls per configuration (the median is reported; default 5, quick 3).")
-p:option("--sweeps", "Sweeps per call.", "50")
-p:option("--threads", "Comma-separated thread counts.", "1,2")
-p:option("--batches", "Comma-separated batch sizes (default 256,1024,4096,16384,65536).")
-p:option("--size", "Grid height and width.", "28")
-p:option("--stencil", "4, 8 or 12 (the long-range torus).", "4")
+p:option("--json", "Write the results as JSON to this path."):convert(cli.outfile)
+p:option("--reps", "Timed calls per configuration (the median is reported; default 5, quick 3)."):convert(cli.int(1, 1000))
+p:option("--sweeps", "Sweeps per call.", "50"):convert(cli.int(1, 100000))
+p:option("--threads", "Comma-separated thread counts.", "1,2"):convert(cli.list(cli.int(1, 256)))
+p:option("--batches", "Comma-separated batch sizes (default 256,1024,4096,16384,65536)."):convert(cli.list(cli.int(1, 1 << 22)))
+p:option("--size", "Grid height and width.", "28"):convert(cli.int(2, 4096))
+p:option("--stencil", "4, 8 or 12 (the long-range torus).", "4"):choices { "4", "8", "12" }
 p:option("--rngs", "Comma-separated generators of the packed kernel (ars, philox).", "ars,philox")
-p:option("--simd", "SIMD path of both kernels: avx512, avx2, scalar (default: the fastest here).")
+  :convert(cli.list(function(v)
+    if v == "ars" or v == "philox" then return v end
+    return nil, "must be ars or philox"
+  end))
+p:option("--simd", "SIMD path of both kernels (default: the fastest here)."):choices { "avx512", "avx2", "scalar" }
 p:flag("--no-u8", "Skip the u8 kernel.")
-local okp, a = p:pparse()
-if not okp then die(a) end
+local a = cli.parse(p)
+local reps = a.reps or (a.quick and 3 or 5)
+local sweeps, size, stencil, threads = a.sweeps, a.size, a.stencil, a.threads
+local batches = a.batches or (a.quick and { 256, 4096, 65536 } or { 256, 1024, 4096, 16384, 65536 })
+-- the largest buffers: u8 chains of the largest batch
+local maxb = 0
+for _, b in ipairs(batches) do maxb = math.max(maxb, b) end
+cli.main(cli.fits, 2 * size * size * maxb, "--batches " .. maxb .. " --size " .. size)
 
-local function int(v, name, lo, hi)
-  local n = math.tointeger(tonumber(v))
-  if not n or n < lo or n > hi then die(("%s must be an integer in %d..%d"):format(name, lo, hi)) end
-  return n
-end
-local function ints(opt, name, lo, hi)
-  local out = {}
-  for v in opt:gmatch("[^,]+") do out[#out + 1] = int(v, name, lo, hi) end
-  if #out == 0 then die(name .. " is empty") end
-  return out
-end
-local reps = a.reps and int(a.reps, "--reps", 1, 1000) or (a.quick and 3 or 5)
-local sweeps = int(a.sweeps, "--sweeps", 1, 100000)
-local size = int(a.size, "--size", 2, 4096)
-local stencil = a.stencil
-if stencil ~= "4" and stencil ~= "8" and stencil ~= "12" then die("--stencil must be 4, 8 or 12") end
-local gens = {}
-for g in a.rngs:gmatch("[^,]+") do
-  if g ~= "ars" and g ~= "philox" then die("--rngs must list ars and/or philox") end
-  gens[#gens + 1] = g
-end
-if a.simd and a.simd ~= "avx512" and a.simd ~= "avx2" and a.simd ~= "scalar" then
-  die("--simd must be avx512, avx2 or scalar")
-end
-local threads = ints(a.threads, "--threads", 1, 256)
-local batches = ints(a.batches or (a.quick and "256,4096,65536" or "256,1024,4096,16384,65536"), "--batches", 1, 1 << 22)
+cli.main(function()
+  local clock, cputime = ebm.sys.clock, ebm.sys.cputime
+  local function median(t)
+    table.sort(t)
+    local n = #t
+    return n % 2 == 1 and t[(n + 1) // 2] or 0.5 * (t[n // 2] + t[n // 2 + 1])
+  end
 
-local clock, cputime = ebm.sys.clock, ebm.sys.cputime
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) // 2] or 0.5 * (t[n // 2] + t[n // 2 + 1])
-end
+  local rng = ebm.rng(1)
+  local jumps = stencil == "12" and { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } } or stencil
+  local m = ebm.grid{ height = size, width = size, levels = 2, stencil = jumps, coupling = "ordinal", values = { 0, 1 },
+                      torus = stencil == "12" or nil }
+  local packable = stencil ~= "12"
+  local gens = a.rngs
+  local w = m:params()["weight.pair"]
+  for k = 1, w:numel() do w:set(k, 0.5 + 0.2 * rng:uniform()) end
+  local b = m:params()["bias.x"]:view(m.n * 2)
+  for k = 1, b:numel() do b:set(k, rng:uniform(-0.5, 0.5)) end
+  m:materialise()
 
-local rng = ebm.rng(1)
-local jumps = stencil == "12" and { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } } or stencil
-local m = ebm.grid{ height = size, width = size, levels = 2, stencil = jumps, coupling = "ordinal", values = { 0, 1 },
-                    torus = stencil == "12" or nil }
-local packable = stencil ~= '12'
-
-local w = m:params()["weight.pair"]
-for k = 1, w:numel() do w:set(k, 0.5 + 0.2 * rng:uniform()) end
-local b = m:params()["bias.x"]:view(m.n * 2)
-for k = 1, b:numel() do b:set(k, rng:uniform(-0.5, 0.5)) end
-m:materialise()
-
--- median wall and CPU seconds of fn() over reps calls (after one warm-up call)
-local function timed(fn)
-  fn()
-  local ts, cs = {}, {}
-  for r = 1, reps do
-    local c0, t0 = cputime(), clock()
+  -- median wall and CPU seconds of fn() over reps calls (after one warm-up call)
+  local function timed(fn)
     fn()
-    ts[r], cs[r] = clock() - t0, cputime() - c0
+    local ts, cs = {}, {}
+    for r = 1, reps do
+      local c0, t0 = cputime(), clock()
+      fn()
+      ts[r], cs[r] = clock() - t0, cputime() - c0
+    end
+    return median(ts), median(cs)
   end
-  return median(ts), median(cs)
-end
 
-local uptime = io.popen("uptime"):read("l") or ""
-print(("# %s, %dx%d binary %s-neighbour grid, %d sweeps per call, median of %d calls"):format(
-  os.date("!%Y-%m-%dT%H:%M:%SZ"), size, size, stencil, sweeps, reps))
-print("# uptime: " .. uptime)
-print(("%-6s %-6s %-6s %7s %3s %9s %9s %12s %12s %8s %8s"):format("kernel", "rng", "simd", "chains", "thr", "flips/ns",
-  "(cpu)", "us/swp/chain", "smp50/s", "pack_ms", "unpk_ms"))
-local results = {}
-local function row(kernel, gen, simd, C, nt, t, c, extra)
-  local flips = m.n * C * sweeps
-  local r = { kernel = kernel, generator = gen, simd = simd, levels = 2, stencil = stencil, size = size, chains = C,
-              threads = nt, sweeps = sweeps, flips_per_ns = flips / t * 1e-9, flips_per_cpu_ns = flips / c * 1e-9,
-              us_per_sweep_chain = t / sweeps / C * 1e6, samples50_per_s = C / (t / sweeps * 50) }
-  for k, v in pairs(extra or {}) do r[k] = v end
-  results[#results + 1] = r
-  print(("%-6s %-6s %-6s %7d %3d %9.2f %9.2f %12.4f %12.0f %8s %8s"):format(kernel, gen, simd, C, nt, r.flips_per_ns,
-    r.flips_per_cpu_ns, r.us_per_sweep_chain, r.samples50_per_s, r.pack_ms and ("%.3f"):format(r.pack_ms) or "-",
-    r.unpack_ms and ("%.3f"):format(r.unpack_ms) or "-"))
-  io.stdout:flush()
-end
-for _, C in ipairs(batches) do
-  for _, nt in ipairs(threads) do
-    ebm.threads(nt)
-    local s = ebm.sampler{ model = m, seed = 7 }
-    local x = s:chains(C)
-    if packable then
-      local pk = s:pack(x)
-      local tpack = timed(function() pk:repack(x) end)
-      local tunpack = timed(function() pk:unpack(x) end)
-      for _, g in ipairs(gens) do
-        local simd = ebm.core.simd_path(a.simd, g)
-        local tp, cp = timed(function() s:sweep_packed(pk, { n = sweeps, rng = g, simd = a.simd }) end)
-        row("packed", g, simd, C, nt, tp, cp, { pack_ms = tpack * 1e3, unpack_ms = tunpack * 1e3 })
+  local uptime = io.popen("uptime"):read("l") or ""
+  print(("# %s, %dx%d binary %s-neighbour grid, %d sweeps per call, median of %d calls"):format(
+    os.date("!%Y-%m-%dT%H:%M:%SZ"), size, size, stencil, sweeps, reps))
+  print("# uptime: " .. uptime)
+  print(("%-6s %-6s %-6s %7s %3s %9s %9s %12s %12s %8s %8s"):format("kernel", "rng", "simd", "chains", "thr",
+    "flips/ns", "(cpu)", "us/swp/chain", "smp50/s", "pack_ms", "unpk_ms"))
+  local results = {}
+  local function row(kernel, gen, simd, C, nt, t, c, extra)
+    local flips = m.n * C * sweeps
+    local r = { kernel = kernel, generator = gen, simd = simd, levels = 2, stencil = stencil, size = size, chains = C,
+                threads = nt, sweeps = sweeps, flips_per_ns = flips / t * 1e-9, flips_per_cpu_ns = flips / c * 1e-9,
+                us_per_sweep_chain = t / sweeps / C * 1e6, samples50_per_s = C / (t / sweeps * 50) }
+    for k, v in pairs(extra or {}) do r[k] = v end
+    results[#results + 1] = r
+    print(("%-6s %-6s %-6s %7d %3d %9.2f %9.2f %12.4f %12.0f %8s %8s"):format(kernel, gen, simd, C, nt, r.flips_per_ns,
+      r.flips_per_cpu_ns, r.us_per_sweep_chain, r.samples50_per_s, r.pack_ms and ("%.3f"):format(r.pack_ms) or "-",
+      r.unpack_ms and ("%.3f"):format(r.unpack_ms) or "-"))
+    io.stdout:flush()
+  end
+  for _, C in ipairs(batches) do
+    for _, nt in ipairs(threads) do
+      ebm.threads(nt)
+      local s = ebm.sampler{ model = m, seed = 7 }
+      local x = s:chains(C)
+      if packable then
+        local pk = s:pack(x)
+        local tpack = timed(function() pk:repack(x) end)
+        local tunpack = timed(function() pk:unpack(x) end)
+        for _, g in ipairs(gens) do
+          local simd = ebm.core.simd_path(a.simd, g)
+          local tp, cp = timed(function() s:sweep_packed(pk, { n = sweeps, rng = g, simd = a.simd }) end)
+          row("packed", g, simd, C, nt, tp, cp, { pack_ms = tpack * 1e3, unpack_ms = tunpack * 1e3 })
+        end
+        pk:free()
       end
-      pk:free()
-    end
-    if not a.no_u8 then
-      local tu, cu = timed(function() s:sweep(x, { n = sweeps, simd = a.simd }) end)
-      row("u8", "philox", ebm.core.simd_path(a.simd, "philox"), C, nt, tu, cu)
+      if not a.no_u8 then
+        local tu, cu = timed(function() s:sweep(x, { n = sweeps, simd = a.simd }) end)
+        row("u8", "philox", ebm.core.simd_path(a.simd, "philox"), C, nt, tu, cu)
+      end
     end
   end
-end
-print("# uptime: " .. (io.popen("uptime"):read("l") or ""))
-if a.json then
-  local out = { uptime = uptime, results = results, reps = reps }
-  local tmp = a.json .. ".tmp"
-  local f = assert(io.open(tmp, "w"))
-  f:write(cjson.encode(out), "\n")
-  f:close()
-  assert(os.rename(tmp, a.json))
-  print("# wrote " .. a.json)
-end
+  print("# uptime: " .. (io.popen("uptime"):read("l") or ""))
+  if a.json then
+    local out = { uptime = uptime, results = results, reps = reps }
+    ebm.run.write_file(a.json, cjson.encode(out) .. "\n")
+    print("# wrote " .. a.json)
+  end
+end)

@@ -4,14 +4,17 @@
 -- Layout of lua/ebm/ (module names follow the path: require "ebm.sampling.sampler"):
 --   base.lua      version, tensor constructors and arithmetic, rng (re-exported here)
 --   models/       model (layers and factors), grid, presets, latent, rbm, exact
---   sampling/     sampler (block Gibbs chains), schedule (annealing), tempering (replica
---                 exchange over an RBM's label gain, annealing ramp)
+--   sampling/     sampler (block Gibbs chains), schedule (annealing), trace (observers),
+--                 tempering (replica exchange over temperatures, or an RBM's label gain;
+--                 annealing ramp)
 --   training/     train (CD gradients, Trainer), loop (the epoch loop all trainers share),
---                 rbm_trainer, digit (the digit job), sweep, optim/ (sgd, adam, schedules)
---   evaluation/   ais, classifier, eval, landscape
+--                 rbm_trainer, digit (the digit job of the grid models), digits (every
+--                 model of train_digit.lua), sweep, optim/ (sgd, adam, schedules)
+--   evaluation/   ais, classifier, eval, quality (sample-quality numbers), landscape,
+--                 diag (MCMC diagnostics)
 --   io/           data, io (tensor files), ckpt, run (run folders), report, plot, viz, animate,
 --                 progress
---   interp/       repl, sys, threads
+--   interp/       repl, sys, threads, display (rich output in notebooks), doc (doc comments)
 --
 -- ebm.<name> loads the module ebm.MODULES[name] on first use, so start-up stays fast.
 local base = require "ebm.base"
@@ -29,17 +32,21 @@ ebm.MODULES = {
   exact = "ebm.models.exact",
   sampler = "ebm.sampling.sampler",
   schedule = "ebm.sampling.schedule",
+  trace = "ebm.sampling.trace",
   tempering = "ebm.sampling.tempering",
   train = "ebm.training.train",
   loop = "ebm.training.loop",
   rbm_trainer = "ebm.training.rbm_trainer",
   digit = "ebm.training.digit",
   sweep = "ebm.training.sweep",
+  digits = "ebm.training.digits",
   optim = "ebm.training.optim",
   ais = "ebm.evaluation.ais",
   classifier = "ebm.evaluation.classifier",
   eval = "ebm.evaluation.eval",
+  quality = "ebm.evaluation.quality",
   landscape = "ebm.evaluation.landscape",
+  diag = "ebm.evaluation.diag",
   data = "ebm.io.data",
   io = "ebm.io.io",
   ckpt = "ebm.io.ckpt",
@@ -51,7 +58,10 @@ ebm.MODULES = {
   progress = "ebm.io.progress",
   repl = "ebm.interp.repl",
   sys = "ebm.interp.sys",
+  cli = "ebm.interp.cli",
   threads = "ebm.interp.threads",
+  display = "ebm.interp.display",
+  doc = "ebm.interp.doc",
 }
 
 -- Printing: tensors print like Torch (values, then shape and dtype); the REPL prints

@@ -128,7 +128,7 @@ static int l_gibbs_sequential(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_tensor *t = luaT_checkcontig(L, 2, EBM_U8);
     luaL_argcheck(L, ebm_tensor_numel(t) == m->n, 2, "expected one state u8 [n]");
-    if (ebm_states_check(m, ebm_tensor_data(t), 1, EBM_ROWS))
+    if (ebm_states_check(m, ebm_tensor_data(t), 1, EBM_ROWS, NULL, NULL))
         luaL_argerror(L, 2, "a node has a level >= its number of levels");
     lua_Integer ns = luaL_checkinteger(L, 3);
     luaL_argcheck(L, ns >= 0 && ns <= INT32_MAX, 3, "number of sweeps out of range");

@@ -30,23 +30,10 @@ const uint8_t *luaG_checkstates(lua_State *L, int arg, const ebm_model *m, int r
         *C = t->size[1];
     }
     const uint8_t *x = ebm_tensor_data(t);
-    /* fast path: the largest byte of the whole batch below the smallest K */
-    int32_t kmin = 256;
-    for (int32_t i = 0; i < m->n; i++) kmin = m->K[i] < kmin ? m->K[i] : kmin;
-    uint8_t gmax = 0;
-    for (int64_t q = 0; q < numel; q++) gmax = x[q] > gmax ? x[q] : gmax;
-    if (gmax < kmin) return x;
-    if (!rows) { /* max of each node's contiguous row */
-        for (int32_t i = 0; i < m->n; i++) {
-            const uint8_t *xi = x + (int64_t)i * *C;
-            uint8_t mx = 0;
-            for (int64_t c = 0; c < *C; c++) mx = xi[c] > mx ? xi[c] : mx;
-            if (mx >= m->K[i])
-                luaL_argerror(L, arg, lua_pushfstring(L, "node %d has level %d >= its %d levels", (int)i + 1, (int)mx, (int)m->K[i]));
-        }
-    } else if (ebm_states_check(m, x, *C, EBM_ROWS)) {
-        luaL_argerror(L, arg, "a state has a level >= its node's number of levels");
-    }
+    int32_t node;
+    int level;
+    if (ebm_states_check(m, x, *C, rows ? EBM_ROWS : EBM_CHAINS, &node, &level))
+        luaL_argerror(L, arg, lua_pushfstring(L, "node %d has level %d >= its %d levels", (int)node + 1, level, (int)m->K[node]));
     return x;
 }
 
@@ -118,71 +105,39 @@ static int graph_from_factors(lua_State *L) {
     return 1;
 }
 
-/* Key of an unordered pair, for finding repeats. */
-typedef struct { int64_t key; int64_t idx; } pair_key;
-static int pair_cmp(const void *a, const void *b) {
-    const pair_key *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    return x->idx < y->idx ? -1 : (x->idx > y->idx);
-}
-
-/* core.grid_edges(H, W, jumps, torus, per_edge) -> i, j, slot (i32, 1-based): for each jump
- * {dy, dx} in order (slot = jump index, or the edge index when per_edge) and each pixel in
- * raster order, the edge to (y+dy, x+dx) when inside the grid (wrapped on a torus). Self
- * loops and repeated pairs (small tori) are dropped, the first occurrence kept. */
+/* core.grid_edges(H, W, jumps, torus, per_edge) -> i, j, slot (i32, 1-based): the stencil's
+ * edges (ebm_grid_edges in graph.h); jumps is a list of {dy, dx}; slot is the jump's index,
+ * or the edge's when per_edge. Scratch lives in userdata, so an error strands nothing. */
 static int grid_edges(lua_State *L) {
     lua_Integer H = luaL_checkinteger(L, 1), W = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, H >= 1 && W >= 1 && H * W <= (1 << 28), 1, "grid size out of range");
+    luaL_argcheck(L, H >= 1 && W >= 1 && H <= (1 << 28) && W <= (1 << 28) && H * W <= (1 << 28), 1,
+                  "grid size out of range");
     luaL_checktype(L, 3, LUA_TTABLE);
     int torus = lua_toboolean(L, 4), per_edge = lua_toboolean(L, 5);
-    int nj = (int)luaL_len(L, 3);
-    int64_t cap = (int64_t)nj * H * W;
-    int32_t *buf = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)(3 * cap + 1), 0);
-    int64_t ne = 0;
-    for (int d = 1; d <= nj; d++) {
+    lua_Integer nj = luaL_len(L, 3);
+    luaL_argcheck(L, nj >= 0 && nj <= (1 << 20), 3, "too many jumps");
+    int32_t *dyx = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)(2 * nj + 1), 0);
+    for (lua_Integer d = 1; d <= nj; d++) {
         lua_geti(L, 3, d);
         lua_geti(L, -1, 1); lua_Integer dy = luaL_checkinteger(L, -1);
         lua_geti(L, -2, 2); lua_Integer dx = luaL_checkinteger(L, -1);
+        luaL_argcheck(L, dy >= -INT32_MAX && dy <= INT32_MAX && dx >= -INT32_MAX && dx <= INT32_MAX, 3, "jump out of range");
+        dyx[d - 1] = (int32_t)dy;
+        dyx[nj + d - 1] = (int32_t)dx;
         lua_pop(L, 3);
-        for (lua_Integer y = 0; y < H; y++)
-            for (lua_Integer x = 0; x < W; x++) {
-                lua_Integer y2 = y + dy, x2 = x + dx;
-                if (torus) { y2 = ((y2 % H) + H) % H; x2 = ((x2 % W) + W) % W; }
-                if (y2 < 0 || y2 >= H || x2 < 0 || x2 >= W) continue;
-                int32_t a = (int32_t)(y * W + x), b = (int32_t)(y2 * W + x2);
-                if (a == b) continue;
-                buf[ne] = a; buf[cap + ne] = b; buf[2 * cap + ne] = d;
-                ne++;
-            }
     }
-    uint8_t *drop = NULL;
-    if (torus && ne > 0) {
-        pair_key *pk = EBM_MALLOC(sizeof(pair_key) * (size_t)ne);
-        drop = EBM_CALLOC((size_t)ne, 1);
-        if (!pk || !drop) { EBM_FREE(pk); EBM_FREE(drop); return luaL_error(L, "grid_edges: out of memory"); }
-        for (int64_t k = 0; k < ne; k++) {
-            int64_t a = buf[k], b = buf[cap + k];
-            pk[k].key = a < b ? a * (H * W) + b : b * (H * W) + a;
-            pk[k].idx = k;
-        }
-        qsort(pk, (size_t)ne, sizeof *pk, pair_cmp);
-        for (int64_t k = 1; k < ne; k++)
-            if (pk[k].key == pk[k - 1].key) drop[pk[k].idx] = 1;
-        EBM_FREE(pk);
+    int64_t cap = nj * H * W;
+    int32_t *buf = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)(3 * cap + 1), 0);
+    int64_t ne = ebm_grid_edges(H, W, (int32_t)nj, dyx, dyx + nj, torus, buf, buf + cap, buf + 2 * cap);
+    if (ne < 0) return luaL_error(L, "grid_edges: %s", ne == -1 ? "size out of range" : "out of memory");
+    int32_t *I = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &ne));
+    int32_t *J = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &ne));
+    int32_t *S = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &ne));
+    for (int64_t q = 0; q < ne; q++) {
+        I[q] = buf[q] + 1;
+        J[q] = buf[cap + q] + 1;
+        S[q] = per_edge ? (int32_t)(q + 1) : buf[2 * cap + q] + 1;
     }
-    int64_t kept = 0;
-    for (int64_t k = 0; k < ne; k++) kept += !(drop && drop[k]);
-    int32_t *I = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
-    int32_t *J = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
-    int32_t *S = ebm_tensor_data(luaT_new(L, EBM_I32, 1, &kept));
-    int64_t q = 0;
-    for (int64_t k = 0; k < ne; k++) {
-        if (drop && drop[k]) continue;
-        I[q] = buf[k] + 1; J[q] = buf[cap + k] + 1;
-        S[q] = per_edge ? (int32_t)(q + 1) : buf[2 * cap + k];
-        q++;
-    }
-    EBM_FREE(drop);
     return 3;
 }
 
@@ -324,15 +279,13 @@ static int graph_blocks_from_colours(lua_State *L) {
     const int32_t *col = check_i32(L, 2, m->n, NULL);
     lua_Integer nc = luaL_checkinteger(L, 3);
     luaL_argcheck(L, nc >= 1 && nc <= m->n, 3, "number of colours out of range");
-    int32_t *c0 = EBM_MALLOC(sizeof(int32_t) * (size_t)m->n);
-    if (!c0) return luaL_error(L, "blocks_from_colours: out of memory");
+    int32_t *c0 = lua_newuserdatauv(L, sizeof(int32_t) * (size_t)m->n, 0); /* scratch: the GC frees it */
     for (int32_t i = 0; i < m->n; i++) {
-        if (col[i] < 1 || col[i] > nc) { EBM_FREE(c0); return luaL_argerror(L, 2, "colour out of range 1..nc"); }
+        if (col[i] < 1 || col[i] > nc) return luaL_argerror(L, 2, "colour out of range 1..nc");
         c0[i] = col[i] - 1;
     }
     luaG_blocks *ub = push_blocks(L, m, 1);
     int rc = ebm_blocks_from_colours(&ub->b, m->n, c0, (int32_t)nc);
-    EBM_FREE(c0);
     if (rc) return luaL_error(L, "blocks_from_colours: out of memory");
     char err[256];
     if (ebm_blocks_check(m, &ub->b, err, sizeof err)) return luaL_error(L, "blocks: %s", err);

@@ -17,7 +17,7 @@ ebm_model *luaG_checkgraph(lua_State *L, int arg);
 /* The block set at `arg`; it must have been built for model m. */
 ebm_blocks *luaG_checkblocks(lua_State *L, int arg, const ebm_model *m);
 /* A contiguous u8 state batch for m at `arg`: [n, C] (layout chains) or, when rows is set,
- * [C, n] or [C, ...] with n elements per row. Checks every level < K. Sets *C. */
+ * [C, n] or [C, ...] with n elements per row. Checks every level < K (ebm_states_check). Sets *C. */
 const uint8_t *luaG_checkstates(lua_State *L, int arg, const ebm_model *m, int rows, int64_t *C);
 
 #endif

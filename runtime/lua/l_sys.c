@@ -2,6 +2,7 @@
  * terminal detection, a monotonic clock, CPU time, load average, the executable's path.
  * (Thread count: ebm.threads, runtime/lua/l_gibbs.c.) Used by progress bars, run folders and sweeps. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "../lock.h"
 #include "luaT.h"
 #include <lualib.h>
 
@@ -68,6 +70,40 @@ static int sys_pid(lua_State *L) {
     return 1;
 }
 
+/* sys_alive(pid) -> boolean: a process with this id exists on this host (kill(pid, 0);
+ * EPERM means it exists but belongs to another user). Used to recognise the lock files and
+ * temporary files of dead writers. */
+static int sys_alive(lua_State *L) {
+    lua_Integer pid = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, pid > 0 && pid <= 0x7fffffff, 1, "process id out of range");
+    lua_pushboolean(L, kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    return 1;
+}
+
+/* sys_lock(path, info) -> descriptor (the lock is held until sys_unlock or the end of the
+ * process), or nil, "busy", the holder's info (another process holds it), or nil, "error",
+ * message. See runtime/lock.h. */
+static int sys_lock(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    const char *info = luaL_checkstring(L, 2);
+    char holder[4096], err[512];
+    int fd;
+    int rc = ebm_lock_acquire(path, info, &fd, holder, sizeof holder, err, sizeof err);
+    if (rc == 0) { lua_pushinteger(L, fd); return 1; }
+    lua_pushnil(L);
+    lua_pushstring(L, rc == EBM_EBUSY ? "busy" : "error");
+    lua_pushstring(L, rc == EBM_EBUSY ? holder : err);
+    return 3;
+}
+
+/* sys_unlock(fd): give up a lock taken by sys_lock. */
+static int sys_unlock(lua_State *L) {
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, fd > 2 && fd <= 0x7fffffff, 1, "not a lock descriptor");
+    ebm_lock_release((int)fd);
+    return 0;
+}
+
 /* sys_exe() -> absolute path of the running executable (nil if unknown). */
 static int sys_exe(lua_State *L) {
     char buf[4096];
@@ -112,7 +148,7 @@ void ebm_open_sys(lua_State *L, int mod) {
     static const luaL_Reg fns[] = {
         {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
         {"sys_ncpus", sys_ncpus},
-        {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
+        {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_alive", sys_alive}, {"sys_lock", sys_lock}, {"sys_unlock", sys_unlock}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
         {"threads", sys_threads},
         {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);

@@ -1,12 +1,37 @@
 /* graph.c - model construction and validation, CSR adjacency, DSATUR colourings, block checks,
- * and the accuracy of the kernels' exp. */
+ * the plan free hook, stencil edges (ebm_grid_edges), state-level checks, and the accuracy
+ * of the kernels' exp. */
 #include "gibbs.h"
 #include "graph.h"
 #include "stats.h"
 #include "tap.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Reference for ebm_grid_edges: the same scan, repeats found by a linear search. */
+static int64_t naive_edges(int64_t H, int64_t W, int nj, const int32_t *dy, const int32_t *dx, int torus,
+                           int32_t *ei, int32_t *ej, int32_t *jump) {
+    int64_t ne = 0;
+    for (int d = 0; d < nj; d++)
+        for (int64_t y = 0; y < H; y++)
+            for (int64_t x = 0; x < W; x++) {
+                int64_t y2 = y + dy[d], x2 = x + dx[d];
+                if (torus) { y2 = ((y2 % H) + H) % H; x2 = ((x2 % W) + W) % W; }
+                if (y2 < 0 || y2 >= H || x2 < 0 || x2 >= W) continue;
+                int32_t a = (int32_t)(y * W + x), b = (int32_t)(y2 * W + x2);
+                int seen = a == b;
+                for (int64_t k = 0; k < ne && torus && !seen; k++)
+                    seen = (ei[k] == a && ej[k] == b) || (ei[k] == b && ej[k] == a);
+                if (seen) continue;
+                ei[ne] = a; ej[ne] = b; jump[ne] = d; ne++;
+            }
+    return ne;
+}
+
+static int freed_plans = 0;
+static void count_free(void *p) { free(p); freed_plans++; }
 
 int main(void) {
     char err[256];
@@ -45,7 +70,7 @@ int main(void) {
     ebm_blocks_free(&b);
     int64_t st[3] = {0, 2, 9};
     int32_t nodes[9] = {0, 4, 1, 2, 3, 5, 6, 7, 8};
-    ebm_blocks bad = {2, st, nodes, NULL, NULL};
+    ebm_blocks bad = {2, st, nodes, NULL, NULL, NULL};
     ok(ebm_blocks_check(m, &bad, err, sizeof err) != EBM_OK && strstr(err, "block 2 contains interacting nodes 2 and 3"),
        "an interacting pair is refused and named: %s", err);
 
@@ -71,6 +96,64 @@ int main(void) {
        "slot shape mismatch refused: %s", err);
     ok(ebm_model_new(2, K2, 1, &ka2, &kb2, 1, &a0, &a0, &s0, err, sizeof err) == NULL && strstr(err, "itself"),
        "self-loop refused: %s", err);
+
+    /* the plan free hook: ebm_blocks_free frees an attached plan through it */
+    ebm_blocks hb;
+    int32_t hcol[3] = {0, 1, 0};
+    ok(ebm_blocks_from_colours(&hb, 3, hcol, 2) == EBM_OK && hb.plan == NULL && hb.plan_free == NULL,
+       "new blocks have no plan and no hook");
+    hb.plan = malloc(16);
+    hb.plan_free = count_free;
+    ebm_blocks_free(&hb);
+    ok(freed_plans == 1 && hb.plan == NULL && hb.plan_free == NULL, "ebm_blocks_free frees the plan through its hook");
+
+    /* stencil edges */
+    int32_t gi[64], gj[64], gs[64];
+    int32_t dy4[2] = {0, 1}, dx4[2] = {1, 0};
+    int64_t gne = ebm_grid_edges(3, 3, 2, dy4, dx4, 0, gi, gj, gs);
+    ok(gne == 12 && gi[0] == 0 && gj[0] == 1 && gs[0] == 0 && gi[6] == 0 && gj[6] == 3 && gs[6] == 1,
+       "3x3 4-neighbour: 12 edges, right jumps first then down, raster order (%lld)", (long long)gne);
+    ok(ebm_grid_edges(3, 3, 2, dy4, dx4, 1, gi, gj, gs) == 18, "3x3 torus: 18 edges");
+    int32_t dyh[2] = {0, 0}, dxh[2] = {1, -1};
+    gne = ebm_grid_edges(2, 2, 2, dyh, dxh, 1, gi, gj, gs);
+    ok(gne == 2 && gi[0] == 0 && gj[0] == 1 && gi[1] == 2 && gj[1] == 3 && gs[0] == 0 && gs[1] == 0,
+       "2x2 torus, jumps right and left: each row's pair once, its first occurrence kept (%lld)", (long long)gne);
+    ok(ebm_grid_edges(1, 2, 2, dyh, dxh, 0, gi, gj, gs) == 2 && gs[0] == 0 && gs[1] == 1,
+       "off a torus the pairs of jumps d and -d are both kept, as listed");
+    int32_t dys[1] = {0}, dxs[1] = {3};
+    ok(ebm_grid_edges(3, 3, 1, dys, dxs, 1, gi, gj, gs) == 0, "a jump that wraps onto itself gives no self-loops");
+    ok(ebm_grid_edges(1, 1, 2, dy4, dx4, 1, gi, gj, gs) == 0, "a 1x1 torus has no edges");
+    ok(ebm_grid_edges(0, 3, 2, dy4, dx4, 0, gi, gj, gs) == -1 && ebm_grid_edges(1 << 15, 1 << 14, 2, dy4, dx4, 0, gi, gj, gs) == -1,
+       "sizes out of range are refused");
+    ok(ebm_grid_edges(3, 3, 0, NULL, NULL, 1, gi, gj, gs) == 0, "no jumps, no edges");
+    /* against the naive reference on small grids and tori with long jumps and repeats */
+    int32_t ry[6] = {0, 1, 1, -1, 2, 0}, rx[6] = {1, 0, 1, 1, -3, -1};
+    int same = 1;
+    for (int torus = 0; torus <= 1; torus++)
+        for (int64_t H = 1; H <= 4; H++)
+            for (int64_t W = 1; W <= 4; W++) {
+                static int32_t a[3][6 * 16], b[3][6 * 16];
+                int64_t n1 = ebm_grid_edges(H, W, 6, ry, rx, torus, a[0], a[1], a[2]);
+                int64_t n2 = naive_edges(H, W, 6, ry, rx, torus, b[0], b[1], b[2]);
+                same &= n1 == n2;
+                for (int64_t k = 0; k < n1 && n1 == n2; k++)
+                    same &= a[0][k] == b[0][k] && a[1][k] == b[1][k] && a[2][k] == b[2][k];
+            }
+    ok(same, "ebm_grid_edges equals the naive scan on every grid and torus up to 4x4 (6 jumps)");
+
+    /* state-level checks, both layouts */
+    int32_t Ks[2] = {2, 3};
+    ebm_model *ms = ebm_model_new(2, Ks, 0, NULL, NULL, 0, NULL, NULL, NULL, err, sizeof err);
+    uint8_t good[4] = {1, 0, 1, 2}, bad_chains[4] = {1, 0, 2, 3}, bad_rows[4] = {0, 2, 2, 1};
+    int32_t bn = -1;
+    int bl = -1;
+    ok(ms && ebm_states_check(ms, good, 2, EBM_CHAINS, &bn, &bl) == EBM_OK && ebm_states_check(ms, good, 2, EBM_ROWS, NULL, NULL) == EBM_OK,
+       "valid states pass in both layouts");
+    ok(ebm_states_check(ms, bad_chains, 2, EBM_CHAINS, &bn, &bl) == EBM_ERANGE && bn == 1 && bl == 3,
+       "chain layout: node 2 at level 3 is named (node %d level %d)", bn + 1, bl);
+    ok(ebm_states_check(ms, bad_rows, 2, EBM_ROWS, &bn, &bl) == EBM_ERANGE && bn == 0 && bl == 2,
+       "row layout: node 1 at level 2 (of 2) is named (node %d level %d)", bn + 1, bl);
+    ebm_model_free(ms);
 
     /* exp accuracy against libm over the used range */
     double worst = 0;

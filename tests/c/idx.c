@@ -114,6 +114,22 @@ int main(void) {
     put_gz("mid.gz", b2, h + 5);
     is_fmt(rd(&t, err), EBM_EFORMAT, "10^10 bytes claimed by a small gzip file rejected (%s)", err);
 
+    /* a zero dimension: a valid header whose file holds no elements. Refused with a reason
+     * that names the dimension (it used to say "out of memory"); an empty data set is a
+     * mistake for every reader of these files (images, labels) and fails later if loaded. */
+    uint32_t zero[3] = {0, 28, 28};
+    h = header(b2, 0x08, 3, zero);
+    put("zero", b2, h);
+    is_fmt(rd(&t, err), EBM_EFORMAT, "a zero first dimension is a format error (%s)", err);
+    ok(strstr(err, "dimension 1 is 0") != NULL, "the message names the dimension: %s", err);
+    put_gz("zero.gz", b2, h);
+    is_fmt(rd(&t, err), EBM_EFORMAT, "and in a gzip file (%s)", err);
+    uint32_t zero2[2] = {5, 0};
+    h = header(b2, 0x0D, 2, zero2);
+    put("zero2", b2, h);
+    is_fmt(rd(&t, err), EBM_EFORMAT, "a zero second dimension too (%s)", err);
+    ok(strstr(err, "dimension 2 is 0") != NULL, "named: %s", err);
+
     /* every other element type, converted from big-endian */
     struct { int type; size_t es; unsigned char raw[16]; double want[2]; ebm_dtype dt; } types[] = {
         {0x09, 1, {0xFF, 0x05}, {-1, 5}, EBM_I32},

@@ -2,6 +2,7 @@
 #include <png.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "io_png.h"
 #include "tap.h"
@@ -129,6 +130,45 @@ int main(void) {
     ok(strstr(err, "not a PNG") != NULL, "message: %s", err);
     at("none.png");
     is_int(ebm_png_read(path, &t, err, sizeof err), EBM_EIO, "missing file: I/O error");
+
+    /* a lying header: a 70-byte file whose IHDR claims 30000 x 30000 gray pixels (900 MB)
+     * is refused before the image is allocated (it used to allocate and zero 900 MB, then
+     * fail on the missing data); a tiny but real image of the same layout still loads */
+    for (int big = 1; big >= 0; big--) {
+        unsigned char hdr[13] = {0}, chunk[64];
+        uint32_t dim = big ? 30000 : 2;
+        for (int k = 0; k < 4; k++) hdr[k] = hdr[4 + k] = (unsigned char)(dim >> (24 - 8 * k));
+        hdr[8] = 8; /* bit depth; colour type 0 (gray), no interlace */
+        unsigned char raw[6] = {0, 10, 20, 0, 30, 40}, z[64];
+        uLongf zl = sizeof z;
+        compress(z, &zl, raw, sizeof raw);
+        at("liar.png");
+        f = fopen(path, "wb");
+        fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+        const char *types[3] = {"IHDR", "IDAT", "IEND"};
+        const unsigned char *bodies[3] = {hdr, z, NULL};
+        uint32_t lens[3] = {13, (uint32_t)zl, 0};
+        for (int c = 0; c < 3; c++) {
+            for (int k = 0; k < 4; k++) chunk[k] = (unsigned char)(lens[c] >> (24 - 8 * k));
+            memcpy(chunk + 4, types[c], 4);
+            if (lens[c]) memcpy(chunk + 8, bodies[c], lens[c]);
+            uint32_t crc = (uint32_t)crc32(0L, chunk + 4, lens[c] + 4);
+            for (int k = 0; k < 4; k++) chunk[8 + lens[c] + k] = (unsigned char)(crc >> (24 - 8 * k));
+            fwrite(chunk, 1, 12 + lens[c], f);
+        }
+        fclose(f);
+        int rc = ebm_png_read(path, &t, err, sizeof err);
+        if (big) {
+            is_int(rc, EBM_EFORMAT, "a header claiming 30000x30000 pixels in a tiny file is a format error");
+            ok(strstr(err, "header claims 30000x30000") != NULL, "message: %s", err);
+        } else {
+            ok(rc == EBM_OK, "the same file with a true 2x2 header loads (%s)", rc ? err : "ok");
+            if (rc == EBM_OK) {
+                ok(px(&t, 1, 1, 0) == 40, "and its pixels are right");
+                ebm_tensor_release(&t);
+            }
+        }
+    }
 
     /* write errors: bad sizes, unwritable place; no temp file left behind */
     is_int(ebm_png_write(path, g, 0, 5, 1, 5, err, sizeof err), EBM_ESHAPE, "zero height rejected");

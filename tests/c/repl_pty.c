@@ -1,6 +1,7 @@
 /* repl_pty.c - drive the ebmlua REPL through a pseudo-terminal, as a person would:
  * expression printing, multi-line input, pretty-printed tables and tensors, tab
- * completion, Ctrl-C during a running chunk and at the prompt, Ctrl-D to leave.
+ * completion, Ctrl-C during a running chunk and at the prompt, history search (Ctrl-R,
+ * and the Ctrl-R Ctrl-X key sequence that crashed readline's callback mode), Ctrl-D to leave.
  * A tiny expect: each step writes keystrokes and waits (with a timeout) for text. */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,23 @@ int main(void) {
     usleep(200000);
     send_keys("print(#'abcd' * 11)\r");
     ok(expect("44", 5), "Ctrl-C at the continuation prompt drops the unfinished chunk");
+    /* Ctrl-R (history search), Ctrl-X (a key prefix), then a key: libreadline 8.2's
+     * callback mode crashed here (SIGSEGV). The REPL must live on, and Ctrl-C must end
+     * whatever mode the keys left readline in. */
+    send_keys("\x12\x18x");
+    usleep(200000);
+    send_keys("\x03");
+    usleep(200000);
+    send_keys("print(#'search' * 1111)\r");
+    ok(expect("6666", 5), "Ctrl-R Ctrl-X x does not crash; Ctrl-C then a new line works");
+    send_keys("\x12" "fresh");
+    usleep(200000);
+    send_keys("\x03");
+    usleep(200000);
+    send_keys("print(#'isearch' * 1001)\r");
+    ok(expect("7007", 5), "Ctrl-C in the middle of a history search drops it");
+    send_keys("\x12#'abcd'\r");
+    ok(expect("44", 5), "Ctrl-R finds an earlier line in the history and Enter runs it");
     send_keys("error('oo' .. 'ps')\r");
     ok(expect("oops", 5), "errors are reported");
     send_keys("print(#'alive' * 1001)\r");

@@ -51,6 +51,9 @@ static void test_views(void) {
     is_int(w.size[0], 2, "inferred size is 2");
     int64_t two[2] = {-1, -1};
     is_int(ebm_tensor_reshape(&w, 2, two), EBM_ESHAPE, "two inferred sizes fail");
+    int64_t wrap[2] = {((int64_t)1 << 62) + 3, 4}; /* product 2^64 + 12: wraps to 12 in 64 bits */
+    is_int(ebm_tensor_reshape(&w, 2, wrap), EBM_ESHAPE, "a shape whose product overflows is refused (it wrapped to numel)");
+    is_int(w.size[0], 2, "and the tensor is unchanged");
     /* copy across dtypes and strides: transposed f32 -> contiguous f64 */
     ebm_tensor c;
     init2(&c, EBM_F64, 4, 3);
@@ -114,6 +117,14 @@ static void test_elementwise(void) {
     ebm_tensor bad;
     ebm_tensor_init(&bad, EBM_F32, 1, &n4);
     is_int(ebm_tensor_binary(&o, &a, &bad, EBM_OP_ADD, 1), EBM_ESHAPE, "non-broadcastable shapes are refused");
+    /* an empty tensor with huge other dimensions: its strides would overflow (found by
+     * make fuzz through a checkpoint naming such a shape) */
+    int64_t empty_huge[3] = {0, (int64_t)1 << 40, (int64_t)1 << 40};
+    ebm_tensor eh;
+    is_int(ebm_tensor_init(&eh, EBM_F32, 3, empty_huge), EBM_ESHAPE, "zero size before sizes whose strides overflow is refused");
+    int64_t empty_ok[3] = {0, 1000, 1000};
+    is_int(ebm_tensor_init(&eh, EBM_F32, 3, empty_ok), EBM_OK, "an empty tensor with moderate sizes is fine");
+    ebm_tensor_release(&eh);
     /* in place with an overlapping transposed operand: a (2x3) += transposed copy path */
     ebm_tensor sq, sqt;
     init2(&sq, EBM_F64, 3, 3);

@@ -7,7 +7,7 @@ local ebm = require "ebm"
 local sh = ebm.sys.capture
 
 local root = os.tmpname(); os.remove(root)
-local exe = "./ebmlua scripts/train_digit.lua 3 --limit 300 --epochs 3 --batch 64 --cd-steps 2 --sample-sweeps 2 --log-every 2 --quiet"
+local exe = "./ebmlua scripts/train_digit.lua 3 --model potts --quality-samples 0 --limit 300 --epochs 3 --batch 64 --cd-steps 2 --sample-sweeps 2 --log-every 2 --quiet"
 
 -- max |a - b| over two tensors (as f64)
 local function maxdiff(a, b)

@@ -42,7 +42,7 @@ t.near(e.landauer_j, 2.871e-21, 1e-24, "Landauer kT ln 2 at 300 K")
 
 -- a tiny trained model for the other two scripts
 local ckdir = dir .. "/run"
-out, rc = run("./ebmlua scripts/train_digit.lua 3 --levels 2 --limit 64 --epochs 1 --batch 32 --cd-steps 1 "
+out, rc = run("./ebmlua scripts/train_digit.lua 3 --model potts --quality-samples 0 --levels 2 --limit 64 --epochs 1 --batch 32 --cd-steps 1 "
   .. "--sample-sweeps 1 --quiet --out " .. ckdir)
 t.is(rc, 0, "tiny binary model trained")
 if rc ~= 0 then t.diag(out) end

@@ -92,7 +92,7 @@ ebm.viz.animate(fs, { path = p("repl.gif") })
 t.is(core.gif_read(p("repl.gif")):size(1), 5, "five sweeps, five frames")
 
 local run = dir .. "/run"
-local ok = os.execute("./ebmlua scripts/train_digit.lua 3 --limit 64 --epochs 1 --batch 32 --cd-steps 1 "
+local ok = os.execute("./ebmlua scripts/train_digit.lua 3 --model potts --quality-samples 0 --limit 64 --epochs 1 --batch 32 --cd-steps 1 "
   .. "--sample-sweeps 1 --quiet --out " .. run .. " >/dev/null 2>&1")
 t.ok(ok, "a tiny model trained for sample.lua")
 ok = os.execute(("./ebmlua scripts/sample.lua %s/model.ckpt --chains 3 --warmup 4 --samples 2 --every 3 "

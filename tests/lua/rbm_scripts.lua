@@ -61,6 +61,9 @@ t.ok(out:find("classified as the digit asked for", 1, true), "prints the conditi
 t.ok(out:find("from a per-digit base-rate start", 1, true), "--start class is used and said")
 t.ok(out:find("swap rates 1-1.1: ", 1, true), "--ladder prints the swap rate")
 t.ok(out:find("median free energy", 1, true), "prints the free energies of read and misread samples")
+t.ok(out:find("quality of 40 unconditional samples", 1, true) and out:find("position", 1, true),
+  "prints the quality numbers (FD position, precision/recall, memorisation) of the unconditional samples")
+t.ok(out:find("  class 9: FD", 1, true), "prints the quality numbers per class (mode collapse check)")
 _, rc = run("./ebmlua scripts/evaluate.lua " .. dir .. "/hy/model.ckpt --quality --ladder 2,3")
 t.is(rc, 2, "a ladder not starting at 1 exits 2")
 local txt = io.open(dir .. "/g.txt") and io.open(dir .. "/g.txt"):read("a") or ""

@@ -65,7 +65,7 @@ os.execute("rm -rf '" .. dir .. "' '" .. stub .. "'")
 if os.execute("parallel --version >/dev/null 2>&1") then
   dir = os.tmpname(); os.remove(dir)
   local ok = os.execute("./ebmlua scripts/sweep.lua --out " .. dir .. " --grid cd-steps=1,3 -j 2 " ..
-    "--args '3 --limit 200 --epochs 1 --batch 50 --sample-sweeps 2 --quiet' > /dev/null")
+    "--args '3 --model potts --quality-samples 0 --limit 200 --epochs 1 --batch 50 --sample-sweeps 2 --quiet' > /dev/null")
   t.ok(ok, "sweep.lua runs a 2-trial train_digit grid")
   local rows = sweep.collect(dir, { metric = "valid_pll" })
   t.is(#rows, 2, "two trials collected")

@@ -19,7 +19,7 @@ for _, c in ipairs {
   { "3 --epochs 0", "epochs" },
   { "3 --lr 0", "lr" },
   { "3 --bogus", "bogus" },
-  { "3 --resume /nonexistent/model.ckpt", "not found" },
+  { "3 --model potts --resume /nonexistent/model.ckpt", "not found" },
   { "", "digit" },
 } do
   out, rc = sh(script .. c[1])
@@ -29,7 +29,7 @@ end
 
 -- a tiny run
 local dir = os.tmpname(); os.remove(dir)
-out, rc = sh(script .. "3 --limit 300 --epochs 2 --batch 50 --cd-steps 2 --sample-sweeps 5 --out " .. dir)
+out, rc = sh(script .. "3 --model potts --limit 300 --epochs 2 --batch 50 --cd-steps 2 --sample-sweeps 5 --quality-samples 0 --out " .. dir)
 t.is(rc, 0, "a tiny run succeeds")
 if rc ~= 0 then t.diag(out) end
 for _, f in ipairs { "config.json", "metrics.csv", "model.ckpt", "report.html", "summary.json",
@@ -41,7 +41,8 @@ for f in lfs.dir(dir .. "/plots") do if f:match("%.png$") then plots = plots + 1
 t.cmp_ok(plots, ">=", 4, "plots/ holds PNG plots")
 local meta = ebm.run.read_json(dir .. "/config.json")
 t.is(meta.config.cd_steps, 2, "config.json records the options")
-t.is(meta.config.model, "potts", "config.json records the defaults")
+t.is(meta.config.model, "potts", "config.json records the model")
+t.is(meta.config.levels, 4, "config.json records the defaults")
 local rows = ebm.run.read_metrics(dir .. "/metrics.csv")
 local epochs = 0
 for _, r in ipairs(rows) do if r.valid_pll then epochs = epochs + 1 end end
@@ -69,7 +70,8 @@ os.execute("rm -rf '" .. dir .. "'")
 
 -- scripts/train_all_digits.lua, tiny: ten models, a table and a 10-row grid
 dir = os.tmpname(); os.remove(dir)
-out, rc = sh("./ebmlua scripts/train_all_digits.lua --no-all --epochs 1 --limit 60 --batch 30 --cd-steps 1 --sample-sweeps 2 --log-every 0 --quiet --out " .. dir)
+out, rc = sh("./ebmlua scripts/train_all_digits.lua --model potts --quality-samples 0 --no-all --epochs 1 --limit 60 " ..
+  "--batch 30 --cd-steps 1 --sample-sweeps 2 --log-every 0 --quiet --out " .. dir)
 t.is(rc, 0, "train_all_digits.lua runs")
 if rc ~= 0 then t.diag(out) end
 local md = io.open(dir .. "/comparison.md") and io.open(dir .. "/comparison.md"):read("a") or ""

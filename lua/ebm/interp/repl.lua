@@ -4,6 +4,7 @@
 --                              big tensors show their first and last 3 entries per dim.
 --   repl.format(v [, opts])    any value as text: tables nested with sorted keys, cycles
 --                              marked, depth and item counts limited; opts.depth, opts.items.
+--   repl.text(...)             results as the REPL shows them (a string)
 --   repl.print(...)            what the REPL calls (as ebm.repl_print) to show results.
 
 local core = require "ebm.core"
@@ -199,9 +200,9 @@ function M.format(v, opts)
   return render(v, "", o.depth, {}, o)
 end
 
--- Print REPL results: one value per line when any is a table or tensor, else
+-- REPL results as text: one value per line when any is a table or tensor, else
 -- tab-separated like the plain `lua` REPL.
-function M.print(...)
+function M.text(...)
   local n = select("#", ...)
   local parts, multiline = {}, false
   for i = 1, n do
@@ -213,7 +214,12 @@ function M.print(...)
       if type(v) == "table" or is_tensor(v) then multiline = true end
     end
   end
-  io.stdout:write(table.concat(parts, multiline and "\n" or "\t"), "\n")
+  return table.concat(parts, multiline and "\n" or "\t")
+end
+
+-- Print REPL results (what the REPL calls as ebm.repl_print), as M.text shows them.
+function M.print(...)
+  io.stdout:write(M.text(...), "\n")
   io.stdout:flush()
 end
 

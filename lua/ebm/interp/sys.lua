@@ -6,14 +6,16 @@
 --   ebm.sys.nthreads() / set_threads(n) / ncpus()
 --   ebm.sys.loadavg()           1, 5, 15 minute load averages
 --   ebm.sys.exe()               path of the running ebmlua
+--   ebm.sys.alive(pid)          a process with this id exists on this host
+--   ebm.sys.remove_stale_temps(dir[, base])  remove dir's temporary files (NAME.tmp.PID or
+--                               NAME.tmpPID, NAME = base if given) whose writer PID is dead
 --   ebm.sys.sleep(s)
 --   out, status = ebm.sys.capture(cmd)   run a shell command, output with stderr
---   local die = ebm.sys.usage_exit("x.lua")  die(msg): "x.lua: <first line of msg>" on
---                               stderr, exit status 2 (a script's bad-input error)
+local lfs = require "lfs"
 local core = require "ebm.core"
 
 local M = {}
-for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "exe", "sleep" } do
+for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "alive", "exe", "sleep" } do
   M[k] = core["sys_" .. k]
 end
 
@@ -22,12 +24,30 @@ end
 function M.nthreads() return core.threads() end
 function M.set_threads(n) core.threads(n) end
 
--- A script's usage error: one line on stderr naming the script, then exit status 2.
+-- A script's usage error: one line on stderr naming the script, then exit status 2. Scripts
+-- use ebm.cli (options, one-line errors); this stays for scripts not yet moved to it.
 function M.usage_exit(name)
   return function(msg)
     io.stderr:write(name, ": ", (tostring(msg):gsub("\n.*", "")), "\n")
     os.exit(2)
   end
+end
+
+-- Temporary files of writers that died (kill -9 during a save) stay forever unless someone
+-- removes them: files NAME.tmp.PID (ebm.run, checkpoints) or NAME.tmpPID (PNG) in dir whose
+-- PID is not a live process on this host. Returns the list of removed names.
+function M.remove_stale_temps(dir, base)
+  local removed = {}
+  if lfs.attributes(dir, "mode") ~= "directory" then return removed end
+  local me = M.pid()
+  for f in lfs.dir(dir) do
+    local name, pid = f:match("^(.+)%.tmp%.?(%d+)$")
+    pid = math.tointeger(tonumber(pid))
+    if pid and pid > 0 and pid <= 0x7fffffff and pid ~= me and (base == nil or name == base) and not M.alive(pid) then
+      if os.remove(dir .. "/" .. f) then removed[#removed + 1] = f end
+    end
+  end
+  return removed
 end
 
 -- Run a shell command; returns its output (stdout and stderr together) and exit status.

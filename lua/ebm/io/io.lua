@@ -12,6 +12,7 @@
 
 local cjson = require "cjson"
 local core = require "ebm.core"
+local sys = require "ebm.interp.sys"
 
 local M = {}
 
@@ -72,6 +73,8 @@ function M.save_checkpoint(path, ck)
   if not okj then error("save_checkpoint: meta is not JSON-encodable: " .. tostring(meta), 2) end
   local names, list = {}, {}
   flatten(ck.tensors or {}, "", names, list, {})
+  -- temporary files PATH.tmp.PID of earlier writers killed during a save
+  sys.remove_stale_temps(path:match("^(.*)/[^/]*$") or ".", path:match("[^/]*$"))
   core.ckpt_save(path, meta, names, list)
 end
 

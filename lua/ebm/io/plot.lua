@@ -20,10 +20,15 @@
 --                    points={{name=, x={...}, y={...}, color="#rrggbb"}, ...}}
 --     z[j][i] is the value at x = lo + (i-1)*(hi-lo)/(nx-1), y likewise; points drawn on top
 --   ebm.plot.available() -> true if gnuplot can be run
+--   In a notebook, a cell whose value is a plot's returned path shows the plot inline.
 --
 -- Text is not "enhanced" (an underscore prints as an underscore).
 
 local M = {}
+
+-- Paths this process has written plots to: a notebook cell whose value is one of them
+-- shows the picture (ebm.display.bundle).
+M.written = {}
 
 local function tolist(v, what)
   if type(v) == "table" then return v end
@@ -121,6 +126,7 @@ local function run(o, body, data)
     os.remove(out)
     error("plot: cannot write " .. o.path .. ": " .. tostring(rerr), 3)
   end
+  M.written[o.path] = true
   return o.path
 end
 

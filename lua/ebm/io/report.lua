@@ -1,7 +1,8 @@
 -- ebm.report: report.html for a run folder (plain HTML and CSS, no scripts).
 --
 --   ebm.report.write(dir)                          -- reads config.json, metrics.csv, ...
---   ebm.report.write(dir, {title = "digit 3", summary = {...}, notes = "..."})
+--   ebm.report.write(dir, {title = "digit 3", summary = {...}, notes = "...",
+--                          sections = {{title = "Sample quality", html = "..."}}})
 --
 -- The page shows, in order: the headline figures (final validation pseudo-log-likelihood
 -- per pixel, energy gap, time per epoch, and anything in `summary` / summary.json), the
@@ -158,6 +159,8 @@ function M.write(dir, opts)
     if c[2] then w("<div class=\"card\"><div class=\"v\">", c[2], "</div><div class=\"k\">", esc(c[1]), "</div></div>\n") end
   end
   w("</div>\n")
+
+  for _, sec in ipairs(opts.sections or {}) do w("<h2>", esc(sec.title), "</h2>\n", sec.html) end -- {title=, html=}
 
   local samples = pngs(dir .. "/samples", "^epoch%-.*%.png$")
   if #samples > 0 then

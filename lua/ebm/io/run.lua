@@ -13,17 +13,33 @@
 --   samples/       epoch-NNN.png grids of model samples next to real data
 --   plots/         PNG plots of curves and histograms
 --   report.html    one page summary (ebm.report)
+--   lock           the owner of the folder (see below)
+--
+-- Ownership: a run folder has one owner at a time.
+--   ebm.run.lock(dir[, name])  create dir if needed and own it (or, with name, the output
+--                         dir/name, lock file dir/name.lock) until unlock or the end of the
+--                         process; a second process gets the error
+--                         "run folder 'D' is in use by pid P on HOST since TIME (COMMAND)"
+--   ebm.run.unlock(dir[, name])  give it up (Run:close does, for the lock ebm.run.new took)
+--   ebm.run.holder(dir[, name])  {pid=, host=, since=, command=} written by the owner, or nil
+-- The lock is flock(2) on DIR/lock (runtime/lock.c), whose content names the owner. The
+-- kernel drops it when its process ends, however it ends (exit, error, Ctrl-C, kill -9), so
+-- a lock file left by a dead process is simply taken over. Taking a folder also removes the
+-- temporary files (NAME.tmp.PID) of writers that died.
 local base = require "ebm.base"
 local sys = require "ebm.interp.sys"
 local threads = require "ebm.interp.threads"
 local lfs = require "lfs"
 local cjson = require "cjson"
+local core = require "ebm.core"
 
 local M = {}
 
 -- The columns of metrics.csv, in order. Missing values are written as empty fields.
 M.COLUMNS = { "epoch", "step", "data_energy", "sample_energy", "energy_gap", "valid_pll",
-  "grad_norm", "param_norm", "lr", "seconds", "train_log_p_y", "test_accuracy" }
+  "grad_norm", "param_norm", "lr", "seconds", "train_log_p_y", "test_accuracy",
+  -- sample quality (ebm.quality), on rows of their own at the epochs where it is measured
+  "fd", "fd_floor", "fd_ceiling", "fd_position", "precision", "recall", "mem_ratio", "mem_copies" }
 
 -- mkdir -p: create `dir` and its parents; error naming the path on failure.
 function M.mkdirs(dir)
@@ -43,9 +59,10 @@ function M.mkdirs(dir)
   return dir
 end
 
--- Write `text` to `path` atomically: a temporary name in the same folder, then rename.
+-- Write `text` to `path` atomically: a temporary name in the same folder (PATH.tmp.PID),
+-- then rename.
 function M.write_file(path, text)
-  local tmp = string.format("%s.tmp%d", path, math.random(1, 1 << 30))
+  local tmp = string.format("%s.tmp.%d", path, sys.pid())
   local f, err = io.open(tmp, "wb")
   if not f then error("ebm.run: cannot write '" .. path .. "': " .. tostring(err), 0) end
   local ok, werr = f:write(text)
@@ -53,6 +70,67 @@ function M.write_file(path, text)
   if not ok then os.remove(tmp); error("ebm.run: writing '" .. path .. "' failed: " .. tostring(werr), 0) end
   local rok, rerr = os.rename(tmp, path)
   if not rok then os.remove(tmp); error("ebm.run: cannot rename to '" .. path .. "': " .. tostring(rerr), 0) end
+end
+
+------------------------------------------------------------------------------------------
+-- Ownership of a run folder
+
+local held = {}          -- "dev:ino/lockname" -> {fd = lock descriptor, dir = path}
+
+local function folder_key(dir)
+  local at = lfs.attributes(dir)
+  return at and (at.dev .. ":" .. at.ino) or dir
+end
+
+local function parse_holder(text)
+  local h = {}
+  for k, v in (text or ""):gmatch("(%w+)=([^\n]*)") do h[k] = v:gsub("%s+$", "") end
+  h.pid = math.tointeger(tonumber(h.pid))
+  return h.pid and h or nil
+end
+
+local function lock_name(name) return name and (name .. ".lock") or "lock" end
+
+function M.holder(dir, name)
+  return parse_holder(M.read_file(dir .. "/" .. lock_name(name)))
+end
+
+local function hostname()
+  return (M.read_file("/etc/hostname") or M.read_file("/proc/sys/kernel/hostname") or "?"):gsub("%s+$", "")
+end
+
+function M.lock(dir, name)
+  dir = (dir:gsub("/+$", ""))
+  if dir == "" then error("ebm.run: empty run folder name", 0) end
+  M.mkdirs(dir)
+  local key = folder_key(dir) .. "/" .. lock_name(name)
+  if held[key] then return true end
+  local path = dir .. "/" .. lock_name(name)
+  local what = name and string.format("'%s/%s'", dir, name) or string.format("run folder '%s'", dir)
+  local info = string.format("pid=%d\nhost=%s\nsince=%s\ncommand=%s\n", sys.pid(), hostname(),
+    os.date("!%Y-%m-%dT%H:%M:%SZ"), (M.command_line() or "?"):gsub("[%c]", " "))
+  local fd, status, detail = core.sys_lock(path, info)
+  if not fd then
+    if status ~= "busy" then error("ebm.run: " .. detail, 0) end
+    local h = parse_holder(detail)
+    if h then
+      error(string.format("%s is in use by pid %d on %s since %s (%s)", what, h.pid, h.host or "?",
+        h.since or "?", h.command or "?"), 0)
+    end
+    error(string.format("%s is in use by another process", what), 0)
+  end
+  held[key] = { fd = fd, dir = dir }
+  for _, sub in ipairs { "", "/samples", "/plots" } do sys.remove_stale_temps(dir .. sub) end
+  return true
+end
+
+function M.unlock(dir, name)
+  local key = folder_key((dir:gsub("/+$", ""))) .. "/" .. lock_name(name)
+  local h = held[key]
+  if not h then return false end
+  held[key] = nil
+  core.sys_unlock(h.fd)
+  return true
 end
 
 function M.read_file(path)
@@ -207,6 +285,7 @@ end
 
 function Run:close()
   if self.metrics_file then self.metrics_file:close(); self.metrics_file = nil end
+  if self.own_lock then M.unlock(self.dir); self.own_lock = nil end
 end
 
 -- ebm.run.new{name=, out=, root="runs", config={...}, seed=, resume=false}
@@ -226,9 +305,11 @@ function M.new(opts)
   end
   dir = dir:gsub("/+$", "")
   M.mkdirs(dir)
+  local own_lock = not held[folder_key(dir) .. "/lock"]
+  M.lock(dir)
   M.mkdirs(dir .. "/samples")
   M.mkdirs(dir .. "/plots")
-  local r = setmetatable({ dir = dir, config = opts.config or {} }, Run)
+  local r = setmetatable({ dir = dir, config = opts.config or {}, own_lock = own_lock }, Run)
   r.meta = {
     config = r.config,
     seed = opts.seed or r.config.seed,

@@ -3,11 +3,11 @@
 -- it with ebm.train's Trainer and write the run folder (metrics, samples, checkpoint each
 -- epoch, plots, report), resuming from a checkpoint when asked.
 --
---   tr, run, summary = ebm.digit.run(cfg[, hooks])   -- cfg from ebm.train.config_from_args
+--   tr, run, summary = ebm.digit.run(cfg[, hooks])   -- cfg from ebm.cli.train_config
 --   train_x, valid_x = ebm.digit.load(cfg)            -- the images of cfg.digit, split
 --
--- Bad input (a missing or mismatched checkpoint) raises {usage = true, msg = ...}: scripts
--- print msg on one line and exit 2.
+-- Bad input (a missing or mismatched checkpoint) raises an ebm.cli usage error: scripts
+-- print it on one line and exit 2.
 local train = require "ebm.training.train"
 local loop = require "ebm.training.loop"
 local presets = require "ebm.models.presets"
@@ -18,12 +18,14 @@ local report = require "ebm.io.report"
 local viz = require "ebm.io.viz"
 local sys = require "ebm.interp.sys"
 local threads = require "ebm.interp.threads"
+local cli = require "ebm.interp.cli"
 local lfs = require "lfs"
 
 local M = {}
 
--- A usage error: scripts print its message on one line and exit 2.
-local function usage(msg) error({ usage = true, msg = msg }, 0) end
+-- A user's mistake (e.g. a missing checkpoint): a usage error (ebm.cli), which the scripts
+-- print as one line before exiting with status 2.
+local function usage(msg) cli.usage("%s", cli.oneline(msg)) end
 M.usage = usage
 
 -- Load the images of cfg.digit (u8 [N, 28, 28], levels cfg.levels), split train/valid.

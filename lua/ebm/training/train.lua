@@ -1,5 +1,6 @@
 -- ebm.train: contrastive-divergence training of discrete EBMs (the digit job that uses it is
--- ebm.digit, lua/ebm/training/digit.lua), and the training options of scripts/train_digit.lua.
+-- ebm.digit, lua/ebm/training/digit.lua; the training options of scripts/train_digit.lua are
+-- in ebm.cli).
 --
 -- Primitives (any ebm.model):
 --   g = ebm.train.gradient(pos, neg, beta[, into])
@@ -34,101 +35,11 @@ local M = {}
 -- Model presets of scripts/train_digit.lua (the grid constructor's options).
 M.PRESETS = presets.PRESETS
 
--- The options of the training scripts: name, help, default (nil: none), choices.
--- config_from_args turns argparse's result into a config table (keys with '_' for '-').
-M.OPTIONS = {
-  { name = "--levels", help = "Grey levels per pixel: 2, 4 or 16.", default = 4, choices = { "2", "4", "16" } },
-  { name = "--model", help = "Model preset: seed, potts, potts-edge or 8nbr.", default = "potts", choices = { "seed", "potts", "potts-edge", "8nbr" } },
-  { name = "--epochs", help = "Passes over the training images.", default = 20 },
-  { name = "--batch", help = "Images per update (and persistent chains with --pcd).", default = 128 },
-  { name = "--lr", help = "Learning rate.", default = 0.03 },
-  { name = "--cd-steps", help = "Gibbs sweeps per update (k of CD-k).", default = 10 },
-  { flag = "--pcd", help = "Persistent CD (the default): keep the negative chains across updates." },
-  { flag = "--cd", help = "Plain CD-k instead: restart the negative chains at each batch." },
-  { name = "--beta", help = "Inverse temperature of the model.", default = 1 },
-  { name = "--optim", help = "Optimiser: adam or sgd (momentum 0.9).", default = "adam", choices = { "adam", "sgd" } },
-  { name = "--clip", help = "Clip the gradient norm to this value (0: no clipping).", default = 0 },
-  { name = "--weight-decay", help = "L2 weight decay.", default = 0 },
-  { name = "--schedule", help = "Learning-rate schedule: cosine (decay to 5% of --lr) or constant.", default = "cosine", choices = { "constant", "cosine" } },
-  { name = "--init", help = "Initial biases: marginals (log pixel frequencies), zero or random.", default = "marginals", choices = { "marginals", "zero", "random" } },
-  { name = "--seed", help = "Seed of every random choice (split, batches, Gibbs).", default = 1 },
-  { name = "--valid", help = "Fraction of the training images held out for validation.", default = 0.1 },
-  { name = "--limit", help = "Use at most this many images of the digit (0: all)." , default = 0 },
-  { name = "--log-every", help = "Also log a metrics row every N updates (0: per epoch only).", default = 10 },
-  { name = "--sample-sweeps", help = "Gibbs sweeps for the sample grid of each epoch.", default = 200 },
-  { name = "--name", help = "Run name (folder runs/NAME)." },
-  { name = "--out", help = "Run folder (instead of runs/NAME)." },
-  { name = "--resume", help = "Continue from a checkpoint (default: OUT/model.ckpt).", args = "?" },
-  { name = "--stop-after", help = "Stop after this epoch (as if interrupted; for tests).", default = 0 },
-  { name = "--threads", help = "OpenMP threads (default: all cores)." },
-  { flag = "--quiet", help = "No progress output." },
-}
+-- Digit models beyond the grid presets, trained by ebm.digits (binary pixels only).
+M.OTHER_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
 
-local INT = { levels = true, epochs = true, batch = true, cd_steps = true, seed = true, limit = true,
-  log_every = true, sample_sweeps = true, stop_after = true, threads = true }
-local NUM = { lr = true, beta = true, clip = true, weight_decay = true, valid = true }
-
--- argparse result -> config table, or nil and a one-line message.
-function M.config_from_args(a)
-  local cfg = {}
-  for _, o in ipairs(M.OPTIONS) do
-    local key = (o.flag or o.name):gsub("^%-%-", ""):gsub("%-", "_")
-    local v = a[key]
-    if INT[key] and v ~= nil then
-      local x = math.tointeger(tonumber(v))
-      if x == nil then return nil, string.format("--%s must be an integer, got '%s'", key:gsub("_", "-"), tostring(v)) end
-      v = x
-    elseif NUM[key] and v ~= nil then
-      local x = tonumber(v)
-      if x == nil or x ~= x then return nil, string.format("--%s must be a number, got '%s'", key:gsub("_", "-"), tostring(v)) end
-      v = x
-    end
-    if o.flag then v = v and true or nil end
-    cfg[key] = v
-  end
-  if type(cfg.resume) == "table" then cfg.resume = cfg.resume[1] or true end
-  if cfg.cd and cfg.pcd then return nil, "--cd and --pcd exclude each other" end
-  cfg.pcd = not cfg.cd
-  cfg.cd = nil
-  local d = a.digit
-  if d == "all" then
-    cfg.digit = "all"
-  else
-    cfg.digit = math.tointeger(tonumber(d))
-    if cfg.digit == nil or cfg.digit < 0 or cfg.digit > 9 then
-      return nil, string.format("digit must be 0-9 or 'all', got '%s'", tostring(d))
-    end
-  end
-  return M.check_config(cfg)
-end
-
--- Validate a config table (scripts and library callers); fills defaults. Returns cfg or nil, msg.
-function M.check_config(cfg)
-  for _, o in ipairs(M.OPTIONS) do
-    local key = (o.flag or o.name):gsub("^%-%-", ""):gsub("%-", "_")
-    if cfg[key] == nil and o.default ~= nil then cfg[key] = o.default end
-  end
-  local function bad(fmt, ...) return nil, string.format(fmt, ...) end
-  if cfg.pcd == nil then cfg.pcd = true end
-  if cfg.levels ~= 2 and cfg.levels ~= 4 and cfg.levels ~= 16 then return bad("--levels must be 2, 4 or 16, got %s", tostring(cfg.levels)) end
-  if not M.PRESETS[cfg.model] then return bad("unknown --model '%s'", tostring(cfg.model)) end
-  if cfg.epochs < 1 then return bad("--epochs must be >= 1") end
-  if cfg.batch < 1 then return bad("--batch must be >= 1") end
-  if not (cfg.lr > 0) then return bad("--lr must be > 0") end
-  if cfg.cd_steps < 1 then return bad("--cd-steps must be >= 1") end
-  if not (cfg.beta > 0) then return bad("--beta must be > 0") end
-  if cfg.clip < 0 then return bad("--clip must be >= 0") end
-  if cfg.weight_decay < 0 then return bad("--weight-decay must be >= 0") end
-  if not (cfg.valid >= 0 and cfg.valid < 1) then return bad("--valid must be in [0, 1)") end
-  if cfg.limit < 0 then return bad("--limit must be >= 0") end
-  if cfg.log_every < 0 then return bad("--log-every must be >= 0") end
-  if cfg.sample_sweeps < 0 then return bad("--sample-sweeps must be >= 0") end
-  if cfg.threads ~= nil and (cfg.threads < 1 or cfg.threads > 1024) then return bad("--threads must be in 1..1024") end
-  if cfg.optim ~= "adam" and cfg.optim ~= "sgd" then return bad("--optim must be adam or sgd") end
-  if cfg.init ~= "marginals" and cfg.init ~= "zero" and cfg.init ~= "random" then return bad("unknown --init '%s'", tostring(cfg.init)) end
-  if cfg.name and (cfg.name == "" or cfg.name:find("/")) then return bad("--name must not contain '/'") end
-  return cfg
-end
+-- The command-line options of the training scripts and their validation: ebm.cli
+-- (cli.train_options, cli.train_config).
 
 -- Build the model of a config (28x28 grid unless cfg.height/width say otherwise).
 M.build_model = presets.build
