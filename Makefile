@@ -27,11 +27,17 @@ VERSION := 0.1.0
 # the EBM_* variables below and is always used, whatever the user's variables say.
 OPT     ?= -O3 -march=native
 CFLAGS  ?= $(OPT) -g
+# OpenBLAS: Debian's OpenMP build (libopenblas-openmp-dev), so matrix products and the kernels
+# share libgomp's one thread pool, whose idle threads sleep (OMP_WAIT_POLICY=passive, set by
+# main.c) instead of the pthread build's own spinning pool; rpath picks it over the system's
+# default libopenblas.so.0 alternative (as DT_RPATH, so that liblapacke's own LAPACK/BLAS
+# dependencies resolve to the same OpenMP build).
+BLASDIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 EBM_CFLAGS   := -std=c11 -D_GNU_SOURCE -fopenmp $(WARN) -DEBM_VERSION='"$(VERSION)"'
-EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+EBM_CPPFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-openmp
 EBM_LDLIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4) -lreadline -lzmq -lcrypto -lpng -lgif -lz -llapacke -lfftw3 \
-                -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+                -L$(BLASDIR) -Wl,--disable-new-dtags,-rpath,$(BLASDIR) -lopenblas -lm -fopenmp
 COMPILE = $(CC) $(EBM_CPPFLAGS) $(CPPFLAGS) $(EBM_CFLAGS) $(CFLAGS)
 
 BUILD   := build
@@ -77,7 +83,7 @@ $(EXE): $(EXE_SRC:%.c=$(BUILD)/%.o) $(LB_OBJ) $(BUILD)/libebm.a
 # library at link time (the host lua5.4 provides the symbols).
 PIC     := $(BUILD)/pic
 MODULE  := ebm/core.so
-MODLIBS := -lpng -lgif -lz -llapacke -lfftw3 -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -fopenmp
+MODLIBS := -lpng -lgif -lz -llapacke -lfftw3 -L$(BLASDIR) -Wl,--disable-new-dtags,-rpath,$(BLASDIR) -lopenblas -lm -fopenmp
 LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 
@@ -142,6 +148,14 @@ classifier: ebmlua data
 
 bench: ebmlua
 	./ebmlua scripts/bench_sampling.lua --quick
+
+# The full dieharder battery on the packed kernel's random streams (ARS, and the Philox
+# reference), read from a pipe; results in runs/dieharder-GEN.txt (RESULTS.md quotes them).
+# Long (an hour or more per generator); tests/c/rng_dieharder.t runs a quick subset in make test.
+.PHONY: dieharder
+dieharder: tests/c/rng_dieharder.t
+	@mkdir -p runs
+	for g in ars philox; do tests/c/rng_dieharder.t --stream $$g 1 | dieharder -g 200 -a | tee runs/dieharder-$$g.txt; done
 
 # The convergence figures of RESULTS.md ("Convergence"): small models trained here if missing
 # (the commands RESULTS.md names), then the full comparison; plots go to notebooks/figures.

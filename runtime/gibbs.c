@@ -8,12 +8,16 @@
 #include <omp.h>
 #endif
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
-#define EBM_AVX512 1
-#else
-#define EBM_AVX512 0
-#endif
+
+#include "gibbs_cpu.h"
+
+/* The AVX-512 code below is compiled for AVX-512 F/BW/VL/DQ whatever the build flags (between
+ * AVX512_BEGIN and AVX512_END) and runs only when gibbs_cpu.c found those features and the
+ * caller did not ask for another path (ebm_gibbs_opts.simd, EBM_SIMD); the portable loops give
+ * the same bits. */
+#define AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq\")")
+#define AVX512_END _Pragma("GCC pop_options")
 
 #define TILE 128  /* chains per tile (a multiple of 64): the scratch of one tile stays in L1 */
 
@@ -27,13 +31,12 @@ typedef struct scratch {
     float *cum;                  /* [TILE] */
     float *mx;                   /* [TILE] */
     const uint32_t *bt;          /* [n*16] precomputed binary thresholds of this call, or NULL */
+    int v512;                    /* 1: the AVX-512 path */
 } scratch;
 
-#if EBM_AVX512
 static const uint32_t PH_M0 = 0xD2511F53u, PH_M1 = 0xCD9E8D57u, PH_W0 = 0x9E3779B9u, PH_W1 = 0xBB67AE85u;
-#endif
 
-#if EBM_AVX512
+AVX512_BEGIN
 /* Philox4x32-10 on 16 lanes: counter words 0 and 1 per lane, words 2..3 = step; out = the
  * four result words. */
 static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t step, __m512i *out) {
@@ -54,13 +57,9 @@ static inline void philox16v(uint64_t seed, __m512i c0, __m512i c1, uint64_t ste
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
-#endif
 
-/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
- * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
-static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out) {
-    uint32_t blk0 = (uint32_t)(G * 16);
-#if EBM_AVX512
+/* philox_group below on 16 lanes. */
+static void philox_group16(uint64_t seed, uint32_t node, uint64_t step, uint32_t blk0, uint32_t *out) {
     __m512i w[4];
     philox16v(seed, _mm512_add_epi32(_mm512_set1_epi32((int)blk0), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)),
               _mm512_set1_epi32((int)node), step, w);
@@ -68,14 +67,23 @@ static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G
     _mm512_storeu_si512(out + 16, w[1]);
     _mm512_storeu_si512(out + 32, w[2]);
     _mm512_storeu_si512(out + 48, w[3]);
-#else
+}
+AVX512_END
+
+/* The 64 words of chain group G (global chains 64G .. 64G+63) for node i at step s:
+ * out[g - 64G] = word ((g >> 4) & 3) of Philox(key = seed, ctr = {16G + (g & 15), i, s_lo, s_hi}). */
+static void philox_group(uint64_t seed, uint32_t node, uint64_t step, uint64_t G, uint32_t *out, int v512) {
+    uint32_t blk0 = (uint32_t)(G * 16);
+    if (v512) {
+        philox_group16(seed, node, step, blk0, out);
+        return;
+    }
     ebm_philox_key key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
     for (int b = 0; b < 16; b++) {
         ebm_philox_ctr c = {{blk0 + (uint32_t)b, node, (uint32_t)step, (uint32_t)(step >> 32)}};
         ebm_philox_ctr r = ebm_philox4x32(c, key);
         for (int w = 0; w < 4; w++) out[w * 16 + b] = r.v[w];
     }
-#endif
 }
 
 uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g) {
@@ -94,15 +102,15 @@ static void tile_random(scratch *S, uint64_t seed, uint32_t node, uint64_t step,
     for (int64_t G = G0; G <= G1; G++) {
         int64_t lo = G * 64 > g0 ? G * 64 : g0, hi = G * 64 + 64 < g0 + len ? G * 64 + 64 : g0 + len;
         if (lo == G * 64 && hi == G * 64 + 64) {
-            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0));
+            philox_group(seed, node, step, (uint64_t)G, S->rnd + (lo - g0), S->v512);
         } else {
-            philox_group(seed, node, step, (uint64_t)G, S->g64);
+            philox_group(seed, node, step, (uint64_t)G, S->g64, S->v512);
             memcpy(S->rnd + (lo - g0), S->g64 + (lo - G * 64), sizeof(uint32_t) * (size_t)(hi - lo));
         }
     }
 }
 
-#if EBM_AVX512
+AVX512_BEGIN
 /* ebm_expf on 16 lanes with exactly the same roundings (roundscale = the magic-number
  * rounding; scalef = the product with 2^n). */
 static inline __attribute__((always_inline)) __m512 expf16(__m512 x) {
@@ -123,33 +131,58 @@ static inline __attribute__((always_inline)) __m512 expf16(__m512 x) {
     return _mm512_scalef_ps(p, n);  /* p * 2^n, exact like the exponent-field product */
 }
 
-static inline __m512 u01_16(const uint32_t *r, __mmask16 mk) {
-    __m512i w = _mm512_maskz_loadu_epi32(mk, r);
+/* The lanes of chains c .. c+15 of a tile of len chains that exist. */
+static inline __mmask16 tail16(int len, int c) {
+    return len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+}
+
+/* ebm_u01f on 16 lanes: 24-bit uniforms in [0,1). */
+static inline __m512 u01v(__m512i w) {
     return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(w, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
 }
 
-/* Binary fast path, 16 chains per step. Same arithmetic as the generic loop. */
+/* Store 16 drawn levels v at xi (lanes mk), keeping the lanes whose clamp byte cl[c] is nonzero
+ * (cl may be NULL). */
+static inline void store16(uint8_t *xi, const uint8_t *cl, __mmask16 mk, __m128i v) {
+    if (cl) {
+        __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl), _mm_set1_epi8(-1));
+        v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi));
+    }
+    _mm_mask_storeu_epi8(xi, mk, v);
+}
+
+/* beta of 16 chains: per chain from bpc, or the call's beta. */
+static inline __m512 beta16(const float *bpc, float beta, __mmask16 mk) {
+    return bpc ? _mm512_maskz_loadu_ps(mk, bpc) : _mm512_set1_ps(beta);
+}
+
+static inline __m512i threshold16(__m512 h, __m512 vnegbeta);
+
+/* Binary fast path, 16 chains per step. Same arithmetic as the generic loop. thr: draw by the
+ * 32-bit threshold (the bin4 table's formula, per chain) instead of the float compare; used
+ * for nodes with <= 4 neighbours when beta is per chain, so that equal betas give bin4's bits. */
 static void binary16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+                     const float *bpc, int thr, const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
-    const __m512 vb = _mm512_set1_ps(-beta), one = _mm512_set1_ps(1.0f);
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
     for (int c = 0; c < len; c += 16) {
-        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __mmask16 mk = tail16(len, c);
+        __m512 vb = _mm512_sub_ps(zero, beta16(bpc ? bpc + c : NULL, beta, mk));
         __m512 h = _mm512_set1_ps(m->bin_c[i]);
         for (int64_t p = a0; p < a1; p++) {
             __m128i xb = _mm_maskz_loadu_epi8(mk, x + (int64_t)m->adj_nbr[p] * C + c0 + c);
             __m512 xf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(xb));
             h = _mm512_add_ps(h, _mm512_mul_ps(_mm512_set1_ps(m->adj_slope[p]), xf));
         }
-        __m512 e = expf16(_mm512_mul_ps(vb, h));
-        __m512 u = u01_16(rnd + c, mk);
-        __mmask16 on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
-        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
-        if (cl) {
-            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
-            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
+        __m512i w = _mm512_maskz_loadu_epi32(mk, rnd + c);
+        __mmask16 on;
+        if (thr) {
+            on = _mm512_cmplt_epu32_mask(w, threshold16(h, vb));
+        } else {
+            __m512 e = expf16(_mm512_mul_ps(vb, h));
+            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u01v(w), _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
         }
-        _mm_mask_storeu_epi8(xi + c, mk, v);
+        store16(xi + c, cl ? cl + c : NULL, mk, _mm_maskz_mov_epi8(on, _mm_set1_epi8(1)));
     }
 }
 
@@ -173,7 +206,7 @@ static inline __attribute__((always_inline)) __m512i sample16(__m512 *acc, int K
     return sel;
 }
 
-/* Binary threshold T(h) = P(x=1) * 2^32 on 16 lanes (the same roundings as bin4_thresholds). */
+/* ebm_bin_threshold on 16 lanes (the same roundings). */
 static inline __m512i threshold16(__m512 h, __m512 vnegbeta) {
     __m512 one = _mm512_set1_ps(1.0f);
     __m512 pr = _mm512_div_ps(one, _mm512_add_ps(one, expf16(_mm512_mul_ps(vnegbeta, h))));
@@ -186,12 +219,12 @@ static inline __m512i threshold16(__m512 h, __m512 vnegbeta) {
  * (vpermps on the padded columns), then the same max / exp / inverse-CDF steps as generic. */
 static inline __attribute__((always_inline)) void
 levels16_k(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-           const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, const int K) {
+           const float *bpc, const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, const int K) {
     const float *b = (const float *)ebm_tensor_data(&m->bias) + m->boff[i];
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
-    const __m512 vbeta = _mm512_set1_ps(beta);
     for (int c = 0; c < len; c += 16) {
-        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
+        __mmask16 mk = tail16(len, c);
+        const __m512 vbeta = beta16(bpc ? bpc + c : NULL, beta, mk);
         __m512 acc[16];
         for (int k = 0; k < K; k++) acc[k] = _mm512_set1_ps(b[k]);
         for (int64_t p = a0; p < a1; p++) {
@@ -200,29 +233,44 @@ levels16_k(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c
             for (int k = 0; k < K; k++)
                 acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
         }
-        __m512i sel = sample16(acc, K, vbeta, u01_16(rnd + c, mk));
-        __m128i v = _mm512_cvtepi32_epi8(sel);
-        if (cl) {
-            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
-            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
-        }
-        _mm_mask_storeu_epi8(xi + c, mk, v);
+        __m512i sel = sample16(acc, K, vbeta, u01v(_mm512_maskz_loadu_epi32(mk, rnd + c)));
+        store16(xi + c, cl ? cl + c : NULL, mk, _mm512_cvtepi32_epi8(sel));
     }
 }
 
 /* levels16 with K a compile-time constant for the common sizes (the logits stay in registers). */
 static void levels16(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-                     const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
+                     const float *bpc, const uint32_t *rnd, uint8_t *xi, const uint8_t *cl) {
     switch (m->K[i]) {
-    case 2: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 2); break;
-    case 3: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 3); break;
-    case 4: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 4); break;
-    case 8: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 8); break;
-    case 16: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, 16); break;
-    default: levels16_k(m, i, x, C, c0, len, beta, rnd, xi, cl, m->K[i]); break;
+    case 2: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, 2); break;
+    case 3: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, 3); break;
+    case 4: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, 4); break;
+    case 8: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, 8); break;
+    case 16: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, 16); break;
+    default: levels16_k(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl, m->K[i]); break;
     }
 }
-#endif
+
+/* bin4's draw on 16 chains per step: x = 1 iff word < T[cfg]. */
+static void bin4_draw16(const uint32_t *T, const uint8_t *cfgbuf, const uint32_t *rnd, uint8_t *xi, const uint8_t *cl,
+                        int len) {
+    const __m512i vT = _mm512_loadu_si512(T);
+    for (int c = 0; c < len; c += 16) {
+        __mmask16 mk = tail16(len, c);
+        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
+        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
+        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
+        store16(xi + c, cl ? cl + c : NULL, mk, _mm_maskz_mov_epi8(on, _mm_set1_epi8(1)));
+    }
+}
+AVX512_END
+
+/* Store drawn levels sel[0..len-1] at xi, keeping chains whose clamp byte cl[c] is nonzero
+ * (cl may be NULL). */
+static void store_sel(uint8_t *xi, const uint8_t *cl, const uint8_t *sel, int len) {
+    if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
+    else memcpy(xi, sel, (size_t)len);
+}
 
 /* Binary nodes with at most 4 neighbours: the field takes at most 16 values, one per
  * neighbour configuration cfg = sum_e x_e << e. T[cfg] = threshold of P(x = 1) on 32 bits,
@@ -238,11 +286,7 @@ static void bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32_t 
         for (int cfg = 0; cfg < 16; cfg++) h[cfg] += s * (float)((cfg >> e) & 1);
     }
 #pragma omp simd
-    for (int cfg = 0; cfg < 16; cfg++) {
-        float p = 1.0f / (1.0f + ebm_expf(-beta * h[cfg]));
-        float q = p * 4294967296.0f;
-        T[cfg] = q >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)q;
-    }
+    for (int cfg = 0; cfg < 16; cfg++) T[cfg] = ebm_bin_threshold(h[cfg], beta);
 }
 
 /* Exported for the bit-packed kernel (gibbs_packed.c), so both kernels use one table. */
@@ -251,7 +295,7 @@ void ebm_gibbs_bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32
 }
 
 static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int64_t c0, int len, float beta,
-                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre) {
+                 const uint32_t *rnd, uint8_t *xi, const uint8_t *cl, uint8_t *cfgbuf, const uint32_t *Tpre, int v512) {
     uint32_t Tloc[16];
     const uint32_t *T = Tpre;
     if (!T) { bin4_thresholds(m, i, beta, Tloc); T = Tloc; }
@@ -264,46 +308,32 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
 #pragma omp simd
         for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(cfgbuf[c] + cfgbuf[c] + xn[c]);
     }
-#if EBM_AVX512
-    const __m512i vT = _mm512_loadu_si512(T);
-    for (int c = 0; c < len; c += 16) {
-        __mmask16 mk = len - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - c)) - 1);
-        __m512i cfg = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, cfgbuf + c));
-        __m512i thr = _mm512_permutexvar_epi32(cfg, vT);
-        __mmask16 on = _mm512_cmplt_epu32_mask(_mm512_maskz_loadu_epi32(mk, rnd + c), thr);
-        __m128i v = _mm_maskz_mov_epi8(on, _mm_set1_epi8(1));
-        if (cl) {
-            __mmask16 keep = _mm_test_epi8_mask(_mm_maskz_loadu_epi8(mk, cl + c), _mm_set1_epi8(-1));
-            v = _mm_mask_blend_epi8(keep, v, _mm_maskz_loadu_epi8(mk, xi + c));
-        }
-        _mm_mask_storeu_epi8(xi + c, mk, v);
+    if (v512) {
+        bin4_draw16(T, cfgbuf, rnd, xi, cl, len);
+        return;
     }
-#else
-    if (cl) {
-        for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : (uint8_t)(rnd[c] < T[cfgbuf[c]]);
-    } else {
-        for (int c = 0; c < len; c++) xi[c] = (uint8_t)(rnd[c] < T[cfgbuf[c]]);
-    }
-#endif
+    for (int c = 0; c < len; c++) cfgbuf[c] = (uint8_t)(rnd[c] < T[cfgbuf[c]]);
+    store_sel(xi, cl, cfgbuf, len);
 }
 
 /* Update node i for chains c0 .. c0+len-1 (len <= TILE). */
 static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, int64_t c0, int len,
                         const ebm_gibbs_opts *o, uint64_t step, scratch *S) {
     const float beta = o->beta;
+    const float *bpc = o->beta_pc ? o->beta_pc + c0 : NULL;  /* per-chain beta of this tile */
     tile_random(S, o->seed, (uint32_t)i, step, o->chain_off + c0, len);
     const uint32_t *rnd = S->rnd;
     uint8_t *xi = x + (int64_t)i * C + c0;
     const uint8_t *cl = o->clamp_pc ? o->clamp_pc + (int64_t)i * C + c0 : NULL;
     int64_t a0 = m->adj_start[i], a1 = m->adj_start[i + 1];
-    if (m->fast[i] && a1 - a0 <= 4) {
-        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL);
+    const int thr = m->fast[i] && a1 - a0 <= 4;  /* binary, <= 4 neighbours: threshold draw */
+    if (thr && !bpc) {
+        bin4(m, i, x, C, c0, len, beta, rnd, xi, cl, S->sel, S->bt ? S->bt + (int64_t)i * 16 : NULL, S->v512);
         return;
     }
-#if EBM_AVX512
-    if (m->fast[i]) { binary16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
-    if (m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, rnd, xi, cl); return; }
-#endif
+    if (S->v512 && m->fast[i]) { binary16(m, i, x, C, c0, len, beta, bpc, thr, rnd, xi, cl); return; }
+    if (S->v512 && m->vec16[i]) { levels16(m, i, x, C, c0, len, beta, bpc, rnd, xi, cl); return; }
+    uint8_t *sel = S->sel;
     if (m->fast[i]) {
         float *h = S->h;
         const float base = m->bin_c[i];
@@ -314,15 +344,17 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
 #pragma omp simd
             for (int c = 0; c < len; c++) h[c] += s * (float)xn[c];
         }
-        uint8_t *sel = S->sel;
+        if (thr) {
 #pragma omp simd
-        for (int c = 0; c < len; c++) {
-            float e = ebm_expf(-beta * h[c]);
-            float u = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f);
-            sel[c] = u * (1.0f + e) < 1.0f;
+            for (int c = 0; c < len; c++) sel[c] = rnd[c] < ebm_bin_threshold(h[c], bpc[c]);
+        } else {
+#pragma omp simd
+            for (int c = 0; c < len; c++) {
+                float e = ebm_expf(-(bpc ? bpc[c] : beta) * h[c]);
+                sel[c] = ebm_u01f(rnd[c]) * (1.0f + e) < 1.0f;
+            }
         }
-        if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
-        else memcpy(xi, sel, (size_t)len);
+        store_sel(xi, cl, sel, len);
         return;
     }
     /* general K: logits level-major L[k*TILE + c] */
@@ -351,15 +383,14 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
         float *Lk = L + k * TILE;
 #pragma omp simd
         for (int c = 0; c < len; c++) {
-            Lk[c] = ebm_expf(beta * (Lk[c] - mx[c]));
+            Lk[c] = ebm_expf((bpc ? bpc[c] : beta) * (Lk[c] - mx[c]));
             cum[c] += Lk[c];
         }
     }
     /* count the inclusive cumulative sums <= u * total */
     float *t = S->h;
 #pragma omp simd
-    for (int c = 0; c < len; c++) t[c] = (float)(rnd[c] >> 8) * (1.0f / 16777216.0f) * cum[c];
-    uint8_t *sel = S->sel;
+    for (int c = 0; c < len; c++) t[c] = ebm_u01f(rnd[c]) * cum[c];
     for (int c = 0; c < len; c++) { cum[c] = 0.0f; sel[c] = 0; }
     for (int k = 0; k < K - 1; k++) {
 #pragma omp simd
@@ -368,8 +399,7 @@ static void update_node(const ebm_model *m, int32_t i, uint8_t *x, int64_t C, in
             sel[c] += cum[c] <= t[c];
         }
     }
-    if (cl) for (int c = 0; c < len; c++) xi[c] = cl[c] ? xi[c] : sel[c];
-    else memcpy(xi, sel, (size_t)len);
+    store_sel(xi, cl, sel, len);
 }
 
 static int scratch_init(scratch *S, int kmax) {
@@ -431,18 +461,16 @@ static void ebm_gibbs_plan_free(void *pl) {
     EBM_FREE(P->gstart); EBM_FREE(P->g); EBM_FREE(P->ib); EBM_FREE(P->fb); EBM_FREE(P);
 }
 
-#if EBM_AVX512
+AVX512_BEGIN
 static int node_kind(const ebm_model *m, int32_t i) {
     if (m->fast[i]) return m->adj_start[i + 1] - m->adj_start[i] <= 4 ? 1 : 2;
     if (m->vec16[i]) return 0;
     return -1;
 }
 
-static const ebm_model *sig_model; /* for the qsort comparator (plans are built single-threaded) */
-
-/* Order nodes by (kind, K, degree, table sequence), then id. */
-static int sig_cmp(const void *pa, const void *pb) {
-    const ebm_model *m = sig_model;
+/* Order nodes by (kind, K, degree, table sequence), then id (qsort_r comparator; ctx = model). */
+static int sig_cmp(const void *pa, const void *pb, void *ctx) {
+    const ebm_model *m = ctx;
     int32_t i = *(const int32_t *)pa, j = *(const int32_t *)pb;
     int ki = node_kind(m, i), kj = node_kind(m, j);
     if (ki != kj) return ki < kj ? -1 : 1;
@@ -480,11 +508,10 @@ static plan *plan_build(const ebm_model *m, const ebm_blocks *b) {
         if (node_kind(m, b->nodes[q]) < 0) P->ok = 0;
     if (!P->ok) { EBM_FREE(sorted); return P; }
     memcpy(sorted, b->nodes, sizeof(int32_t) * (size_t)nn);
-    sig_model = m;
     for (int32_t k = 0; k < b->nblocks; k++) {
         P->gstart[k] = ng;
         int64_t lo = b->start[k], hi = b->start[k + 1];
-        qsort(sorted + lo, (size_t)(hi - lo), sizeof(int32_t), sig_cmp);
+        qsort_r(sorted + lo, (size_t)(hi - lo), sizeof(int32_t), sig_cmp, (void *)m);
         int64_t p = lo;
         while (p < hi) {
             int32_t i0 = sorted[p];
@@ -563,8 +590,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
             for (int k = 0; k < K; k++)
                 acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
         }
-        __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
-        sel = sample16(acc, K, _mm512_set1_ps(beta), u);
+        sel = sample16(acc, K, _mm512_set1_ps(beta), u01v(r));
     } else {
         __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
         for (int d = 0; d < G->D; d++) {
@@ -579,8 +605,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
         } else {
             __m512 one = _mm512_set1_ps(1.0f);
             __m512 e = expf16(_mm512_mul_ps(nb, h));
-            __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(r, 8)), _mm512_set1_ps(1.0f / 16777216.0f));
-            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u, _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u01v(r), _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
         }
         sel = _mm512_maskz_mov_epi32(on, _mm512_set1_epi32(1));
     }
@@ -590,8 +615,9 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
     _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
 }
 
-/* One chain through the node-vectorised path; returns 0 if it does not apply (then the
- * caller uses the chain path, which gives the same result). */
+/* One chain through the node-vectorised path; returns 1 when done, 0 if it does not apply
+ * (then the caller uses the chain path, which gives the same result; also when the plan could
+ * not be built), -1 when out of memory. */
 /* Chains are column c of x [n, C] (stride C); each is copied in, swept and copied back. */
 static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o) {
@@ -608,7 +634,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
     int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
     int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
-    if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return 0; }
+    if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return -1; }
     for (int64_t c = 0; c < C; c++) {
         int32_t *cls = NULL;
         for (int32_t i = 0; i < m->n; i++) xs[i] = x[(int64_t)i * C + c];
@@ -622,7 +648,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
             sweep_order(o, only, nb, step, ord);
             for (int32_t k = 0; k < nb; k++)
                 for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
-                    node_group(m, P, &P->g[q], xs, cls, o->beta, o->seed, step, o->chain_off + c);
+                    node_group(m, P, &P->g[q], xs, cls, o->beta_pc ? o->beta_pc[c] : o->beta, o->seed, step, o->chain_off + c);
         }
         for (int32_t i = 0; i < m->n; i++) x[(int64_t)i * C + c] = (uint8_t)xs[i];
     }
@@ -630,22 +656,27 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     if (xs != xsbuf) EBM_FREE(xs);
     return 1;
 }
-#endif
+AVX512_END
 
 /* The sweep driver. Large batches: threads split chain tiles and each thread runs all sweeps
  * and blocks on its own tiles (no barriers). Small batches: threads split the nodes of each
  * block (a barrier after each block). One chain: 16 nodes per SIMD step. All give the same
  * result: updates within a block are independent and every random word is a pure function
  * of (seed, node, chain, step). */
-static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
-                const ebm_gibbs_opts *o) {
+static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
+               const ebm_gibbs_opts *o) {
     int32_t nb = only >= 0 ? 1 : (o->order ? o->norder : b->nblocks);
-    if (nb == 0 || nsweeps <= 0 || C <= 0) return;
-#if EBM_AVX512
+    if (nb == 0 || nsweeps <= 0 || C <= 0) return EBM_OK;
+    const int simd = ebm_simd_pick(o->simd, EBM_RNG_PHILOX);
+    if (!ebm_simd_runs(simd, EBM_RNG_PHILOX)) return EBM_ERANGE;
+    const int v512 = simd == EBM_SIMD_AVX512;
     /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
      * chain vectors; the same result) */
-    if (C < 16 && run_single(m, b, only, x, C, nsweeps, o)) return;
-#endif
+    if (v512 && C < 16) {
+        int r = run_single(m, b, only, x, C, nsweeps, o);
+        if (r) return r > 0 ? EBM_OK : EBM_ENOMEM;
+    }
+    int err = 0;
     int64_t ntiles = (C + TILE - 1) / TILE;
     int64_t work = C * (int64_t)m->n;
     int nthr = 1;
@@ -660,11 +691,18 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
     {
         scratch S;
         int ok = scratch_init(&S, m->kmax) == EBM_OK;
+        S.v512 = v512;
         int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
         ok = ok && ord;
+        if (!ok) {
+#pragma omp atomic write
+            err = 1;
+        }
         /* binary threshold tables, once per call and thread (no extra barrier) when there
-         * are enough chains to pay for them; without them each tile computes its own */
-        uint32_t *bt = C * nsweeps >= 64 ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
+         * are enough chains to pay for them and beta is one for all chains; without them
+         * (also when this optional buffer cannot be had) each tile computes its own: the
+         * same result */
+        uint32_t *bt = C * nsweeps >= 64 && !o->beta_pc ? EBM_MALLOC(sizeof(uint32_t) * 16 * (size_t)m->n) : NULL;
         if (bt)
             for (int32_t i = 0; i < m->n; i++)
                 if (m->fast[i] && m->adj_start[i + 1] - m->adj_start[i] <= 4) bin4_thresholds(m, i, o->beta, bt + (int64_t)i * 16);
@@ -706,20 +744,21 @@ static void run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int
         EBM_FREE(S.L);
         EBM_FREE(bt);
     }
+    return err ? EBM_ENOMEM : EBM_OK;
 }
 
-void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
-                      const ebm_gibbs_opts *o) {
-    run(m, b, -1, x, C, nsweeps, o);
+int ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+                     const ebm_gibbs_opts *o) {
+    return run(m, b, -1, x, C, nsweeps, o);
 }
 
-void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
-                      const ebm_gibbs_opts *o) {
-    if (blk < 0 || blk >= b->nblocks) return;
-    run(m, b, blk, x, C, 1, o);
+int ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+                     const ebm_gibbs_opts *o) {
+    if (blk < 0 || blk >= b->nblocks) return EBM_ERANGE;
+    return run(m, b, blk, x, C, 1, o);
 }
 
-void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const ebm_gibbs_opts *o) {
+int ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const ebm_gibbs_opts *o) {
     const float *bias = ebm_tensor_data(&m->bias);
 #pragma omp parallel for schedule(static) if (C * m->n >= 65536)
     for (int32_t i = 0; i < m->n; i++) {
@@ -743,14 +782,15 @@ void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const e
             x[(int64_t)i * C + c] = (uint8_t)v;
         }
     }
+    return EBM_OK;
 }
 
-void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
-                          int scan, ebm_rng *r) {
+int ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
+                         int scan, ebm_rng *r) {
     const float *bias = ebm_tensor_data(&m->bias), *tab = ebm_tensor_data(&m->tables);
     int32_t n = m->n;
     int32_t *perm = EBM_MALLOC(sizeof(int32_t) * (size_t)n);
-    if (!perm) return;
+    if (!perm) return EBM_ENOMEM;
     float lp[256];
     ebm_philox_ctr blk = {{0, 0, 0, 0}};
     int used = 4;  /* words of blk consumed: each Philox block gives four 32-bit uniforms */
@@ -784,4 +824,5 @@ void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float
         }
     }
     EBM_FREE(perm);
+    return EBM_OK;
 }

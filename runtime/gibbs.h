@@ -27,6 +27,10 @@
 
 typedef struct ebm_gibbs_opts {
     float beta;               /* inverse temperature (>= 0) */
+    const float *beta_pc;     /* [C] per-chain inverse temperature (>= 0; chain c of this batch
+                                 uses beta_pc[c]), or NULL = beta for every chain. A chain's
+                                 result does not depend on the other chains' betas; with all
+                                 entries equal to beta the result is bit-identical to beta. */
     const uint8_t *clamp;     /* [n] nonzero = node never changes; or NULL */
     const uint8_t *clamp_pc;  /* [n, C] per-chain clamp mask (same layout as the state); or NULL */
     uint64_t seed;            /* Philox key */
@@ -35,23 +39,31 @@ typedef struct ebm_gibbs_opts {
     const int32_t *order;     /* block order for each sweep (0-based block ids), or NULL = 0..nb-1 */
     int32_t norder;           /* length of order */
     int random_order;         /* 1: a fresh random permutation of the blocks every sweep */
+    int simd;                 /* EBM_SIMD_* (gibbs_cpu.h), 0 = auto: the AVX-512 path or the
+                                 portable one (avx2 and scalar both name the portable loops, which
+                                 the compiler vectorises for the build's flags); same bits */
 } ebm_gibbs_opts;
 
 /* The random word of (node, global chain g, step) under the contract above. */
 uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g);
 
+/* Error contract of the kernels below: they return EBM_OK, or EBM_ENOMEM when scratch memory
+ * could not be allocated (the state is then partly updated and should be discarded), or
+ * EBM_ERANGE for a block index out of range or a SIMD path this CPU cannot run. They never
+ * fail silently. */
+
 /* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). `b` is not
  * changed except for its cached single-chain plan (built on first use for model m). */
-void ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
+int ebm_gibbs_sweeps(const ebm_model *m, ebm_blocks *b, uint8_t *x, int64_t C, int32_t nsweeps,
                       const ebm_gibbs_opts *o);
 
 /* Update block `blk` of `b` once for all chains, with step o->step. */
-void ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
+int ebm_gibbs_update(const ebm_model *m, ebm_blocks *b, int32_t blk, uint8_t *x, int64_t C,
                       const ebm_gibbs_opts *o);
 
 /* Initialise chains: uniform levels (mode 0) or independent draws from softmax(beta * b_i)
  * (mode 1), using the same counter scheme with step o->step. Clamped nodes are left as they are. */
-void ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const ebm_gibbs_opts *o);
+int ebm_gibbs_init(const ebm_model *m, uint8_t *x, int64_t C, int mode, const ebm_gibbs_opts *o);
 
 /* The binary threshold table of node i (K == 2, binary neighbours, at most 4 of them):
  * T[cfg] = P(x_i = 1 | cfg) * 2^32 (saturated), cfg = sum_e x_nbr(e) << e in CSR order. */
@@ -62,8 +74,13 @@ void ebm_gibbs_bin4_thresholds(const ebm_model *m, int32_t i, float beta, uint32
  * drawing from the exact conditional (libm expf, inverse CDF of a 24-bit uniform; the stateful
  * generator r gives four uniforms per Philox block). The correctness reference and speed
  * baseline. */
-void ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
+int ebm_gibbs_sequential(const ebm_model *m, uint8_t *x, int32_t nsweeps, float beta, const uint8_t *clamp,
                           int scan, ebm_rng *r);
+
+/* The binary threshold T(h) = P(x = 1) * 2^32 = 2^32 / (1 + exp(-beta h)), saturated at 2^32-1;
+ * x = 1 iff a uniform 32-bit word < T. Every binary table and per-chain path uses this formula
+ * (its SIMD forms round identically). */
+static inline uint32_t ebm_bin_threshold(float h, float beta);
 
 /* exp(x) for float x, accurate to ~1 ulp for x in [-87, 88] (clamped outside); vectorisable.
  * Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial in fused
@@ -87,6 +104,12 @@ static inline float ebm_expf(float x) {
     union { uint32_t u; float f; } s;
     s.u = (uint32_t)((int32_t)n + 127) << 23;
     return p * s.f;
+}
+
+static inline uint32_t ebm_bin_threshold(float h, float beta) {
+    float p = 1.0f / (1.0f + ebm_expf(-beta * h));
+    float q = p * 4294967296.0f;
+    return q >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)q;
 }
 
 #endif

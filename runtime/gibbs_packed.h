@@ -13,18 +13,25 @@
  * (checked every 4 planes) or after 32 planes (lanes with U == T then get x = 0). This samples
  * Bernoulli(T/2^32) exactly; about 12 random bits per update are drawn (the group waits for its
  * slowest of 512 lanes), against 32 for the u8 kernel. The threshold bit of every lane at plane b
- * is a bit-sliced mux tree over the neighbour words (2^deg - 1 three-input ops): cheap up to
- * 4 neighbours; with 8 (the 8-neighbour grid) 255 ops per plane make this path slower than the
- * u8 kernel (measured 0.2 against 0.35 updates/ns on one core), so use it for deg <= 4.
- * Not supported (use the u8 kernel): K > 2, more than 8 neighbours, block orders other than
- * 1..nblocks, chain offsets (batch splits), chain initialisation (pack u8 chains instead).
+ * is bit-sliced: a lookup in the table of the 16 boolean functions of the first two neighbours'
+ * words (built once per node and group) for each 4 configurations, then a mux tree over the
+ * other neighbours: 4 loads + 3 muxes per plane with 4 neighbours, 64 + 63 with 8 (2.6x the u8
+ * kernel's updates per CPU-second on the 8-neighbour grid, 6x on the 4-neighbour one).
+ * Not supported (use the u8 kernel): K > 2, more than 8 neighbours (the table grows as
+ * 2^(deg-2) per plane), block orders other than 1..nblocks, chain offsets (batch splits), chain
+ * initialisation (pack u8 chains instead), per-chain beta.
  *
- * Randomness: plane b (0 = most significant) of word w (global word g = w; chain 64g + j is bit
- * j) for node i at step s is the 64-bit value lo | hi << 32 where (lo, hi) = words (0,1) (b even)
- * or (2,3) (b odd) of Philox4x32-10(key = {seed_lo, seed_hi ^ EBM_PK_KEYX},
- * counter = {16 g + b/2, i, s_lo, s_hi}), a pure function: results are bit-identical for any
- * thread count. Sweep k of a call uses step o->step + k, like the u8 kernel; the streams differ
- * from the u8 kernel's (different key), so the two kernels agree in distribution, not in bits.
+ * Randomness (o->rng, gibbs_cpu.h): the 32 planes of word w (chain 64w + j is bit j) for node i
+ * at step s. Both generators are pure functions of (seed, node, word, step, plane), so results
+ * are bit-identical for any thread count and any SIMD path.
+ *   ARS (the default): plane b of word w is the 64-bit half (w & 1) of
+ *     ARS-7(key = {seed, s_hi ^ EBM_PK_KEYX << 32}, counter = {w/2, i, s_lo, b}) (rng.h);
+ *     one 512-bit VAES evaluation gives one plane of a group of 8 words.
+ *   Philox (the reference): plane b of word w is lo | hi << 32 where (lo, hi) = words (0,1)
+ *     (b even) or (2,3) (b odd) of Philox4x32-10(key = {seed_lo, seed_hi ^ EBM_PK_KEYX},
+ *     counter = {16 w + b/2, i, s_lo, s_hi}).
+ * Sweep k of a call uses step o->step + k, like the u8 kernel; the streams differ from the u8
+ * kernel's, so the two kernels agree in distribution, not in bits.
  */
 #ifndef EBM_GIBBS_PACKED_H
 #define EBM_GIBBS_PACKED_H
@@ -55,15 +62,18 @@ typedef struct ebm_packed_opts {
     const uint64_t *clamp_pc; /* [n, nw] packed per-chain clamp bits (1 = keep); or NULL */
     uint64_t seed;            /* Philox key */
     uint64_t step;            /* step of the first sweep */
+    int simd;                 /* EBM_SIMD_* (gibbs_cpu.h); 0 = EBM_SIMD_AUTO */
+    int rng;                  /* EBM_RNG_*; 0 = EBM_RNG_AUTO (ARS unless EBM_RNG says otherwise) */
 } ebm_packed_opts;
 
 /* nsweeps sweeps of the blocks of b in order over packed state p [n, nw] (m must pass
- * ebm_packed_check). OpenMP over groups of words. Returns EBM_OK or EBM_ENOMEM. */
+ * ebm_packed_check). OpenMP over groups of words. Returns EBM_OK, EBM_ENOMEM, or EBM_ERANGE
+ * when this CPU cannot run the requested SIMD path with the requested generator. */
 int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                       const ebm_packed_opts *o);
 
 /* Reference: the same sweeps one chain lane at a time, with the full 32-bit U assembled from
- * the planes (scalar Philox) and compared as U < T. Bit-identical to ebm_packed_sweeps; slow;
+ * the planes (portable Philox or ARS, o->rng; o->simd is ignored) and compared as U < T. Bit-identical to ebm_packed_sweeps; slow;
  * for tests. */
 int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                           const ebm_packed_opts *o);

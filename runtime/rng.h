@@ -54,6 +54,23 @@ static inline double ebm_u01d(uint32_t hi, uint32_t lo) {
     return (double)(((uint64_t)hi << 21) ^ (lo >> 11)) * (1.0 / 9007199254740992.0);
 }
 
+/* ARS-7, the AES Random Stream generator of Random123 (Salmon, Moraes, Dror & Shaw, "Parallel
+ * random numbers: as easy as 1, 2, 3", SC'11; passes TestU01 BigCrush from 5 rounds on, Random123
+ * uses 7 by default, and so does ebmlua): a 128-bit counter block in, 128 bits out,
+ *     v = ctr ^ k0; v = AESENC(v, k_r) for r = 1..6; out = AESENCLAST(v, k_7),
+ * with round keys k_r = key + r * (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B) (two 64-bit lanes,
+ * low lane first; no AES key schedule). Bytes are in memory order (the __m128i layout); counter
+ * and key words are little-endian. This portable form (table S-box, one byte at a time) is the
+ * reference and the fallback on CPUs without AES-NI; the kernels use AESENC / VAESENC and give
+ * the same bits. */
+#define EBM_ARS_ROUNDS 7
+typedef struct { uint8_t k[11][16]; } ebm_ars_keys;  /* k_0 .. k_10 (up to 10 rounds) */
+void ebm_ars_setkey(ebm_ars_keys *rk, uint64_t key_lo, uint64_t key_hi);
+void ebm_ars_block(const ebm_ars_keys *rk, const uint32_t ctr[4], uint32_t out[4]);
+/* The same with R rounds (1 <= R <= 10), for known-answer tests (Random123's kat_vectors give
+ * ARS-10). */
+void ebm_ars_block_rounds(const ebm_ars_keys *rk, int R, const uint32_t ctr[4], uint32_t out[4]);
+
 /* Stateful draws that advance r->pos. */
 uint32_t ebm_rng_u32(ebm_rng *r);
 double ebm_rng_uniform(ebm_rng *r);                 /* [0,1) */

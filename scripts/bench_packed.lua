@@ -1,16 +1,21 @@
 -- bench_packed.lua - the bit-packed binary Gibbs kernel (s:sweep_packed) against the u8 kernel
 -- (s:sweep) on the same binary grid, in the same run.
 --
--- Model: 28x28 (--size) binary grid, 4-neighbour (--stencil), ordinal couplings tied by
+-- Model: 28x28 (--size) binary grid, 4-neighbour (--stencil 4, 8, or 12: Extropic's long-range
+-- torus with jumps (0,1), (4,1), (10,9) and their rotations), ordinal couplings tied by
 -- direction (weights 0.5..0.7, biases in -0.5..0.5, as in bench_sampling.lua). For each batch
--- and thread count: flips (node updates) per nanosecond of wall clock for calls of --sweeps
--- sweeps, median of --reps calls, for the packed kernel (conversion excluded) and for the u8
--- kernel; the cpu columns divide by process CPU time instead (per core used; less disturbed by
--- other processes). Conversion u8 -> packed (pack) and back (unpack) is timed separately
--- (median milliseconds per conversion of the whole batch). The load average is printed.
+-- and thread count, one row per kernel: the packed kernel with each generator of --rngs (ARS,
+-- Philox) on the --simd path (default: the fastest this CPU runs), and the u8 kernel. Figures:
+-- flips (node updates) per nanosecond of wall clock for calls of --sweeps sweeps, median of
+-- --reps calls (conversion excluded); per ns of process CPU time (cpu column: per core used,
+-- less disturbed by other processes); microseconds per sweep of one chain; 50-sweep samples
+-- per second. Conversion u8 -> packed and back is timed separately (median ms per batch).
+-- Every row goes to --json. The load average is printed. The packed kernel takes at most 8
+-- neighbours: with --stencil 12 only the u8 kernel runs.
 --
 --   ebmlua scripts/bench_packed.lua                      # 256..65536 chains, 1 and 2 threads
 --   ebmlua scripts/bench_packed.lua --quick --json out/bench_packed.json
+--   ebmlua scripts/bench_packed.lua --size 70 --stencil 12 --batches 4096   # the 70x70 torus
 local cjson = require "cjson"
 local ebm = require "ebm"
 local cli = ebm.cli
@@ -23,7 +28,13 @@ p:option("--sweeps", "Sweeps per call.", "50"):convert(cli.int(1, 100000))
 p:option("--threads", "Comma-separated thread counts.", "1,2"):convert(cli.list(cli.int(1, 256)))
 p:option("--batches", "Comma-separated batch sizes (default 256,1024,4096,16384,65536)."):convert(cli.list(cli.int(1, 1 << 22)))
 p:option("--size", "Grid height and width.", "28"):convert(cli.int(2, 4096))
-p:option("--stencil", "4 or 8.", "4"):choices { "4", "8" }
+p:option("--stencil", "4, 8 or 12 (the long-range torus).", "4"):choices { "4", "8", "12" }
+p:option("--rngs", "Comma-separated generators of the packed kernel (ars, philox).", "ars,philox")
+  :convert(cli.list(function(v)
+    if v == "ars" or v == "philox" then return v end
+    return nil, "must be ars or philox"
+  end))
+p:option("--simd", "SIMD path of both kernels (default: the fastest here)."):choices { "avx512", "avx2", "scalar" }
 p:flag("--no-u8", "Skip the u8 kernel.")
 local a = cli.parse(p)
 local reps = a.reps or (a.quick and 3 or 5)
@@ -43,7 +54,11 @@ cli.main(function()
   end
 
   local rng = ebm.rng(1)
-  local m = ebm.grid{ height = size, width = size, levels = 2, stencil = stencil, coupling = "ordinal", values = { 0, 1 } }
+  local jumps = stencil == "12" and { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } } or stencil
+  local m = ebm.grid{ height = size, width = size, levels = 2, stencil = jumps, coupling = "ordinal", values = { 0, 1 },
+                      torus = stencil == "12" or nil }
+  local packable = stencil ~= "12"
+  local gens = a.rngs
   local w = m:params()["weight.pair"]
   for k = 1, w:numel() do w:set(k, 0.5 + 0.2 * rng:uniform()) end
   local b = m:params()["bias.x"]:view(m.n * 2)
@@ -66,38 +81,45 @@ cli.main(function()
   print(("# %s, %dx%d binary %s-neighbour grid, %d sweeps per call, median of %d calls"):format(
     os.date("!%Y-%m-%dT%H:%M:%SZ"), size, size, stencil, sweeps, reps))
   print("# uptime: " .. uptime)
-  print(("%7s %3s %12s %12s %10s %10s %9s %9s %8s"):format("chains", "thr", "packed/ns", "packed/cpu", "u8/ns", "u8/cpu",
-    "speedup", "pack_ms", "unpk_ms"))
+  print(("%-6s %-6s %-6s %7s %3s %9s %9s %12s %12s %8s %8s"):format("kernel", "rng", "simd", "chains", "thr",
+    "flips/ns", "(cpu)", "us/swp/chain", "smp50/s", "pack_ms", "unpk_ms"))
   local results = {}
+  local function row(kernel, gen, simd, C, nt, t, c, extra)
+    local flips = m.n * C * sweeps
+    local r = { kernel = kernel, generator = gen, simd = simd, levels = 2, stencil = stencil, size = size, chains = C,
+                threads = nt, sweeps = sweeps, flips_per_ns = flips / t * 1e-9, flips_per_cpu_ns = flips / c * 1e-9,
+                us_per_sweep_chain = t / sweeps / C * 1e6, samples50_per_s = C / (t / sweeps * 50) }
+    for k, v in pairs(extra or {}) do r[k] = v end
+    results[#results + 1] = r
+    print(("%-6s %-6s %-6s %7d %3d %9.2f %9.2f %12.4f %12.0f %8s %8s"):format(kernel, gen, simd, C, nt, r.flips_per_ns,
+      r.flips_per_cpu_ns, r.us_per_sweep_chain, r.samples50_per_s, r.pack_ms and ("%.3f"):format(r.pack_ms) or "-",
+      r.unpack_ms and ("%.3f"):format(r.unpack_ms) or "-"))
+    io.stdout:flush()
+  end
   for _, C in ipairs(batches) do
     for _, nt in ipairs(threads) do
       ebm.threads(nt)
       local s = ebm.sampler{ model = m, seed = 7 }
       local x = s:chains(C)
-      local flips = m.n * C * sweeps
-      local pk = s:pack(x)
-      local tp, cp = timed(function() s:sweep_packed(pk, { n = sweeps }) end)
-      local tpack = timed(function() pk:repack(x) end)
-      local tunpack = timed(function() pk:unpack(x) end)
-      local tu, cu = 0 / 0, 0 / 0
-      if not a.no_u8 then tu, cu = timed(function() s:sweep(x, { n = sweeps }) end) end
-      local r = { chains = C, threads = nt, sweeps = sweeps, size = size, stencil = stencil,
-                  packed_flips_per_ns = flips / tp * 1e-9, packed_flips_per_cpu_ns = flips / cp * 1e-9,
-                  u8_flips_per_ns = flips / tu * 1e-9, u8_flips_per_cpu_ns = flips / cu * 1e-9,
-                  pack_ms = tpack * 1e3, unpack_ms = tunpack * 1e3 }
-      results[#results + 1] = r
-      local function f(v, fmt) return v == v and fmt:format(v) or "-" end  -- "-" for NaN (--no-u8)
-      print(("%7d %3d %12.2f %12.2f %10s %10s %9s %9.3f %9.3f"):format(C, nt, r.packed_flips_per_ns,
-        r.packed_flips_per_cpu_ns, f(r.u8_flips_per_ns, "%.2f"), f(r.u8_flips_per_cpu_ns, "%.2f"),
-        f(r.packed_flips_per_ns / r.u8_flips_per_ns, "%.1fx"), r.pack_ms, r.unpack_ms))
-      pk:free()
+      if packable then
+        local pk = s:pack(x)
+        local tpack = timed(function() pk:repack(x) end)
+        local tunpack = timed(function() pk:unpack(x) end)
+        for _, g in ipairs(gens) do
+          local simd = ebm.core.simd_path(a.simd, g)
+          local tp, cp = timed(function() s:sweep_packed(pk, { n = sweeps, rng = g, simd = a.simd }) end)
+          row("packed", g, simd, C, nt, tp, cp, { pack_ms = tpack * 1e3, unpack_ms = tunpack * 1e3 })
+        end
+        pk:free()
+      end
+      if not a.no_u8 then
+        local tu, cu = timed(function() s:sweep(x, { n = sweeps, simd = a.simd }) end)
+        row("u8", "philox", ebm.core.simd_path(a.simd, "philox"), C, nt, tu, cu)
+      end
     end
   end
   print("# uptime: " .. (io.popen("uptime"):read("l") or ""))
   if a.json then
-    for _, r in ipairs(results) do  -- JSON has no NaN
-      if r.u8_flips_per_ns ~= r.u8_flips_per_ns then r.u8_flips_per_ns, r.u8_flips_per_cpu_ns = nil, nil end
-    end
     local out = { uptime = uptime, results = results, reps = reps }
     ebm.run.write_file(a.json, cjson.encode(out) .. "\n")
     print("# wrote " .. a.json)

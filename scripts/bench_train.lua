@@ -17,6 +17,7 @@ p:option("--batch", "Batch size.", "128")
 p:option("--epochs", "Epochs timed per thread count.", "5")
 p:option("--threads", "Thread counts, comma separated.", "1,2"):convert(cli.list(cli.int(1, 1024)))
 p:flag("--pcd", "Persistent CD.")
+p:option("--neg-kernel", "Negative-phase kernel: auto (packed where it applies) or u8.", "auto"):choices { "auto", "u8" }
 local a = cli.parse(p)
 
 -- the training options of train_digit.lua, with their defaults and checks
@@ -26,7 +27,9 @@ local cfg = cli.main(function()
   cli.train_options(q)
   local targs = { tostring(a.digit), "--model", a.model, "--levels", a.levels, "--cd-steps", a.cd_steps,
     "--batch", a.batch, "--epochs", a.epochs, "--valid", "0", "--log-every", "0", a.pcd and "--pcd" or "--cd" }
-  return cli.train_config(cli.parse(q, targs))
+  local c = cli.train_config(cli.parse(q, targs))
+  c.neg_kernel = a.neg_kernel
+  return c
 end)
 cli.main(function()
   local clock = ebm.sys.clock
@@ -57,7 +60,7 @@ cli.main(function()
     local x = ebm.data.take(images, tr:_cycle(N, cfg.batch))
     local chains = s:chains(x)
     local t0 = clock()
-    for _ = 1, steps do s:sweep(chains, { n = cfg.cd_steps }) end
+    for _ = 1, steps do tr:negative_sweeps(chains) end  -- the trainer's negative-phase kernel
     local t_sweep = clock() - t0
     t0 = clock()
     for _ = 1, steps do m:param_stats(x); m:param_stats(chains) end

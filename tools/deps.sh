@@ -4,10 +4,10 @@
 # otherwise it prints the exact command and fails.
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua-filesystem lua-argparse lua-cjson \
-libpng-dev zlib1g-dev libreadline-dev libopenblas-dev gnuplot-nox parallel perl \
+libpng-dev zlib1g-dev libreadline-dev libopenblas-dev libopenblas-openmp-dev gnuplot-nox parallel perl \
 libgif-dev liblapacke-dev cppcheck lua-check valgrind libfftw3-dev \
 libzmq3-dev libssl-dev lua5.4 luarocks jupyter-notebook jupyter-nbconvert python3-nbconvert \
-python3-jupyter-client jupyter-client python3-jupyter-kernel-test"
+python3-jupyter-client jupyter-client python3-jupyter-kernel-test dieharder"
 # (make fuzz installs its own: clang-14 libclang-rt-14-dev, off the `make test` path)
 [ "$#" -gt 0 ] && PKGS="$*"
 missing=""

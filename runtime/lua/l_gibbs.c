@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../gibbs.h"
+#include "../gibbs_cpu.h"
 #include "../stats.h"
 
 /* Read a clamp argument: nil, u8 [n] (per node) or u8 [n, C] (per chain). */
@@ -19,20 +20,31 @@ static void check_clamp(lua_State *L, int arg, const ebm_model *m, int64_t C, eb
 }
 
 /* Read the common options, positional from `arg`: beta, seed, step, chain_offset (positional
- * rather than a table: this is on the per-call path). */
-static void read_opts(lua_State *L, int arg, ebm_gibbs_opts *o) {
+ * rather than a table: this is on the per-call path). beta is a number, or (when C > 0) an
+ * f32 tensor [C] of per-chain betas. */
+static void read_opts(lua_State *L, int arg, int64_t C, ebm_gibbs_opts *o) {
     memset(o, 0, sizeof *o);
-    o->beta = (float)luaL_optnumber(L, arg, 1.0);
-    if (!(o->beta >= 0.0f)) luaL_argerror(L, arg, "beta must be >= 0");
+    ebm_tensor *bt = C > 0 ? luaT_test(L, arg) : NULL;
+    if (bt) {
+        if (bt->dtype != EBM_F32 || !ebm_tensor_is_contiguous(bt) || ebm_tensor_numel(bt) != C)
+            luaL_argerror(L, arg, lua_pushfstring(L, "per-chain beta must be a contiguous f32 tensor [%d]", (int)C));
+        o->beta_pc = ebm_tensor_data(bt);
+        for (int64_t c = 0; c < C; c++)
+            if (!(o->beta_pc[c] >= 0.0f)) luaL_argerror(L, arg, lua_pushfstring(L, "beta[%d] must be >= 0", (int)c + 1));
+        o->beta = 1.0f;
+    } else {
+        o->beta = (float)luaL_optnumber(L, arg, 1.0);
+        if (!(o->beta >= 0.0f)) luaL_argerror(L, arg, "beta must be >= 0");
+    }
     o->seed = (uint64_t)luaL_optinteger(L, arg + 1, 0);
     o->step = (uint64_t)luaL_optinteger(L, arg + 2, 0);
     o->chain_off = luaL_optinteger(L, arg + 3, 0);
     if (o->chain_off < 0) luaL_argerror(L, arg + 3, "chain_offset must be >= 0");
 }
 
-/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order)
- * order: nil, "random", or i32 tensor / table of 1-based block ids. Updates states [n, C]
- * in place. */
+/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order, simd)
+ * order: nil, "random", or i32 tensor / table of 1-based block ids; simd: nil (auto: EBM_SIMD,
+ * else the fastest) | "avx512" | "avx2" | "scalar". Updates states [n, C] in place. */
 static int l_gibbs_sweep(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -41,8 +53,12 @@ static int l_gibbs_sweep(lua_State *L) {
     lua_Integer ns = luaL_checkinteger(L, 4);
     luaL_argcheck(L, ns >= 0 && ns <= INT32_MAX, 4, "number of sweeps out of range");
     ebm_gibbs_opts o;
-    read_opts(L, 5, &o);
+    read_opts(L, 5, C, &o);
     check_clamp(L, 9, m, C, &o);
+    if (!lua_isnoneornil(L, 11)) {
+        o.simd = ebm_simd_parse(luaL_checkstring(L, 11));
+        if (o.simd < 0) luaL_argerror(L, 11, "unknown SIMD path (avx512, avx2, scalar)");
+    }
     int32_t ordbuf[64], *ord = NULL;
     const int OA = 10; /* the order argument */
     if (lua_type(L, OA) == LUA_TSTRING) {
@@ -65,7 +81,9 @@ static int l_gibbs_sweep(lua_State *L) {
     } else if (!lua_isnoneornil(L, OA)) {
         luaL_argerror(L, OA, "order must be nil, \"random\" or a list of block ids");
     }
-    ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
+    int rc = ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
+    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_sweep: this CPU cannot run the %s path", ebm_simd_name(o.simd));
+    if (rc) return luaL_error(L, "gibbs_sweep: out of memory");
     lua_settop(L, 3);
     return 1;
 }
@@ -80,9 +98,11 @@ static int l_gibbs_update(lua_State *L) {
     int64_t C;
     uint8_t *x = (uint8_t *)luaG_checkstates(L, 4, m, 0, &C);
     ebm_gibbs_opts o;
-    read_opts(L, 5, &o);
+    read_opts(L, 5, C, &o);
     check_clamp(L, 9, m, C, &o);
-    ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
+    int rc = ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
+    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_update: this CPU cannot run the %s path", ebm_simd_name(ebm_simd_pick(0, 0)));
+    if (rc) return luaL_error(L, "gibbs_update: out of memory");
     lua_settop(L, 4);
     return 1;
 }
@@ -96,9 +116,9 @@ static int l_gibbs_init(lua_State *L) {
     static const char *const modes[] = {"uniform", "bias", NULL};
     int mode = luaL_checkoption(L, 3, "uniform", modes);
     ebm_gibbs_opts o;
-    read_opts(L, 4, &o);
+    read_opts(L, 4, 0, &o);
     check_clamp(L, 8, m, t->size[1], &o);
-    ebm_gibbs_init(m, ebm_tensor_data(t), t->size[1], mode, &o);
+    if (ebm_gibbs_init(m, ebm_tensor_data(t), t->size[1], mode, &o)) return luaL_error(L, "gibbs_init: out of memory");
     lua_settop(L, 2);
     return 1;
 }
@@ -123,7 +143,8 @@ static int l_gibbs_sequential(lua_State *L) {
     static const char *const scans[] = {"raster", "random", NULL};
     int scan = luaL_checkoption(L, 6, "raster", scans);
     ebm_rng *r = luaT_checkrng(L, 7);
-    ebm_gibbs_sequential(m, ebm_tensor_data(t), (int32_t)ns, (float)beta, clamp, scan, r);
+    if (ebm_gibbs_sequential(m, ebm_tensor_data(t), (int32_t)ns, (float)beta, clamp, scan, r))
+        return luaL_error(L, "gibbs_sequential: out of memory");
     lua_settop(L, 2);
     return 1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../gibbs_cpu.h"
 #include "../gibbs_packed.h"
 
 #define EBM_PACKED_MT "ebm.Packed"
@@ -46,7 +47,16 @@ static int l_packed_pack(lua_State *L) {
     return 1;
 }
 
-/* Shared by sweep and sweep_ref: (g, blocks, packed, nsweeps, beta, seed, step, clamp). */
+/* Optional path names: nil = auto (the environment, then the fastest), or a string. */
+static int checkpath(lua_State *L, int arg, int (*parse)(const char *), const char *what) {
+    if (lua_isnoneornil(L, arg)) return 0;
+    int v = parse(luaL_checkstring(L, arg));
+    if (v < 0) luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s'", what, lua_tostring(L, arg)));
+    return v;
+}
+
+/* Shared by sweep and sweep_ref: (g, blocks, packed, nsweeps, beta, seed, step, clamp, simd, rng);
+ * simd: nil | "auto" | "avx512" | "avx2" | "scalar"; rng: nil | "auto" | "ars" | "philox". */
 static int packed_sweep(lua_State *L, int ref) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -61,6 +71,8 @@ static int packed_sweep(lua_State *L, int ref) {
     if (!(o.beta >= 0.0f)) luaL_argerror(L, 5, "beta must be >= 0");
     o.seed = (uint64_t)luaL_optinteger(L, 6, 0);
     o.step = (uint64_t)luaL_optinteger(L, 7, 0);
+    o.simd = checkpath(L, 9, ebm_simd_parse, "SIMD path (avx512, avx2, scalar)");
+    o.rng = checkpath(L, 10, ebm_rng_parse, "generator (ars, philox)");
     if (!lua_isnoneornil(L, 8)) {
         ebm_tensor *t = luaT_checkcontig(L, 8, EBM_U8);
         int64_t k = ebm_tensor_numel(t);
@@ -76,12 +88,18 @@ static int packed_sweep(lua_State *L, int ref) {
     }
     int rc = ref ? ebm_packed_sweeps_ref(m, b, p->w, p->nw, (int32_t)ns, &o)
                  : ebm_packed_sweeps(m, b, p->w, p->nw, (int32_t)ns, &o);
+    if (rc == EBM_ERANGE) {
+        int rng = ebm_rng_pick(o.rng);
+        return luaL_error(L, "packed_sweep: this CPU cannot run the %s path with the %s generator",
+                          ebm_simd_name(ebm_simd_pick(o.simd, rng)), ebm_rng_name(rng));
+    }
     if (rc) return luaL_error(L, "packed_sweep: out of memory");
     lua_settop(L, 3);
     return 1;
 }
 
-/* core.packed_sweep(g, blocks, packed, nsweeps, beta, seed, step, clamp) -> packed (in place). */
+/* core.packed_sweep(g, blocks, packed, nsweeps, beta, seed, step, clamp, simd, rng) -> packed
+ * (in place). */
 static int l_packed_sweep(lua_State *L) { return packed_sweep(L, 0); }
 /* core.packed_sweep_ref(...): the same with the scalar reference kernel (tests). */
 static int l_packed_sweep_ref(lua_State *L) { return packed_sweep(L, 1); }
@@ -112,6 +130,18 @@ static int l_repack(lua_State *L) {
     ebm_packed_pack(ebm_tensor_data(x), p->n, p->C, p->w, p->nw);
     lua_settop(L, 1);
     return 1;
+}
+
+/* core.simd_path([simd[, rng]]) -> simd, rng, runs: the path and generator a packed sweep with
+ * these options uses (names), and whether this CPU can run them. */
+static int l_simd_path(lua_State *L) {
+    int simd = checkpath(L, 1, ebm_simd_parse, "SIMD path (avx512, avx2, scalar)");
+    int rng = ebm_rng_pick(checkpath(L, 2, ebm_rng_parse, "generator (ars, philox)"));
+    simd = ebm_simd_pick(simd, rng);
+    lua_pushstring(L, ebm_simd_name(simd));
+    lua_pushstring(L, ebm_rng_name(rng));
+    lua_pushboolean(L, ebm_simd_runs(simd, rng));
+    return 3;
 }
 
 static int l_nchains(lua_State *L) { lua_pushinteger(L, checkpacked(L, 1)->C); return 1; }
@@ -145,6 +175,7 @@ void ebm_open_packed(lua_State *L, int mod) {
     }
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {{"packed_pack", l_packed_pack}, {"packed_sweep", l_packed_sweep},
-                                   {"packed_sweep_ref", l_packed_sweep_ref}, {NULL, NULL}};
+                                   {"packed_sweep_ref", l_packed_sweep_ref}, {"simd_path", l_simd_path},
+                                   {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }

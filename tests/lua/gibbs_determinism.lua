@@ -2,18 +2,13 @@
 -- split; clamped nodes never change; chains keep between calls; argument errors.
 local t = require "tap"
 local ebm = require "ebm"
+local core = ebm.core
 t.seed(99)
 
 local rng = ebm.rng(1)
 local function randomise(m, scale) return m:randomise(scale, rng) end
 
-local function equal(a, b)
-  local n = a:numel()
-  if b:numel() ~= n then return false end
-  local fa, fb = a:contiguous():view(n):totable(), b:contiguous():view(n):totable()
-  for k = 1, n do if fa[k] ~= fb[k] then return false end end
-  return true
-end
+local equal = require "tensor_eq"
 
 local cases = {
   { "binary 12x12 4-nbr", ebm.grid{ height = 12, width = 12, levels = 2 } },
@@ -152,6 +147,51 @@ do
   local xd = s:chains(d)
   t.is_deeply(xd:size(), { 2, 5 }, "chains from data [N, h, w] are [n, N]")
   t.is(xd:get(2, 5), 2, "chains from data copy the values")
+end
+
+-- every SIMD path gives the same bits: the AVX-512 kernels (skipped where the CPU lacks
+-- AVX-512 F/BW/VL/DQ) against the portable loops ("avx2" and "scalar" both name those; the
+-- compiler vectorises them for the build's flags), for every kernel path: binary <= 4 and > 4
+-- neighbours, K = 3, 4, 16 (in-register lookups), K = 20 (generic), clamps, per-chain beta,
+-- random block order, and one chain (the node-vectorised single-chain kernel)
+do
+  local jumps = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 }, { 1, 1 } }
+  local models = {
+    { "binary 4-nbr", ebm.grid{ height = 7, width = 9, levels = 2 } },
+    { "binary long jumps", ebm.grid{ height = 7, width = 9, levels = 2, stencil = jumps, coupling = "spin" } },
+    { "K=3 full", ebm.grid{ height = 6, width = 5, levels = 3, coupling = "full", tie = "edge" } },
+    { "K=4 8-nbr potts", ebm.grid{ height = 6, width = 6, levels = 4, stencil = "8", coupling = "potts" } },
+    { "K=16 ordinal", ebm.grid{ height = 5, width = 5, levels = 16 } },
+    { "K=20 ordinal", ebm.grid{ height = 4, width = 4, levels = 20 } },
+  }
+  local v512 = select(3, core.simd_path("avx512", "philox"))
+  for _, mc in ipairs(models) do
+    local name, m = mc[1], mc[2]
+    randomise(m, 1)
+    if not v512 then
+      t.skip("this CPU lacks AVX-512 F/BW/VL/DQ: only the portable path runs", 3)
+    else
+      for _, C in ipairs({ 1, 5, 150 }) do
+        local out = {}
+        local clamp = ebm.zeros({ m.n, C }, "u8")
+        for k = 1, m.n * C, 7 do clamp:view(m.n * C):set(k, 1) end
+        local bt = ebm.f32(C)
+        for c = 1, C do bt:set(c, 0.3 + 0.01 * c) end
+        for _, path in ipairs({ "avx512", "avx2", "scalar" }) do
+          local s = ebm.sampler{ model = m, seed = 5 }
+          local x = s:chains(C)
+          s:sweep(x, { n = 3, simd = path })
+          s:sweep(x, { n = 2, simd = path, clamp = clamp, beta = 0.8 })
+          s:sweep(x, { n = 2, simd = path, beta = bt, order = "random" })
+          out[path] = x
+        end
+        t.ok(equal(out.avx512, out.scalar) and equal(out.avx2, out.scalar),
+          ("%s, %d chains: avx512, avx2 and scalar paths give identical states"):format(name, C))
+      end
+    end
+  end
+  local s = ebm.sampler{ model = models[1][2] }
+  t.error_like(function() s:sweep(s:chains(4), { simd = "neon" }) end, "unknown SIMD path", "unknown SIMD path refused")
 end
 
 -- argument errors

@@ -2,7 +2,8 @@
 -- pack/unpack round trip, bit-identity with the scalar reference kernel and across thread
 -- counts, clamp masks, refusals, and the empirical distribution of many independent chains
 -- against exact enumeration (TV below the bound of tests/lua/sampler_exact.lua, every node
--- marginal within 5 standard errors).
+-- marginal within 5 standard errors). Every SIMD path (avx512, avx2, scalar) and both
+-- generators (ARS, Philox) are run; a path this CPU lacks is skipped with a TAP skip line.
 local t = require "tap"
 local ebm = require "ebm"
 local core = ebm.core
@@ -10,12 +11,7 @@ t.seed(20261129)
 
 local rng = ebm.rng(17)
 
-local function equal(a, b)
-  if a:numel() ~= b:numel() then return false end
-  local x, y = a:contiguous():view(a:numel()), b:contiguous():view(b:numel())
-  for k = 1, x:numel() do if x:get(k) ~= y:get(k) then return false end end
-  return true
-end
+local equal = require "tensor_eq"
 
 -- random u8 0/1 states [n, C]
 local function random_states(n, C, r)
@@ -48,41 +44,74 @@ local m8 = ebm.grid{ height = 3, width = 3, levels = 2, stencil = "8", coupling 
 m8:randomise(0.5, rng)
 local mj = ebm.grid{ height = 3, width = 4, levels = 2, stencil = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 } }, coupling = "potts" }
 mj:randomise(0.6, rng)
-for _, c in ipairs{ { "3x3 4-nbr", m1 }, { "3x3 8-nbr", m8 }, { "3x4 long jumps", mj } } do
-  local name, m = c[1], c[2]
-  local s = ebm.sampler{ model = m, seed = 9 }
-  local x = random_states(m.n, 700, rng)
-  local pc = random_states(m.n, 700, rng)
+local SIMD, RNGS = { "avx512", "avx2", "scalar" }, { "ars", "philox" }
+local function runs(simd, gen) return select(3, core.simd_path(simd, gen)) end
+for _, gen in ipairs(RNGS) do
+  for _, simd in ipairs(SIMD) do
+    if not runs(simd, gen) then
+      t.skip(("this CPU cannot run the %s path with %s (cpu flags)"):format(simd, gen), 6)
+    else
+      for _, c in ipairs{ { "3x3 4-nbr", m1 }, { "3x3 8-nbr", m8 }, { "3x4 long jumps", mj } } do
+        local name, m = ("%s [%s, %s]"):format(c[1], simd, gen), c[2]
+        local s = ebm.sampler{ model = m, seed = 9 }
+        local x = random_states(m.n, 700, rng)
+        local pc = random_states(m.n, 700, rng)
+        local a, b = s:pack(x), s:pack(x)
+        core.packed_sweep(s.graph, s.blocks, a, 3, 0.7, 9, 5, nil, simd, gen)
+        core.packed_sweep_ref(s.graph, s.blocks, b, 3, 0.7, 9, 5, nil, nil, gen)
+        t.ok(equal(a:unpack(), b:unpack()), name .. ": packed kernel bit-identical to the scalar reference")
+        core.packed_sweep(s.graph, s.blocks, a, 2, 1.0, 9, 8, pc, simd, gen)
+        core.packed_sweep_ref(s.graph, s.blocks, b, 2, 1.0, 9, 8, pc, nil, gen)
+        t.ok(equal(a:unpack(), b:unpack()), name .. ": same with a per-chain clamp")
+      end
+    end
+  end
+end
+-- the generators differ; the environment selects the defaults
+do
+  local s = ebm.sampler{ model = m1, seed = 9 }
+  local x = random_states(9, 512, rng)
   local a, b = s:pack(x), s:pack(x)
-  core.packed_sweep(s.graph, s.blocks, a, 3, 0.7, 9, 5)
-  core.packed_sweep_ref(s.graph, s.blocks, b, 3, 0.7, 9, 5)
-  t.ok(equal(a:unpack(), b:unpack()), name .. ": packed kernel bit-identical to the scalar reference")
-  core.packed_sweep(s.graph, s.blocks, a, 2, 1.0, 9, 8, pc)
-  core.packed_sweep_ref(s.graph, s.blocks, b, 2, 1.0, 9, 8, pc)
-  t.ok(equal(a:unpack(), b:unpack()), name .. ": same with a per-chain clamp")
+  s:sweep_packed(a, { n = 2, step = 0, rng = "ars" })
+  s:sweep_packed(b, { n = 2, step = 0, rng = "philox" })
+  t.ok(not equal(a:unpack(), b:unpack()), "ARS and Philox give different streams")
+  local function env_path(env)
+    local f = io.popen(env .. " ./ebmlua -e 'print(ebm.core.simd_path())'")
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+  t.ok(env_path("EBM_SIMD=scalar EBM_RNG=philox"):match("^scalar\tphilox\ttrue"),
+    "EBM_SIMD / EBM_RNG select the defaults")
+  t.ok(env_path("EBM_SIMD=bogus EBM_RNG=ars"):match("\tars\t"), "an unknown EBM_SIMD value counts as unset")
+  t.error_like(function() s:sweep_packed(a, { simd = "sse9" }) end, "unknown SIMD path", "unknown path name refused")
+  t.error_like(function() s:sweep_packed(a, { rng = "mt" }) end, "unknown generator", "unknown generator name refused")
 end
 
--- 3. threads, split calls, steps
-do
+-- 3. threads, split calls, steps (both generators)
+for _, gen in ipairs(RNGS) do
   local s = ebm.sampler{ model = m1, seed = 4 }
   local x = random_states(9, 4096, rng)
   local prev = core.threads(1)
   local a = s:pack(x)
-  s:sweep_packed(a, { n = 5, step = 0 })
+  s:sweep_packed(a, { n = 5, step = 0, rng = gen })
   core.threads(2)
   local b = s:pack(x)
-  s:sweep_packed(b, { n = 5, step = 0 })
+  s:sweep_packed(b, { n = 5, step = 0, rng = gen })
   local c = s:pack(x)
-  s:sweep_packed(c, { n = 2, step = 0 })
-  s:sweep_packed(c, { n = 3, step = 2 })
+  s:sweep_packed(c, { n = 2, step = 0, rng = gen })
+  s:sweep_packed(c, { n = 3, step = 2, rng = gen })
   core.threads(prev)
-  t.ok(equal(a:unpack(), b:unpack()), "1 and 2 threads give bit-identical chains")
-  t.ok(equal(a:unpack(), c:unpack()), "5 sweeps == 2 + 3 sweeps with the step carried")
+  t.ok(equal(a:unpack(), b:unpack()), gen .. ": 1 and 2 threads give bit-identical chains")
+  t.ok(equal(a:unpack(), c:unpack()), gen .. ": 5 sweeps == 2 + 3 sweeps with the step carried")
   local d = s:pack(x)
-  s:sweep_packed(d, { n = 5, step = 1 })
-  t.ok(not equal(a:unpack(), d:unpack()), "another step gives other draws")
+  s:sweep_packed(d, { n = 5, step = 1, rng = gen })
+  t.ok(not equal(a:unpack(), d:unpack()), gen .. ": another step gives other draws")
+  local e = s:pack(x)
+  s:sweep_packed(e, { n = 5, step = (1 << 32) + 0, rng = gen })
+  t.ok(not equal(a:unpack(), e:unpack()), gen .. ": steps differing only above bit 32 give other draws")
   t.is(s.step, 0, "opts.step leaves s.step alone")
-  s:sweep_packed(d, { n = 4 })
+  s:sweep_packed(d, { n = 4, rng = gen })
   t.is(s.step, 4, "sweep_packed advances s.step by n")
 end
 
@@ -121,9 +150,10 @@ local function check(name, m, o)
     end
   end
   local p = s:pack(x)
-  s:sweep_packed(p, { n = WARM, beta = beta, clamp = o.clamp })
+  s:sweep_packed(p, { n = WARM, beta = beta, clamp = o.clamp, rng = o.rng, simd = o.simd })
   local y = p:unpack()
   local tv, bound = ex:tv(y), ebm.exact.tv_bound(ex.nstates, C)
+  name = ("%s [%s]"):format(name, table.concat({ core.simd_path(o.simd, o.rng) }, ", ", 1, 2))
   t.cmp_ok(tv, "<", bound, ("%s: packed TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, ex.nstates, C))
   t.cmp_ok(ex:marginal_z(y, "chains", C), "<", 5, name .. ": node marginals within 5 standard errors (worst z)")
   return y, x
@@ -142,6 +172,17 @@ do
 end
 check("3x3 8-nbr spin (up to 8 neighbours)", m8)
 check("3x4 long jumps potts", mj)
+-- every path and generator against exact enumeration (bit-identity with the reference above
+-- already implies it; this checks the generators' randomness where it is used)
+for _, gen in ipairs(RNGS) do
+  for _, simd in ipairs(SIMD) do
+    if runs(simd, gen) then
+      check("3x3 8-nbr spin", m8, { rng = gen, simd = simd, seed = 31 })
+    else
+      t.skip(("this CPU cannot run the %s path with %s"):format(simd, gen), 2)
+    end
+  end
+end
 
 -- 6. same law as the u8 kernel on a larger model: from the same initial chains, k sweeps of either
 -- kernel (same transition probabilities, other random streams) give the same distribution, mixed

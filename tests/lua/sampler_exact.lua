@@ -33,7 +33,7 @@ local function check(name, m, o)
   local s = ebm.sampler{ model = m, seed = o.seed or 11, blocks = o.blocks }
   local x = s:chains(C)
   if o.clamp then apply_clamp(x, o.clamp, o.values) end
-  s:sweep(x, { n = WARM, beta = beta, clamp = o.clamp, order = o.order })
+  s:sweep(x, { n = WARM, beta = beta, clamp = o.clamp, order = o.order, simd = o.simd })
   local tv = ex:tv(x)
   local bound = ebm.exact.tv_bound(Mst, C)
   t.cmp_ok(tv, "<", bound, ("%s: block Gibbs TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, Mst, C))
@@ -101,5 +101,10 @@ local m8 = ebm.grid{ height = 2, width = 2, levels = 4, coupling = "ordinal", va
 randomise(m8, 0.9)
 check("2x2 K=4 ordinal, singleton blocks in reverse order", m8,
   { blocks = { { 1 }, { 2 }, { 3 }, { 4 } }, order = { 4, 3, 2, 1 } })
+
+-- 9. the portable loops explicitly (the default path is AVX-512 where the CPU has it;
+-- tests/lua/gibbs_determinism.lua shows every path gives the same bits)
+check("3x3 binary 4-nbr, portable path", m1, { simd = "scalar", seed = 12 })
+check("2x3 K=3 full, portable path", m2, { simd = "scalar", seed = 13 })
 
 t.done_testing()

@@ -4,6 +4,9 @@
 --   x = s:chains(C, "uniform" | "bias" | data)   -- u8 [n, C], chains innermost
 --   s:sweep(x, {n=1, beta=1, clamp=mask, order=nil | "random" | {2, 1, ...}})
 --   s:update(x, k, {beta=, clamp=})               -- one block only
+--     beta: a number, or an f32 tensor [C] of per-chain betas (chain c at beta[c]; for
+--     tempering); equal entries give the same bits as the number. simd: "avx512" | "avx2" |
+--     "scalar" (default EBM_SIMD, else the fastest this CPU runs; every path gives the same bits)
 --   s:sequential(state, {sweeps=, beta=, clamp=, scan="raster" | "random", rng=})
 --
 -- Randomness is a pure function of (seed, step, node, global chain id): s.step counts sweeps
@@ -63,7 +66,7 @@ function Sampler:sweep(x, opts)
   local n = opts.n or 1
   local step = opts.step or self.step
   core.gibbs_sweep(self.graph, self.blocks, x, n, opts.beta or 1, self.seed, step, opts.chain_offset or 0,
-    opts.clamp, opts.order)
+    opts.clamp, opts.order, opts.simd)
   if not opts.step then self.step = self.step + n end
   return x
 end
@@ -92,7 +95,9 @@ end
 -- 64 chains per machine word; exact Bernoulli draws by lazy
 -- bit-serial comparison with the same threshold table as the u8 kernel, other random streams.
 --   p = s:pack(x)                     -- ebm.Packed copy of u8 [n, C] chains
---   s:sweep_packed(p, {n=1, beta=1, clamp=u8 [n] | u8 [n, C]})  -- in place; advances s.step
+--   s:sweep_packed(p, {n=1, beta=1, clamp=u8 [n] | u8 [n, C], simd=, rng=})  -- in place; advances s.step
+--     simd "avx512" | "avx2" | "scalar", rng "ars" | "philox": default from EBM_SIMD / EBM_RNG,
+--     else the fastest path of this CPU and ARS (same bits on every path for one generator)
 --   x = p:unpack([x])                 -- u8 [n, C]; p:repack(x) overwrites p from x
 function Sampler:pack(x) return core.packed_pack(self.graph, x) end
 
@@ -100,7 +105,7 @@ function Sampler:sweep_packed(p, opts)
   opts = opts or {}
   local n = opts.n or 1
   local step = opts.step or self.step
-  core.packed_sweep(self.graph, self.blocks, p, n, opts.beta or 1, self.seed, step, opts.clamp)
+  core.packed_sweep(self.graph, self.blocks, p, n, opts.beta or 1, self.seed, step, opts.clamp, opts.simd, opts.rng)
   if not opts.step then self.step = self.step + n end
   return p
 end

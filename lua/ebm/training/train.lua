@@ -213,7 +213,7 @@ function Trainer:step(x)
   else
     chains = self:chains_from(x)
   end
-  self.sampler:sweep(chains, { n = cfg.cd_steps, beta = cfg.beta })
+  self:negative_sweeps(chains)
   local neg = m:param_stats(chains)
   local g = M.gradient(pos, neg, cfg.beta, self.grads)
   local gn
@@ -225,6 +225,26 @@ function Trainer:step(x)
   local de = m:energy(xd):mean()
   local se = m:energy(chains):mean()
   return { data_energy = de, sample_energy = se, grad_norm = gn }
+end
+
+-- The negative phase's cd_steps sweeps of chains (u8 [n, C], in place), with the fastest
+-- exact kernel that applies: the bit-packed one (ARS) for binary models with at most 8
+-- neighbours, else the u8 kernel. cfg.neg_kernel = "u8" forces the u8 kernel (the two
+-- kernels draw from different random streams, so they give different, equally exact chains).
+function Trainer:negative_sweeps(chains)
+  local cfg, s = self.cfg, self.sampler
+  if self._packed_ok == nil then
+    self._packed_ok = cfg.neg_kernel ~= "u8" and (pcall(s.pack, s, chains:narrow(2, 1, 1):contiguous()))
+  end
+  if not self._packed_ok then
+    s:sweep(chains, { n = cfg.cd_steps, beta = cfg.beta })
+    return
+  end
+  local p = self._packed
+  if p and p:nchains() == chains:size(2) then p:repack(chains) else p = s:pack(chains) end
+  self._packed = p
+  s:sweep_packed(p, { n = cfg.cd_steps, beta = cfg.beta })
+  p:unpack(chains)
 end
 
 -- i32 indices 1..B repeated to length n.

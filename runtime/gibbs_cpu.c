@@ -1,0 +1,95 @@
+/* gibbs_cpu.c - run-time CPU feature detection and path selection (gibbs_cpu.h). */
+#include "gibbs_cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ebm_cpu_has(const char *f) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!strcmp(f, "avx2")) return __builtin_cpu_supports("avx2") != 0;
+    if (!strcmp(f, "avx512f")) return __builtin_cpu_supports("avx512f") != 0;
+    if (!strcmp(f, "avx512bw")) return __builtin_cpu_supports("avx512bw") != 0;
+    if (!strcmp(f, "avx512vl")) return __builtin_cpu_supports("avx512vl") != 0;
+    if (!strcmp(f, "avx512dq")) return __builtin_cpu_supports("avx512dq") != 0;
+    if (!strcmp(f, "aes")) return __builtin_cpu_supports("aes") != 0;
+    if (!strcmp(f, "vaes")) return __builtin_cpu_supports("vaes") != 0;
+#else
+    (void)f;
+#endif
+    return 0;
+}
+
+/* Feature bits, detected once (a benign race: every thread computes the same value). */
+enum { F_AVX2 = 1, F_AVX512 = 2, F_AES = 4, F_VAES = 8, F_DONE = 16 };
+static int features(void) {
+    static volatile int f = 0;
+    if (!f) {
+        int v = F_DONE;
+        if (ebm_cpu_has("avx2")) v |= F_AVX2;
+        if (ebm_cpu_has("avx512f") && ebm_cpu_has("avx512bw") && ebm_cpu_has("avx512vl") && ebm_cpu_has("avx512dq"))
+            v |= F_AVX512;
+        if (ebm_cpu_has("aes")) v |= F_AES;
+        if (ebm_cpu_has("vaes")) v |= F_VAES;
+        f = v;
+    }
+    return f;
+}
+
+int ebm_simd_runs(int simd, int rng) {
+    int f = features(), ars = rng == EBM_RNG_ARS;
+    switch (simd) {
+    case EBM_SIMD_SCALAR: return 1;
+    case EBM_SIMD_AVX2: return (f & F_AVX2) && (!ars || (f & F_AES));
+    case EBM_SIMD_AVX512: return (f & F_AVX512) && (!ars || (f & F_VAES));
+    default: return 0;
+    }
+}
+
+const char *ebm_simd_name(int simd) {
+    return simd == EBM_SIMD_AVX512 ? "avx512" : simd == EBM_SIMD_AVX2 ? "avx2" : simd == EBM_SIMD_SCALAR ? "scalar" : "auto";
+}
+const char *ebm_rng_name(int rng) { return rng == EBM_RNG_ARS ? "ars" : rng == EBM_RNG_PHILOX ? "philox" : "auto"; }
+
+int ebm_simd_parse(const char *s) {
+    if (!s) return -2;
+    if (!strcmp(s, "avx512")) return EBM_SIMD_AVX512;
+    if (!strcmp(s, "avx2")) return EBM_SIMD_AVX2;
+    if (!strcmp(s, "scalar")) return EBM_SIMD_SCALAR;
+    if (!strcmp(s, "auto")) return EBM_SIMD_AUTO;
+    return -2;
+}
+int ebm_rng_parse(const char *s) {
+    if (!s) return -2;
+    if (!strcmp(s, "ars")) return EBM_RNG_ARS;
+    if (!strcmp(s, "philox")) return EBM_RNG_PHILOX;
+    if (!strcmp(s, "auto")) return EBM_RNG_AUTO;
+    return -2;
+}
+
+/* The environment's choice, read once: -3 = not read yet. */
+static int env_choice(const char *name, int (*parse)(const char *), volatile int *cache) {
+    if (*cache == -3) {
+        int v = parse(getenv(name));
+        *cache = v < 0 ? 0 : v;  /* unknown or unset: AUTO (0) */
+    }
+    return *cache;
+}
+
+int ebm_rng_pick(int rng) {
+    static volatile int env = -3;
+    if (rng != EBM_RNG_AUTO) return rng;
+    int e = env_choice("EBM_RNG", ebm_rng_parse, &env);
+    return e > 0 ? e : EBM_RNG_ARS;
+}
+
+int ebm_simd_pick(int simd, int rng) {
+    static volatile int env = -3;
+    if (simd != EBM_SIMD_AUTO) return simd;
+    int e = env_choice("EBM_SIMD", ebm_simd_parse, &env);
+    if (e > 0) return e;
+    rng = ebm_rng_pick(rng);
+    for (int s = EBM_SIMD_AVX512; s > EBM_SIMD_SCALAR; s--)
+        if (ebm_simd_runs(s, rng)) return s;
+    return EBM_SIMD_SCALAR;
+}
