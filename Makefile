@@ -131,7 +131,7 @@ data-fashion:
 test: deps
 	@$(MAKE) --no-print-directory ebmlua module $(CTESTS)
 	@$(MAKE) --no-print-directory data
-	@$(MAKE) --no-print-directory lint-lua
+	@$(MAKE) --no-print-directory lint
 	prove -f -j$(PROVE_JOBS) $(CTESTS) tests/lua/*.lua --exec 'sh tests/run1.sh'
 
 # luacheck (Debian lua-check) with .luacheckrc: the library, the scripts, the tests and tools/ are clean.

@@ -184,6 +184,16 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
 
 
 #define PK_STEP 4
+
+/* Unroll hints for the threshold mux tree. Under the sanitizers GCC cannot honour them and
+ * warns ("ignoring loop annotation"), which -Werror turns into a failed `make sanitize`;
+ * the hints only matter for speed, so those builds drop them. */
+#define PK_PRAGMA(x) _Pragma(#x)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define PK_UNROLL(n)
+#else
+#define PK_UNROLL(n) PK_PRAGMA(GCC unroll n)
+#endif
 #define PK_NAME_(a, b) a##_##b
 #define PK_NAME(a, b) PK_NAME_(a, b)
 

@@ -98,11 +98,11 @@ static inline __attribute__((always_inline)) void PK(functions2)(const v8u *pa, 
  * neighbours 2 .. D-1. */
 static inline __attribute__((always_inline)) v8u PK(tbit)(const uint8_t *cd, const v8u *F, const v8u *nb, const int D) {
     v8u buf[1 << (EBM_PK_MAXDEG - 2)];
-#pragma GCC unroll 64
+    PK_UNROLL(64)
     for (int c = 0; c < (1 << (D - 2)); c++) buf[c] = F[cd[c]];
-#pragma GCC unroll 8
+    PK_UNROLL(8)
     for (int j = 2; j < D; j++)
-#pragma GCC unroll 32
+        PK_UNROLL(32)
         for (int c = 0; c < (1 << (D - 1 - j)); c++) buf[c] = buf[2 * c] ^ (nb[j] & (buf[2 * c] ^ buf[2 * c + 1]));
     return buf[0];
 }
