@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Read the whole (small) file at fd into buf, NUL-terminated. */
@@ -28,7 +29,16 @@ int ebm_lock_acquire(const char *path, const char *info, int *fd, char *holder, 
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         if (e == EWOULDBLOCK) {
-            read_all(f, holder, holder_len);
+            /* The holder writes its info right after taking the lock: give it up to ~0.5 s
+             * to finish (the text ends with a newline), so the refusal can name it. */
+            for (int tries = 0; tries < 50; tries++) {
+                read_all(f, holder, holder_len);
+                size_t n = holder_len ? strlen(holder) : 0;
+                if (holder_len == 0 || (n > 0 && holder[n - 1] == '\n' && strstr(holder, "command=")))
+                    break;
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
             close(f);
             return EBM_EBUSY;
         }
