@@ -19,15 +19,15 @@ local digit = require "ebm.training.digit"
 local loop = require "ebm.training.loop"
 local latent = require "ebm.models.latent"
 local rbm = require "ebm.models.rbm"
-local quality = require "ebm.evaluation.quality"
+local rq = require "ebm.evaluation.run_quality"
 local data = require "ebm.io.data"
-local report = require "ebm.io.report"
 local runmod = require "ebm.io.run"
 local progress = require "ebm.io.progress"
 local viz = require "ebm.io.viz"
 local core = require "ebm.core"
 local sys = require "ebm.interp.sys"
 local ckptmod = require "ebm.io.ckpt"
+local schedule = require "ebm.training.optim.schedule"
 
 local M = {}
 
@@ -119,101 +119,8 @@ function M.given(args)
 end
 
 ------------------------------------------------------------------------------------------
--- Quality numbers of a run
-
--- A judge for one run: the classifier and the reference of the digit in the model's
--- representation, built on first use. nil and a message when there is no classifier.
-function M.judge(cfg, train_images)
-  if (cfg.quality_samples or 0) < 1 then return nil, "quality numbers off (--quality-samples 0)" end
-  local net, why = quality.load_classifier(cfg.classifier or "runs/classifier/mlp.ckpt")
-  if not net then return nil, why end
-  local J = { cfg = cfg, net = net, train = train_images }
-  function J.reference()
-    if not J.ref then
-      local digits = cfg.digit ~= "all" and { cfg.digit } or nil
-      local test = data.mnist { split = "test", digits = digits, levels = cfg.levels }
-      J.ref = quality.reference { net = net, train = train_images, test = test, levels = cfg.levels,
-        n = cfg.quality_samples, seed = cfg.seed, memorise = 20000 }
-    end
-    return J.ref
-  end
-  function J.measure(samples)
-    local q = quality.measure(J.reference(), samples)
-    if cfg.digit == "all" then q.inception = quality.inception(net, quality.inputs(samples, cfg.levels)) end
-    return q
-  end
-  return J
-end
-
--- Measure samples, log a metrics row (epoch, step and the quality columns), print one line.
-function M.log_quality(J, run, epoch, step, samples, bar)
-  local q = J.measure(samples)
-  local row = { epoch = epoch, step = step }
-  for _, f in ipairs(quality.FIELDS) do row[f] = q[f] end
-  run:log(row)
-  local line = string.format("epoch %d quality: %s", epoch, quality.format(q))
-  if bar then bar:print(line) else print(line) end
-  return q
-end
-
--- report.html section: the quality numbers with their brackets and the labelled pictures.
-function M.quality_html(q, pictures)
-  local esc = report.escape
-  local o = { "<table>\n<tr><th class=\"l\">measure</th><th>samples</th><th>floor: training images</th>",
-    "<th>ceiling: independent pixels</th><th class=\"l\">reads</th></tr>\n" }
-  local function row(name, v, lo, hi, note)
-    local function f(x) return x and string.format("%.4g", x) or "-" end
-    o[#o + 1] = string.format("<tr><td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"l\">%s</td></tr>\n",
-      esc(name), f(v), f(lo), f(hi), esc(note))
-  end
-  if q then
-    row("Frechet distance (classifier features)", q.fd, q.fd_floor, q.fd_ceiling, "lower is better")
-    row("FD position", q.fd_position, 0, 1, "0 = as good as real images, 1 = as bad as independent pixels")
-    row("precision (k-NN manifolds, k = 3)", q.precision, q.precision_floor, q.precision_ceiling, "samples that look real")
-    row("recall", q.recall, q.recall_floor, q.recall_ceiling, "the digit's variety the samples cover")
-    row("memorisation: median nearest-training distance / the test images'", q.mem_ratio, nil, nil, "about 1 fresh, 0 copies")
-    row("memorisation: near-copies", q.mem_copies, nil, nil, "share nearer than 99% of test images are (about 0.01 fresh)")
-    if q.inception then row("Inception Score analogue", q.inception, q.inception_real, nil, "exp E KL(p(y|x) || p(y)); real test images in the floor column") end
-  end
-  o[#o + 1] = "</table>\n"
-  o[#o + 1] = string.format("<p>%d samples against %d test images of the digit, in the model's own data representation " ..
-    "(the floor and ceiling are computed by the same code from training images and from samples of the " ..
-    "independent-pixel model fitted to them).</p>\n", q and q.n or 0, q and q.n_reference or 0)
-  for _, p in ipairs(pictures or {}) do
-    o[#o + 1] = string.format("<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n",
-      esc(p.path), esc(p.label), esc(p.label))
-  end
-  return table.concat(o)
-end
-
--- Write samples/quality-*.png (first 100 of each picture) and rewrite the report with the
--- quality section; returns the summary fields added.
-function M.finish(run, q, pics, extra_summary)
-  local pictures = {}
-  run.samples = pics[1] and pics[1].images -- u8 samples for callers' pictures (train_all_digits.lua)
-  for _, p in ipairs(pics) do
-    local n = math.min(100, p.images:size(1))
-    viz.grid(p.images:narrow(1, 1, n), { nrow = 10, scale = 2, levels = p.levels, path = run:path("samples", p.file) })
-    pictures[#pictures + 1] = { path = "samples/" .. p.file, label = p.label }
-  end
-  local summary = extra_summary or {}
-  if q then
-    for _, f in ipairs(quality.FIELDS) do summary["quality_" .. f] = q[f] end
-    summary.quality_inception = q.inception
-    summary.quality_inception_real = q.inception_real
-    summary.quality_samples = q.n
-  end
-  report.write(run.dir, { summary = summary,
-    sections = { { title = "Sample quality", html = M.quality_html(q, pictures) } } })
-  return summary
-end
-
-------------------------------------------------------------------------------------------
 -- Grid models: ebm.digit.run with a quality hook
 
-local function due(cfg, epoch)
-  return epoch == cfg.epochs or (cfg.quality_every > 0 and epoch % cfg.quality_every == 0)
-end
 
 local function run_grid(cfg)
   local J, why
@@ -221,29 +128,24 @@ local function run_grid(cfg)
   local hooks = {
     epoch = function(tr, _)
       if J == nil then
-        J, why = M.judge(cfg, tr.train)
+        J, why = rq.judge(cfg, tr.train)
         if not J then J = false; if not cfg.quiet then print("quality: " .. why) end end
       end
-      if J and due(cfg, tr.epoch_done) then
+      if J and rq.due(cfg, tr.epoch_done) then
         qsamples = tr:samples(cfg.quality_samples, cfg.sample_sweeps)
-        last_q = M.log_quality(J, tr.run, tr.epoch_done, tr.steps, qsamples)
+        last_q = rq.log(J, tr.run, tr.epoch_done, tr.steps, qsamples)
       end
     end,
   }
   local tr, run, summary = digit.run(cfg, hooks)
   if summary and last_q then
-    if cfg.digit == "all" then last_q.inception_real = M.inception_real(J, cfg) end
-    M.finish(run, last_q, { { images = qsamples, levels = cfg.levels, file = "quality-samples.png",
+    rq.finish(run, last_q, J, { { images = qsamples, levels = cfg.levels, file = "quality-samples.png",
       label = string.format("samples (%d levels): fresh chains after %d Gibbs sweeps", cfg.levels, cfg.sample_sweeps) } })
   end
   return tr, run, summary
 end
 
 -- Inception Score analogue of real test images (the all-digit bracket).
-function M.inception_real(J, cfg)
-  local test = data.mnist { split = "test", levels = cfg.levels, limit = cfg.quality_samples }
-  return quality.inception(J.net, quality.inputs(test, cfg.levels))
-end
 
 ------------------------------------------------------------------------------------------
 -- Binary models (latent grids, RBMs): shared parts of their runs
@@ -328,7 +230,7 @@ local function run_latent(cfg, spec)
     end
     m:materialise()
   end
-  local J, why = M.judge(cfg, imgs)
+  local J, why = rq.judge(cfg, imgs)
   if not J and not cfg.quiet then print("quality: " .. why) end
   local q, samples, chains
   -- the shared epoch loop: a metrics row and a checkpoint after every epoch
@@ -344,9 +246,9 @@ local function run_latent(cfg, spec)
     on_epoch = function(_, row, bar)
       bar:print(string.format("epoch %d/%d  energy data %.1f  samples %.1f  gap %.3g  %.1f s", row.epoch, cfg.epochs,
         row.data_energy, row.sample_energy, row.energy_gap, row.seconds))
-      if J and due(cfg, tr.epoch_done) then
+      if J and rq.due(cfg, tr.epoch_done) then
         samples, chains = tr:samples(cfg.quality_samples, cfg.sample_sweeps)
-        q = M.log_quality(J, run, tr.epoch_done, tr.steps, samples, bar)
+        q = rq.log(J, run, tr.epoch_done, tr.steps, samples, bar)
       end
     end })
   if res.stopped then
@@ -368,8 +270,7 @@ local function run_latent(cfg, spec)
       "each pixel given those chains' latents%s (the usual RBM picture).", cfg.sample_sweeps,
       spec.pixel_edges and " and neighbouring pixels" or ""),
   }
-  if q and cfg.digit == "all" then q.inception_real = M.inception_real(J, cfg) end
-  M.finish(run, q, {
+  rq.finish(run, q, J, {
     { images = samples, levels = 2, file = "quality-samples.png", label = string.format("binary samples after %d sweeps", cfg.sample_sweeps) },
     { images = probs, levels = 0, file = "quality-probs.png",
       label = "pixel probabilities given the latents" .. (spec.pixel_edges and " and neighbouring pixels" or "") },
@@ -390,7 +291,7 @@ local function run_rbm(cfg)
   local N = x:size(1)
   if cfg.init == "marginals" then m:init_biases(x) end
   local base = m:base_rate(x)
-  local J, why = M.judge(cfg, imgs)
+  local J, why = rq.judge(cfg, imgs)
   if not J and not cfg.quiet then print("quality: " .. why) end
   local steps_per_epoch = (N + cfg.batch - 1) // cfg.batch
   local total = steps_per_epoch * cfg.epochs
@@ -401,6 +302,9 @@ local function run_rbm(cfg)
       N, tostring(cfg.digit), cfg.hidden, 784 * cfg.hidden + 784 + cfg.hidden, cfg.pcd and "PCD" or "CD",
       cfg.cd_steps, cfg.batch, cfg.lr, run.dir))
   end
+  -- the grid trainer's schedule: cosine down to 5% of --lr over the run, or constant
+  local lr_at = cfg.schedule == "cosine" and schedule.cosine { lr = cfg.lr, total = total, lr_min = cfg.lr * 0.05 }
+    or function() return cfg.lr end
   local step, seconds = 0, 0
   local probe = x:narrow(1, 1, math.min(N, 500))
   local q, samples, probs
@@ -410,9 +314,7 @@ local function run_rbm(cfg)
     local mom = epoch <= 5 and 0.5 or 0.9
     for idx in data.batches(N, cfg.batch, core.rng(cfg.seed):split(1000 + epoch)) do
       step = step + 1
-      local frac = (step - 1) / total
-      local lr = cfg.schedule == "cosine" and cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))) or cfg.lr
-      m:cd_step(data.take(x, idx), { k = cfg.cd_steps, lr = lr, momentum = mom, weight_decay = cfg.weight_decay,
+      m:cd_step(data.take(x, idx), { k = cfg.cd_steps, lr = lr_at(step), momentum = mom, weight_decay = cfg.weight_decay,
         pcd = cfg.pcd, chains = cfg.batch })
       bar:update { epoch = epoch, step = step }
     end
@@ -421,10 +323,10 @@ local function run_rbm(cfg)
     local fs = m.neg and m:free_energy(m.neg):mean() or nil
     run:log { epoch = epoch, step = step, data_energy = fd, sample_energy = fs, energy_gap = fs and fs - fd or nil,
       param_norm = math.sqrt(m.W:norm() ^ 2 + m.b:norm() ^ 2 + m.c:norm() ^ 2), seconds = seconds }
-    if J and due(cfg, epoch) then
+    if J and rq.due(cfg, epoch) then
       local s, p = m:sample(cfg.quality_samples, { steps = cfg.sample_sweeps, base = base, seed = cfg.seed + 7919 })
       samples, probs = s:to("u8"):view(s:size(1), 28, 28), p:view(p:size(1), 28, 28)
-      q = M.log_quality(J, run, epoch, step, samples, bar)
+      q = rq.log(J, run, epoch, step, samples, bar)
     end
   end
   bar:finish()
@@ -445,8 +347,7 @@ local function run_rbm(cfg)
       "are mean free energies of 500 training images (data) and of the persistent chains (samples).",
       cfg.sample_sweeps),
   }
-  if q and cfg.digit == "all" then q.inception_real = M.inception_real(J, cfg) end
-  M.finish(run, q, {
+  rq.finish(run, q, J, {
     { images = samples, levels = 2, file = "quality-samples.png", label = string.format("binary samples after %d Gibbs steps", cfg.sample_sweeps) },
     { images = probs, levels = 0, file = "quality-probs.png", label = "pixel probabilities given the hidden units" },
   }, summary)
