@@ -20,16 +20,15 @@
 local core = require "ebm.core"
 local plot = require "ebm.io.plot"
 local repl = require "ebm.interp.repl"
+local sys = require "ebm.interp.sys"
 local lfs = require "lfs"
 local viz = require "ebm.io.viz"
 
 local M = {}
 
 local function slurp(path)
-  local f, err = io.open(path, "rb")
-  if not f then error("display: " .. err, 3) end
-  local s = f:read("a")
-  f:close()
+  local s, err = sys.read_file(path)
+  if not s then error("display: " .. err, 3) end
   return s
 end
 

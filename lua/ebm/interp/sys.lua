@@ -15,6 +15,15 @@ local lfs = require "lfs"
 local core = require "ebm.core"
 
 local M = {}
+
+-- The whole file at path as a string, or nil and the error message.
+function M.read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("a")
+  f:close()
+  return s
+end
 for _, k in ipairs { "isatty", "clock", "cputime", "ncpus", "loadavg", "pid", "alive", "exe", "sleep" } do
   M[k] = core["sys_" .. k]
 end

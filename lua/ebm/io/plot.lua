@@ -24,6 +24,8 @@
 --
 -- Text is not "enhanced" (an underscore prints as an underscore).
 
+local sys = require "ebm.interp.sys"
+
 local M = {}
 
 -- Paths this process has written plots to: a notebook cell whose value is one of them
@@ -62,14 +64,6 @@ end
 local function tmpstem()
   local t = os.tmpname() -- creates the file; we reuse its name as a stem
   return t
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
 end
 
 -- Run a gnuplot script producing `path`; data is a list of {name, text} files it reads.
@@ -114,7 +108,7 @@ local function run(o, body, data)
   local ef = stem .. ".err"
   files[#files + 1] = ef
   local ok, how, code = os.execute(string.format("gnuplot %s 2>%s", q(sf), q(ef)))
-  local msg = slurp(ef)
+  local msg = sys.read_file(ef) or ""
   for _, name in ipairs(files) do os.remove(name) end
   if not ok then
     os.remove(out)

@@ -133,13 +133,8 @@ function M.unlock(dir, name)
   return true
 end
 
-function M.read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- The whole file at path, or nil (ebm.sys.read_file; the run code and its callers use it)
+M.read_file = sys.read_file
 
 -- The keys of table t as (key string, value) pairs sorted by the string: a stable order
 -- for config files, reports and sweep names.
