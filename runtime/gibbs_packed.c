@@ -28,9 +28,9 @@ int ebm_packed_check(const ebm_model *m, char *err, int errlen) {
             snprintf(err, (size_t)errlen, "node %d has %d levels (the packed path is for binary models)", (int)i + 1, (int)m->K[i]);
             return 1;
         }
-        if (d > EBM_PK_MAXDEG) {
+        if (d > EBM_PK_WIDEDEG) {
             snprintf(err, (size_t)errlen, "node %d has %d neighbours (the packed path supports at most %d)", (int)i + 1, (int)d,
-                     EBM_PK_MAXDEG);
+                     EBM_PK_WIDEDEG);
             return 1;
         }
     }
@@ -228,6 +228,7 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
                       const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng), simd = ebm_simd_pick(o->simd, rng);
     if (!ebm_simd_runs(simd, rng)) return EBM_ERANGE;
+    if (ebm_packed_is_wide(m)) return ebm_packed_wide_sweeps(m, b, p, nw, nsweeps, o, simd, rng);
     plan P;
     if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
     const int64_t ngroups = nw / G;
@@ -258,6 +259,7 @@ static uint64_t ref_plane(const pk_rand *R, int rng, uint64_t seed, int32_t i, i
 int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                           const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng);
+    if (ebm_packed_is_wide(m)) return ebm_packed_wide_sweeps_ref(m, b, p, nw, nsweeps, o, rng);
     plan P;
     if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
     for (int32_t s = 0; s < nsweeps; s++) {

@@ -2,7 +2,9 @@
  *
  * Packed state: bit j of word x[i*nw + w] is node i of chain 64*w + j (nw words per node, a
  * multiple of EBM_PK_GROUP; lanes past the last chain are padding and are sampled too, harmlessly).
- * Every node must have K == 2 and at most EBM_PK_MAXDEG (8) neighbours, all binary.
+ * Every node must have K == 2 and at most EBM_PK_WIDEDEG (16) neighbours, all binary. A model
+ * whose nodes all have at most EBM_PK_MAXDEG (8) neighbours runs the bit-plane path below; a
+ * model with any node of 9..16 neighbours runs the wide path (further down) for all its nodes.
  *
  * Conditional: node i with neighbour configuration cfg = sum_e x_nbr(e) << e has the 32-bit
  * threshold T_i[cfg] = P(x_i = 1 | cfg) * 2^32 computed exactly like the u8 kernel's binary table
@@ -17,8 +19,7 @@
  * words (built once per node and group) for each 4 configurations, then a mux tree over the
  * other neighbours: 4 loads + 3 muxes per plane with 4 neighbours, 64 + 63 with 8 (2.6x the u8
  * kernel's updates per CPU-second on the 8-neighbour grid, 6x on the 4-neighbour one).
- * Not supported (use the u8 kernel): K > 2, more than 8 neighbours (the table grows as
- * 2^(deg-2) per plane), block orders other than 1..nblocks, chain offsets (batch splits), chain
+ * Not supported (use the u8 kernel): K > 2, more than 16 neighbours, block orders other than 1..nblocks, chain offsets (batch splits), chain
  * initialisation (pack u8 chains instead), per-chain beta.
  *
  * Randomness (o->rng, gibbs_cpu.h): the 32 planes of word w (chain 64w + j is bit j) for node i
@@ -32,6 +33,27 @@
  *     counter = {16 w + b/2, i, s_lo, s_hi}).
  * Sweep k of a call uses step o->step + k, like the u8 kernel; the streams differ from the u8
  * kernel's, so the two kernels agree in distribution, not in bits.
+ *
+ * The wide path (gibbs_packed_wide.c; models with a node of 9..16 neighbours). The bit-sliced
+ * threshold of the plane path costs 2^(D-2) loads per plane, so here each lane is handled on
+ * its own: node i with D neighbours has the same threshold table T_i[cfg] (cfg < 2^D; the field
+ * h = bin_c + the slopes of the set neighbours, added in neighbour order, then
+ * ebm_bin_threshold), and x_i = 1 iff U < T_i[cfg] for the lane's 32-bit uniform U, whose halves
+ * come from two streams of 16-bit words:
+ *     U = hi << 16 | lo, lane j of word w: hi = 16-bit word (j & 7) of block B(q = j >> 3),
+ *                                          lo = 16-bit word (j & 7) of block B(q = 8 + (j >> 3)),
+ * a block's 128 bits read as 8 little-endian 16-bit words, and for node i at step s
+ *   ARS (the default): B(q) = ARS-7(key = {seed, s_hi ^ EBM_PK_KEYW << 32}, counter = {w, i, s_lo, q});
+ *   Philox (the reference): B(q) = Philox4x32-10(key = {seed_lo, seed_hi ^ EBM_PK_KEYW},
+ *                                                counter = {16 w + q, i, s_lo, s_hi}).
+ * The kernels keep only T >> 16 per configuration (a 2^(D+1)-byte table per node, built per call
+ * for all nodes, vectorised and threaded) and draw only hi: hi < T >> 16 decides 1, hi > T >> 16
+ * decides 0, and a tie (probability 2^-16 per lane) draws lo and compares it with the low half
+ * of the exact T, computed from the formula. The AVX-512 path builds 32 configuration indices
+ * per register with masked ORs (one per neighbour), gathers the table (vpgatherdd) and compares
+ * 32 lanes at once; the portable C path (also the AVX2 one, with AES-NI for ARS) does the same
+ * lane by lane. The threads split the words and each runs all sweeps of its share node by node
+ * (one pass over the tables per sweep and thread).
  */
 #ifndef EBM_GIBBS_PACKED_H
 #define EBM_GIBBS_PACKED_H
@@ -42,13 +64,15 @@
 
 #define EBM_PK_GROUP 8        /* words updated together (512 chains, one AVX-512 register) */
 #define EBM_PK_MAXDEG 8       /* most neighbours a node may have on the packed path */
+#define EBM_PK_WIDEDEG 16     /* most neighbours on the wide path */
 #define EBM_PK_KEYX 0x5041434Bu /* "PACK": xored into the key's high word */
+#define EBM_PK_KEYW 0x57494445u /* "WIDE": the same for the wide path */
 
 /* Words per node for C chains: ceil(C/64) rounded up to a multiple of EBM_PK_GROUP. */
 int64_t ebm_packed_words(int64_t C);
 
 /* 0 if model m can be sampled packed; otherwise nonzero and a message naming the first bad node
- * ("node 5 has 3 levels", "node 7 has 9 neighbours (at most 8)") in err. */
+ * ("node 5 has 3 levels", "node 7 has 17 neighbours (at most 16)") in err. */
 int ebm_packed_check(const ebm_model *m, char *err, int errlen);
 
 /* u8 [n, C] (chains innermost, values 0/1; nonzero counts as 1) <-> packed [n, nw]. pack zeroes
@@ -77,5 +101,17 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
  * for tests. */
 int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                           const ebm_packed_opts *o);
+
+/* The wide path (called by the two functions above when a node has more than EBM_PK_MAXDEG
+ * neighbours; simd and rng already resolved). The reference computes every lane's T from the
+ * formula and U from both streams. */
+int ebm_packed_wide_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
+                           const ebm_packed_opts *o, int simd, int rng);
+int ebm_packed_wide_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
+                               const ebm_packed_opts *o, int rng);
+/* 1 if the model needs the wide path (a node with more than EBM_PK_MAXDEG neighbours). */
+int ebm_packed_is_wide(const ebm_model *m);
+/* T_i[cfg] from the formula above (tests compare it with the tables). */
+uint32_t ebm_packed_wide_threshold(const ebm_model *m, int32_t i, uint32_t cfg, float beta);
 
 #endif

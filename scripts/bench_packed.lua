@@ -57,7 +57,7 @@ cli.main(function()
   local jumps = stencil == "12" and { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } } or stencil
   local m = ebm.grid{ height = size, width = size, levels = 2, stencil = jumps, coupling = "ordinal", values = { 0, 1 },
                       torus = stencil == "12" or nil }
-  local packable = stencil ~= "12"
+  local packable = true
   local gens = a.rngs
   local w = m:params()["weight.pair"]
   for k = 1, w:numel() do w:set(k, 0.5 + 0.2 * rng:uniform()) end
