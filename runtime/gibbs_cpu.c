@@ -14,6 +14,7 @@ int ebm_cpu_has(const char *f) {
     if (!strcmp(f, "avx512dq")) return __builtin_cpu_supports("avx512dq") != 0;
     if (!strcmp(f, "aes")) return __builtin_cpu_supports("aes") != 0;
     if (!strcmp(f, "vaes")) return __builtin_cpu_supports("vaes") != 0;
+    if (!strcmp(f, "avx512vbmi")) return __builtin_cpu_supports("avx512vbmi") != 0;
 #else
     (void)f;
 #endif

@@ -4,7 +4,10 @@
  * 16 random bits, the low 16 drawn only on a tie. */
 #include "gibbs_packed.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,8 @@
 
 #define G EBM_PK_GROUP
 #define WMAX EBM_PK_WIDEDEG
+/* Bucket bytes per node (the AVX-512 path): three 128-byte chunk tables, tmin, tmax. */
+#define WBK 640
 /* Most table entries (16-bit) of one call: 2 GiB. */
 #define WIDE_MAX_ENTRIES ((int64_t)1 << 30)
 
@@ -25,29 +30,31 @@ int ebm_packed_is_wide(const ebm_model *m) {
     return 0;
 }
 
-/* The field of configuration cfg: bin_c, then the slope of each set neighbour in CSR order
- * (the table below adds in the same order, so both give the same float). */
+/* The field of configuration cfg: bin_c, then, in neighbour order, the slope of each neighbour
+ * at 1 and 0 for one at 0 (h + 0 is h, up to the sign of a zero field, which gives the same T;
+ * the tables' doubling below skips the zeros). Branch-free, so that loops over lanes vectorise. */
 uint32_t ebm_packed_wide_threshold(const ebm_model *m, int32_t i, uint32_t cfg, float beta) {
     const int64_t a0 = m->adj_start[i], d = m->adj_start[i + 1] - a0;
     float h = m->bin_c[i];
-    for (int64_t e = 0; e < d; e++)
-        if ((cfg >> e) & 1) h += m->adj_slope[a0 + e];
+    for (int64_t e = 0; e < d; e++) h += ((cfg >> e) & 1) ? m->adj_slope[a0 + e] : 0.0f;
     return ebm_bin_threshold(h, beta);
 }
 
 /* Per-call tables. */
 typedef struct wplan {
     const ebm_model *m;
+    uint64_t version;  /* m->version the tables were built for */
     float beta;
     int32_t *deg;   /* [n] */
     int32_t *nbr;   /* [n * WMAX] neighbours in CSR order (bit e of cfg is neighbour e) */
     int64_t *toff;  /* [n] offset of node i's table in th */
-    uint16_t *th;   /* th[toff[i] + cfg] = T_i[cfg] >> 16; two spare entries at the end (the
-                       AVX-512 gather reads 4 bytes at each entry) */
+    uint16_t *th;   /* the portable and AVX2 paths: th[toff[i] + cfg] = T_i[cfg] >> 16; else NULL */
+    uint8_t *bk;    /* the AVX-512 path: [n * WBK], node i's buckets (node_buckets); else NULL */
 } wplan;
 
 static void wplan_free(wplan *P) {
-    free(P->deg); free(P->nbr); free(P->toff); free(P->th);
+    free(P->deg); free(P->nbr); free(P->toff); free(P->th); free(P->bk);
+    memset(P, 0, sizeof *P);
 }
 
 /* Node i's table: the fields of all 2^d configurations by doubling (configuration c | 1 << e
@@ -65,10 +72,60 @@ static void node_table(const ebm_model *m, int32_t i, int d, float beta, float *
     for (int c = 0; c < (1 << d); c++) t[c] = (uint16_t)(ebm_bin_threshold(H[c], beta) >> 16);
 }
 
-static int wplan_build(const ebm_model *m, float beta, wplan *P) {
+/* Buckets of node i (the AVX-512 path decides most lanes from in-register lookups of these):
+ * the neighbours in chunks of 7 (chunk c: neighbours 7c .. 7c+6), each chunk's partial field
+ * quantised to a byte F_c[x] (x: the chunk's bits), so that k(cfg) = sum_c F_c[x_c] <= 127
+ * approximates the field; then tmin[k] / tmax[k] = the least / greatest T >> 24 over the
+ * configurations with bucket k (enumerated). U >> 24 < tmin[k] implies U < T, U >> 24 > tmax[k]
+ * implies U >= T, whatever the quantisation: it only sets how many lanes stay undecided. */
+static void node_buckets(const ebm_model *m, int32_t i, int d, const uint16_t *t, uint8_t *bk) {
+    const float *sl = m->adj_slope + m->adj_start[i];
+    const int nch = (d + 6) / 7;
+    float lo[3] = {0, 0, 0}, span[3] = {0, 0, 0}, tot = 0;
+    memset(bk, 0, WBK);
+    for (int e = 0; e < d; e++) {
+        lo[e / 7] += fminf(sl[e], 0.0f);
+        span[e / 7] += fabsf(sl[e]);
+        tot += fabsf(sl[e]);
+    }
+    const float scale = tot > 0.0f && tot < INFINITY ? 127.0f / tot : 0.0f;
+    int cap[3] = {0, 0, 0}, capsum = 0;
+    for (int c = 0; c < nch; c++) {
+        const float v = span[c] * scale;
+        cap[c] = v > 0.0f ? (v < 127.0f ? (int)v : 127) : 0;
+        capsum += cap[c];
+    }
+    while (capsum > 127) {  /* float rounding: keep the sum of the largest values <= 127 */
+        int cm = 0;
+        for (int c = 1; c < nch; c++) if (cap[c] > cap[cm]) cm = c;
+        cap[cm]--;
+        capsum--;
+    }
+    for (int c = 0; c < nch; c++) {
+        const int nb = d - 7 * c < 7 ? d - 7 * c : 7;
+        for (int x = 0; x < (1 << nb); x++) {
+            float h = 0.0f;
+            for (int b = 0; b < nb; b++) if ((x >> b) & 1) h += sl[7 * c + b];
+            const float v = (h - lo[c]) * scale;
+            bk[128 * c + x] = (uint8_t)(v > 0.0f ? (v < (float)cap[c] ? (int)v : cap[c]) : 0);
+        }
+    }
+    uint8_t *tmin = bk + 384, *tmax = bk + 512;
+    memset(tmin, 255, 128);
+    for (int cfg = 0; cfg < (1 << d); cfg++) {
+        int k = 0;
+        for (int c = 0; c < nch; c++) k += bk[128 * c + ((cfg >> (7 * c)) & 127)];
+        const uint8_t v = (uint8_t)(t[cfg] >> 8);
+        if (v < tmin[k]) tmin[k] = v;
+        if (v > tmax[k]) tmax[k] = v;
+    }
+}
+
+static int wplan_build(const ebm_model *m, float beta, int buckets, wplan *P) {
     const int32_t n = m->n;
     memset(P, 0, sizeof *P);
     P->m = m;
+    P->version = m->version;
     P->beta = beta;
     P->deg = malloc(sizeof(int32_t) * (size_t)n + 1);
     P->nbr = malloc(sizeof(int32_t) * (size_t)n * WMAX + 1);
@@ -83,20 +140,24 @@ static int wplan_build(const ebm_model *m, float beta, wplan *P) {
         tot += (int64_t)1 << d;
     }
     if (tot > WIDE_MAX_ENTRIES) { wplan_free(P); return EBM_ENOMEM; }
-    P->th = malloc(sizeof(uint16_t) * (size_t)(tot + 2));
-    if (!P->th) { wplan_free(P); return EBM_ENOMEM; }
-    P->th[tot] = P->th[tot + 1] = 0;
+    if (buckets) P->bk = malloc((size_t)WBK * (size_t)n + 1);
+    else P->th = malloc(sizeof(uint16_t) * (size_t)tot);
+    if (buckets ? !P->bk : !P->th) { wplan_free(P); return EBM_ENOMEM; }
     int fail = 0;
 #pragma omp parallel
     {
-        float *H = malloc(sizeof(float) << WMAX);
+        float *H = malloc((sizeof(float) + sizeof(uint16_t)) << WMAX);
         if (!H) {
 #pragma omp atomic write
             fail = 1;
         }
 #pragma omp for schedule(dynamic, 16)
         for (int32_t i = 0; i < n; i++)
-            if (H) node_table(m, i, P->deg[i], beta, H, P->th + P->toff[i]);
+            if (H) {
+                uint16_t *t = buckets ? (uint16_t *)(H + ((size_t)1 << WMAX)) : P->th + P->toff[i];
+                node_table(m, i, P->deg[i], beta, H, t);
+                if (buckets) node_buckets(m, i, P->deg[i], t, P->bk + (int64_t)i * WBK);
+            }
         free(H);
     }
     if (fail) { wplan_free(P); return EBM_ENOMEM; }
@@ -118,8 +179,8 @@ static void wrand_init(wrand *R, int rng, uint64_t seed, uint64_t step) {
     if (rng == EBM_RNG_ARS) ebm_ars_setkey(&R->keys, seed, (step >> 32) ^ ((uint64_t)EBM_PK_KEYW << 32));
 }
 
-/* Block q of word w for node i as 8 16-bit words (portable generators). */
-static void wide_block(const wrand *R, int32_t i, int64_t w, int q, uint16_t out[8]) {
+/* Block q of word w for node i as 16 bytes (portable generators). */
+static void wide_block(const wrand *R, int32_t i, int64_t w, int q, uint8_t out[16]) {
     uint32_t o[4];
     if (R->rng == EBM_RNG_ARS) {
         const uint32_t ctr[4] = {(uint32_t)w, (uint32_t)i, (uint32_t)R->step, (uint32_t)q};
@@ -129,10 +190,7 @@ static void wide_block(const wrand *R, int32_t i, int64_t w, int q, uint16_t out
         ebm_philox_ctr v = ebm_rng_block(R->pkey, R->step, pos);
         memcpy(o, v.v, sizeof o);
     }
-    for (int k = 0; k < 4; k++) {
-        out[2 * k] = (uint16_t)o[k];
-        out[2 * k + 1] = (uint16_t)(o[k] >> 16);
-    }
+    for (int k = 0; k < 16; k++) out[k] = (uint8_t)(o[k / 4] >> (8 * (k % 4)));
 }
 
 /* Configuration index of lane j from the neighbours' words. */
@@ -142,19 +200,12 @@ static inline uint32_t lane_cfg(const uint64_t *nbw, int D, int j) {
     return cfg;
 }
 
-/* The lanes of word w in `tie` (hi == T >> 16): x = 1 iff lo < the low half of the exact T. */
-static uint64_t wide_ties(const wplan *P, int32_t i, const uint64_t *nbw, int64_t w, uint64_t tie, const wrand *R) {
-    uint64_t res = 0;
-    int qdone = -1;
-    uint16_t lo[8];
-    while (tie) {
-        const int j = __builtin_ctzll(tie);
-        tie &= tie - 1;
-        if (j >> 3 != qdone) { wide_block(R, i, w, 8 + (j >> 3), lo); qdone = j >> 3; }
-        const uint32_t T = ebm_packed_wide_threshold(P->m, i, lane_cfg(nbw, P->deg[i], j), P->beta);
-        res |= (uint64_t)(lo[j & 7] < (T & 0xFFFFu)) << j;
-    }
-    return res;
+/* Lane j of word w, whose top 16 bits of U tie with T >> 16: draw the low 16 bits (block
+ * 8 + j/8 of the word's stream) and compare them with the low half of T. */
+static int wide_tie(const wrand *R, int32_t i, int64_t w, int j, uint32_t T) {
+    uint8_t lo[16];
+    wide_block(R, i, w, 8 + (j >> 3), lo);
+    return (uint32_t)(lo[2 * (j & 7)] | lo[2 * (j & 7) + 1] << 8) < (T & 0xFFFFu);
 }
 
 static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint64_t res) {
@@ -185,7 +236,7 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
 #pragma GCC pop_options
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,vaes")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,vaes")
 #define WK_ISA 2
 #define WK(name) WK_NAME(name, avx512)
 #include "gibbs_packed_wide_kern.h"
@@ -193,11 +244,24 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
 #undef WK_ISA
 #pragma GCC pop_options
 
+/* The last call's tables, kept for the next call with the same model version, beta and
+ * bucket setting (sampling calls in a row rebuild nothing; training changes the version every
+ * step). The lock is held for the whole call: concurrent wide sweeps run one after another. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static wplan cache;
+
 int ebm_packed_wide_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                            const ebm_packed_opts *o, int simd, int rng) {
-    wplan P;
-    int rc = wplan_build(m, o->beta, &P);
-    if (rc) return rc;
+    /* the AVX-512 copy needs AVX512-VBMI (byte permutes); without it the AVX2 copy runs (same bits) */
+    if (simd == EBM_SIMD_AVX512 && !ebm_cpu_has("avx512vbmi")) simd = EBM_SIMD_AVX2;
+    const int buckets = simd == EBM_SIMD_AVX512;
+    pthread_mutex_lock(&cache_lock);
+    wplan *P = &cache;
+    if (!P->deg || P->version != m->version || P->m != m || P->beta != o->beta || !P->bk != !buckets) {
+        wplan_free(P);
+        int rc = wplan_build(m, o->beta, buckets, P);
+        if (rc) { pthread_mutex_unlock(&cache_lock); return rc; }
+    }
     const int64_t ngroups = nw / G;
     /* Chains are independent: each thread takes a contiguous share of the groups and runs all
      * sweeps on it node by node (no barriers; a lane's draws depend only on its counters). */
@@ -206,12 +270,12 @@ int ebm_packed_wide_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p,
         const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const int64_t g0 = ngroups * t / nt, g1 = ngroups * (t + 1) / nt;
         if (g1 > g0) {
-            if (simd == EBM_SIMD_AVX512) sweeps_avx512(&P, b, p, nw, nsweeps, o, rng, g0, g1);
-            else if (simd == EBM_SIMD_AVX2) sweeps_avx2(&P, b, p, nw, nsweeps, o, rng, g0, g1);
-            else sweeps_scalar(&P, b, p, nw, nsweeps, o, rng, g0, g1);
+            if (simd == EBM_SIMD_AVX512) sweeps_avx512(P, b, p, nw, nsweeps, o, rng, g0, g1);
+            else if (simd == EBM_SIMD_AVX2) sweeps_avx2(P, b, p, nw, nsweeps, o, rng, g0, g1);
+            else sweeps_scalar(P, b, p, nw, nsweeps, o, rng, g0, g1);
         }
     }
-    wplan_free(&P);
+    pthread_mutex_unlock(&cache_lock);
     return EBM_OK;
 }
 
@@ -229,14 +293,11 @@ int ebm_packed_wide_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t
                 for (int64_t w = 0; w < nw; w++) {
                     uint64_t nbw[WMAX];
                     for (int e = 0; e < D; e++) nbw[e] = p[(int64_t)m->adj_nbr[a0 + e] * nw + w];
-                    uint16_t hi[64], lo[64];
-                    for (int q = 0; q < 8; q++) {
-                        wide_block(&R, i, w, q, hi + 8 * q);
-                        wide_block(&R, i, w, 8 + q, lo + 8 * q);
-                    }
+                    uint8_t S[256];
+                    for (int q = 0; q < 16; q++) wide_block(&R, i, w, q, S + 16 * q);
                     uint64_t out = 0;
                     for (int j = 0; j < 64; j++) {
-                        const uint32_t U = (uint32_t)hi[j] << 16 | lo[j];
+                        const uint32_t U = (uint32_t)S[j] << 24 | (uint32_t)S[64 + j] << 16 | (uint32_t)S[129 + 2 * j] << 8 | S[128 + 2 * j];
                         out |= (uint64_t)(U < ebm_packed_wide_threshold(m, i, lane_cfg(nbw, D, j), o->beta)) << j;
                     }
                     store_word(p + (int64_t)i * nw, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw : NULL, w, out);

@@ -1,92 +1,149 @@
 /* gibbs_packed_wide_kern.h - the wide path's sweep for one instruction set. Not a header of
  * its own: gibbs_packed_wide.c includes it three times, each under its own `#pragma GCC target`,
- * with WK_ISA = 0 (portable C), 1 (AVX2 + AES-NI) or 2 (AVX-512 + VAES) and WK(name) naming the
- * copy. All three compute the same bits (gibbs_packed.h, "The wide path"). */
+ * with WK_ISA = 0 (portable C), 1 (AVX2 + AES-NI) or 2 (AVX-512 + VAES + VBMI) and WK(name)
+ * naming the copy. All three compute the same bits (gibbs_packed.h, "The wide path"). */
 
+/* Blocks q0 .. q0+nq-1 of word w's stream for node i, 16 bytes each, into out. */
+static inline void WK(stream)(const wrand *R, int32_t i, int64_t w, int q0, int nq, uint8_t *out) {
 #if WK_ISA >= 1
-/* ARS blocks q0 .. q0+nq-1 of word w for node i, 8 16-bit words each, with AES-NI. */
-static inline void WK(ars_blocks)(const wrand *R, int32_t i, int64_t w, int q0, int nq, uint16_t *out) {
-    __m128i k[EBM_ARS_ROUNDS + 1];
-    for (int r = 0; r <= EBM_ARS_ROUNDS; r++) k[r] = _mm_loadu_si128((const __m128i *)R->keys.k[r]);
-    for (int q = 0; q < nq; q++) {
-        __m128i v = _mm_set_epi32(q0 + q, (int)(uint32_t)R->step, (int)i, (int)(uint32_t)w);
-        v = _mm_xor_si128(v, k[0]);
-        for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm_aesenc_si128(v, k[r]);
-        _mm_storeu_si128((__m128i *)(out + 8 * q), _mm_aesenclast_si128(v, k[EBM_ARS_ROUNDS]));
+    if (R->rng == EBM_RNG_ARS) {
+        __m128i k[EBM_ARS_ROUNDS + 1];
+        for (int r = 0; r <= EBM_ARS_ROUNDS; r++) k[r] = _mm_loadu_si128((const __m128i *)R->keys.k[r]);
+        for (int q = 0; q < nq; q++) {
+            __m128i v = _mm_set_epi32(q0 + q, (int)(uint32_t)R->step, (int)i, (int)(uint32_t)w);
+            v = _mm_xor_si128(v, k[0]);
+            for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm_aesenc_si128(v, k[r]);
+            _mm_storeu_si128((__m128i *)(out + 16 * q), _mm_aesenclast_si128(v, k[EBM_ARS_ROUNDS]));
+        }
+        return;
     }
-}
 #endif
-
-/* The hi words of the 64 lanes of word w (blocks 0..7). */
-static inline void WK(hi_word)(const wrand *R, int32_t i, int64_t w, uint16_t *hi) {
-#if WK_ISA >= 1
-    if (R->rng == EBM_RNG_ARS) { WK(ars_blocks)(R, i, w, 0, 8, hi); return; }
-#endif
-    for (int q = 0; q < 8; q++) wide_block(R, i, w, q, hi + 8 * q);
+    for (int q = 0; q < nq; q++) wide_block(R, i, w, q0 + q, out + 16 * q);
 }
 
 #if WK_ISA == 2
-/* Update node i in the G words from w0: 16 registers of 32 lanes. rk: ARS round keys, each
- * 128-bit key in all four blocks. */
+/* ebm_bin_threshold(h, beta) on 16 lanes: the same operations in the same order (ebm_expf's
+ * selects, multiplies and fused multiply-adds; IEEE division), so the same bits. */
+static inline __m512i WK(threshold16)(__m512 h, float beta) {
+    __m512 x = _mm512_mul_ps(_mm512_set1_ps(-beta), h);
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_LT_OQ), x, _mm512_set1_ps(-87.0f));
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(88.0f), _CMP_GT_OQ), x, _mm512_set1_ps(88.0f));
+    const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_sub_ps(_mm512_add_ps(t, _mm512_set1_ps(12582912.0f)), _mm512_set1_ps(12582912.0f));
+    const __m512 nn = _mm512_sub_ps(_mm512_setzero_ps(), n);
+    __m512 r = _mm512_fmadd_ps(nn, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fmadd_ps(nn, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    const __m512i sc = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+    const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(sc));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 q = _mm512_mul_ps(_mm512_div_ps(one, _mm512_add_ps(one, e)), _mm512_set1_ps(4294967296.0f));
+    return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(q, _mm512_set1_ps(4294967040.0f), _CMP_GE_OQ), _mm512_cvttps_epu32(q),
+                                   _mm512_set1_epi32(-1));
+}
+
+/* Update node i in the G words from w0, 64 lanes (one word) per register: the configuration's
+ * chunks in bytes (masked adds, one per neighbour), its bucket by two or three byte permutes,
+ * the bucket's bounds by two more, and U's top byte against them; the few undecided lanes (U's
+ * top byte inside the bounds) look up T >> 16 one by one. rk: ARS round keys in all four
+ * 128-bit blocks. */
 static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
                                                             int64_t w0, const uint64_t *keep, const wrand *R,
                                                             const __m512i *rk) {
-    const int D = P->deg[i];
+    const int D = P->deg[i], nch = (D + 6) / 7;
     const int32_t *nb = P->nbr + (int64_t)i * WMAX;
-    const uint16_t *th = P->th + P->toff[i];
+    const uint8_t *bk = P->bk + (int64_t)i * WBK;
     uint64_t nbw[WMAX][G];
     for (int e = 0; e < D; e++) memcpy(nbw[e], p + (int64_t)nb[e] * nw + w0, sizeof nbw[e]);
-    /* hi words: register k holds lanes 32 (k & 1) .. +31 of word w0 + k/2 (blocks 4 (k & 1) .. +3) */
-    __m512i r[2 * G];
+    /* U's top bytes: register w is blocks 0..3 of word w0 + w */
+    __m512i r0[G];
     if (R->rng == EBM_RNG_ARS) {
         const int slo = (int)(uint32_t)R->step;
-        for (int k = 0; k < 2 * G; k++) {
-            const int w = (int)(uint32_t)(w0 + k / 2), q0 = 4 * (k & 1);
-            r[k] = _mm512_xor_si512(_mm512_set_epi32(q0 + 3, slo, i, w, q0 + 2, slo, i, w, q0 + 1, slo, i, w, q0, slo, i, w),
-                                    rk[0]);
+        for (int w = 0; w < G; w++) {
+            const int ww = (int)(uint32_t)(w0 + w);
+            r0[w] = _mm512_xor_si512(_mm512_set_epi32(3, slo, i, ww, 2, slo, i, ww, 1, slo, i, ww, 0, slo, i, ww), rk[0]);
         }
         for (int rr = 1; rr < EBM_ARS_ROUNDS; rr++)
-            for (int k = 0; k < 2 * G; k++) r[k] = _mm512_aesenc_epi128(r[k], rk[rr]);
-        for (int k = 0; k < 2 * G; k++) r[k] = _mm512_aesenclast_epi128(r[k], rk[EBM_ARS_ROUNDS]);
+            for (int w = 0; w < G; w++) r0[w] = _mm512_aesenc_epi128(r0[w], rk[rr]);
+        for (int w = 0; w < G; w++) r0[w] = _mm512_aesenclast_epi128(r0[w], rk[EBM_ARS_ROUNDS]);
     } else {
-        uint16_t hi[64 * G];
-        for (int w = 0; w < G; w++) WK(hi_word)(R, i, w0 + w, hi + 64 * w);
-        for (int k = 0; k < 2 * G; k++) r[k] = _mm512_loadu_si512(hi + 32 * k);
-    }
-    /* the low 16 bits of each gathered dword, in lane order: u16 2j of (a, b) */
-    const __m512i even = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26, 24,
-                                          22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    __m512i bit[WMAX];
-    for (int e = 0; e < D; e++) bit[e] = _mm512_set1_epi16((short)(1 << e));
-    uint64_t res[G], tie[G];
-    for (int w = 0; w < G; w++) {
-        uint64_t lt = 0, eq = 0;
-        for (int h = 0; h < 2; h++) {
-            /* configuration indices of 32 lanes (distinct bits: the masked add is an OR) */
-            __m512i idx = _mm512_setzero_si512();
-            for (int e = 0; e < D; e++) idx = _mm512_mask_add_epi16(idx, (__mmask32)(nbw[e][w] >> (32 * h)), idx, bit[e]);
-            /* 8-lane gathers: faster per lane than 16-lane ones on the AMD Zen 5 measured */
-            __m256i g[4];
-            for (int c = 0; c < 4; c++)
-                g[c] = _mm256_i32gather_epi32((const int *)th, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(idx, c)), 2);
-            const __m512i ga = _mm512_inserti64x4(_mm512_castsi256_si512(g[0]), g[1], 1);
-            const __m512i gb = _mm512_inserti64x4(_mm512_castsi256_si512(g[2]), g[3], 1);
-            const __m512i t = _mm512_permutex2var_epi16(ga, even, gb);
-            lt |= (uint64_t)_mm512_cmplt_epu16_mask(r[2 * w + h], t) << (32 * h);
-            eq |= (uint64_t)_mm512_cmpeq_epu16_mask(r[2 * w + h], t) << (32 * h);
+        uint8_t b0[64];
+        for (int w = 0; w < G; w++) {
+            WK(stream)(R, i, w0 + w, 0, 4, b0);
+            r0[w] = _mm512_loadu_si512(b0);
         }
-        res[w] = lt;
-        tie[w] = eq;
+    }
+    __m512i F[3][2];
+    for (int c = 0; c < nch; c++) {
+        F[c][0] = _mm512_loadu_si512(bk + 128 * c);
+        F[c][1] = _mm512_loadu_si512(bk + 128 * c + 64);
+    }
+    const __m512i tmin0 = _mm512_loadu_si512(bk + 384), tmin1 = _mm512_loadu_si512(bk + 448);
+    const __m512i tmax0 = _mm512_loadu_si512(bk + 512), tmax1 = _mm512_loadu_si512(bk + 576);
+    __m512i bit[7];
+    for (int e = 0; e < 7; e++) bit[e] = _mm512_set1_epi8((char)(1 << e));
+    /* the undecided lanes are resolved after the vector pass, so that their byte loads read
+     * stores long retired (a load right after the vector store stalls) */
+    uint8_t ab[G][3][64], S[G][128];
+    uint64_t res[G], und[G], anyund = 0;
+    for (int w = 0; w < G; w++) {
+        __m512i a[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        for (int c = 0; c < nch; c++)  /* distinct bits: the masked add is an OR */
+            for (int e = 7 * c; e < D && e < 7 * c + 7; e++) a[c] = _mm512_mask_add_epi8(a[c], nbw[e][w], a[c], bit[e - 7 * c]);
+        __m512i k = _mm512_setzero_si512();
+        for (int c = 0; c < nch; c++) k = _mm512_add_epi8(k, _mm512_permutex2var_epi8(F[c][0], a[c], F[c][1]));
+        const __m512i tmn = _mm512_permutex2var_epi8(tmin0, k, tmin1), tmx = _mm512_permutex2var_epi8(tmax0, k, tmax1);
+        res[w] = _mm512_cmplt_epu8_mask(r0[w], tmn);
+        und[w] = ~(res[w] | _mm512_cmpgt_epu8_mask(r0[w], tmx));
+        anyund |= und[w];
+        if (und[w]) {
+            for (int c = 0; c < nch; c++) _mm512_storeu_si512(ab[w][c], a[c]);
+            _mm512_storeu_si512(S[w], r0[w]);
+        }
+    }
+    if (anyund) {
+        /* U's top 16 bits against T >> 16, T from the formula for these lanes only (a
+         * vectorised loop over them); ties go to the low halves */
+        const ebm_model *m = P->m;
+        const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i], beta = P->beta;
+        uint32_t cfg[64 * G + 16], T[64 * G + 16];
+        uint16_t hi[64 * G], pos[64 * G];
+        int nu = 0;
+        for (int w = 0; w < G; w++) {
+            if (!und[w]) continue;
+            WK(stream)(R, i, w0 + w, 4, 4, S[w] + 64);
+            for (uint64_t u = und[w]; u; u &= u - 1) {
+                const int j = __builtin_ctzll(u);
+                uint32_t c = 0;
+                for (int q = 0; q < nch; q++) c |= (uint32_t)ab[w][q][j] << (7 * q);
+                cfg[nu] = c;
+                hi[nu] = (uint16_t)(S[w][j] << 8 | S[w][64 + j]);
+                pos[nu++] = (uint16_t)(64 * w + j);
+            }
+        }
+        for (int n = nu; n < ((nu + 15) & ~15); n++) cfg[n] = 0;
+        for (int n = 0; n < nu; n += 16) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
+            const __m512i c = _mm512_loadu_si512(cfg + n);
+            __m512 h = _mm512_set1_ps(bc);
+            for (int e = 0; e < D; e++)
+                h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
+            _mm512_storeu_si512(T + n, WK(threshold16)(h, beta));
+        }
+        for (int n = 0; n < nu; n++) {
+            const uint32_t t = T[n] >> 16;
+            const int w = pos[n] >> 6, j = pos[n] & 63;
+            if (hi[n] < t || (hi[n] == t && wide_tie(R, i, w0 + w, j, T[n]))) res[w] |= (uint64_t)1 << j;
+        }
     }
     uint64_t *x = p + (int64_t)i * nw + w0;
-    for (int w = 0; w < G; w++) {
-        if (tie[w]) {
-            uint64_t col[WMAX];
-            for (int e = 0; e < D; e++) col[e] = nbw[e][w];
-            res[w] |= wide_ties(P, i, col, w0 + w, tie[w], R);
-        }
-        store_word(x, keep, w, res[w]);
-    }
+    for (int w = 0; w < G; w++) store_word(x, keep, w, res[w]);
 }
 #else
 /* Update node i in the G words from w0, lane by lane. */
@@ -100,18 +157,18 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
     for (int w = 0; w < G; w++) {
         uint64_t nbw[WMAX];
         for (int e = 0; e < D; e++) nbw[e] = p[(int64_t)nb[e] * nw + w0 + w];
-        uint16_t hi[64], cfg[64];
-        WK(hi_word)(R, i, w0 + w, hi);
+        uint8_t S[128];
+        uint16_t cfg[64];
+        WK(stream)(R, i, w0 + w, 0, 8, S);
         memset(cfg, 0, sizeof cfg);
         for (int e = 0; e < D; e++)
             for (int j = 0; j < 64; j++) cfg[j] = (uint16_t)(cfg[j] | ((nbw[e] >> j) & 1) << e);
-        uint64_t res = 0, tie = 0;
+        uint64_t res = 0;
         for (int j = 0; j < 64; j++) {
-            const uint16_t t = th[cfg[j]];
-            res |= (uint64_t)(hi[j] < t) << j;
-            tie |= (uint64_t)(hi[j] == t) << j;
+            const uint32_t u = (uint32_t)S[j] << 8 | S[64 + j], t = th[cfg[j]];
+            if (u < t || (u == t && wide_tie(R, i, w0 + w, j, ebm_packed_wide_threshold(P->m, i, cfg[j], P->beta))))
+                res |= (uint64_t)1 << j;
         }
-        if (tie) res |= wide_ties(P, i, nbw, w0 + w, tie, R);
         store_word(x, keep, w, res);
     }
 }
@@ -133,11 +190,6 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
         for (int64_t k = 0; k < nlist; k++) {
             const int32_t i = b->nodes[k];
             if (o->clamp && o->clamp[i]) continue;
-            if (k + 1 < nlist) {  /* the next node's table, while this one runs */
-                const int32_t nx = b->nodes[k + 1];
-                const char *tn = (const char *)(P->th + P->toff[nx]);
-                for (int64_t off = 0; off < (int64_t)2 << P->deg[nx]; off += 64) __builtin_prefetch(tn + off);
-            }
             for (int64_t g = g0; g < g1; g++)
                 WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk);
         }

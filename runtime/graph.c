@@ -1,6 +1,7 @@
 /* graph.c - model construction, derived tables, parametrisation fills, colourings. */
 #include "graph.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +111,11 @@ oom:
     return NULL;
 }
 
+/* Versions are unique in the process, so a cache keyed by version never confuses two models. */
+static _Atomic uint64_t last_version;
+
 void ebm_model_refresh(ebm_model *m) {
-    m->version++;
+    m->version = atomic_fetch_add(&last_version, 1) + 1;
     const float *tab = ebm_tensor_data(&m->tables), *b = ebm_tensor_data(&m->bias);
     int64_t nt = m->toff[m->nslots];
     float *tr = m->otab + nt;

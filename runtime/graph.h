@@ -47,7 +47,8 @@ typedef struct ebm_model {
     int64_t *adj_col;    /* [2*nedges] offset into ctab, or -1 when the slot is too large */
     uint8_t *vec16;      /* [n] 1 if K[i] <= 16 and every neighbour has K <= 16 */
     int64_t ctab_zero;   /* offset of 16*16 zeros in ctab (padding for absent neighbours) */
-    uint64_t version;    /* incremented by every ebm_model_refresh (caches of table values) */
+    uint64_t version;    /* set by every ebm_model_refresh to a value no model of the process had
+                            before (caches of table values: one version is one content) */
 } ebm_model;
 
 /* Build a model from per-node levels, slot shapes and an edge list (arrays are copied).
