@@ -91,7 +91,7 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     for (int e = 0; e < 7; e++) bit[e] = _mm512_set1_epi8((char)(1 << e));
     /* the undecided lanes are resolved after the vector pass, so that their byte loads read
      * stores long retired (a load right after the vector store stalls) */
-    uint8_t ab[G][3][64], S[G][128];
+    uint8_t ab[G][3][64], S[G][64];
     uint64_t res[G], und[G], anyund = 0;
     for (int w = 0; w < G; w++) {
         __m512i a[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
@@ -104,31 +104,30 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
         und[w] = ~(res[w] | _mm512_cmpgt_epu8_mask(r0[w], tmx));
         anyund |= und[w];
         if (und[w]) {
-            for (int c = 0; c < nch; c++) _mm512_storeu_si512(ab[w][c], a[c]);
+            _mm512_storeu_si512(ab[w][0], a[0]);  /* constant indices: a loop here became a memcpy call */
+            _mm512_storeu_si512(ab[w][1], a[1]);
+            _mm512_storeu_si512(ab[w][2], a[2]);
             _mm512_storeu_si512(S[w], r0[w]);
         }
     }
     if (anyund) {
-        /* U's top 16 bits against T >> 16, T from the formula for these lanes only (a
-         * vectorised loop over them); ties go to the low halves */
+        /* U's top 16 bits against T >> 16 for these lanes only: their configurations, the
+         * second byte of U (one block per lane), T from the formula 16 lanes at a time; ties
+         * go to the low halves */
         const ebm_model *m = P->m;
         const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i], beta = P->beta;
         uint32_t cfg[64 * G + 16], T[64 * G + 16];
-        uint16_t hi[64 * G], pos[64 * G];
+        uint16_t pos[64 * G];
         int nu = 0;
-        for (int w = 0; w < G; w++) {
-            if (!und[w]) continue;
-            WK(stream)(R, i, w0 + w, 4, 4, S[w] + 64);
+        for (int w = 0; w < G; w++)
             for (uint64_t u = und[w]; u; u &= u - 1) {
                 const int j = __builtin_ctzll(u);
                 uint32_t c = 0;
                 for (int q = 0; q < nch; q++) c |= (uint32_t)ab[w][q][j] << (7 * q);
                 cfg[nu] = c;
-                hi[nu] = (uint16_t)(S[w][j] << 8 | S[w][64 + j]);
                 pos[nu++] = (uint16_t)(64 * w + j);
             }
-        }
-        for (int n = nu; n < ((nu + 15) & ~15); n++) cfg[n] = 0;
+        _mm512_storeu_si512(cfg + nu, _mm512_setzero_si512());  /* the last vector's spare lanes */
         for (int n = 0; n < nu; n += 16) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
             const __m512i c = _mm512_loadu_si512(cfg + n);
             __m512 h = _mm512_set1_ps(bc);
@@ -137,9 +136,11 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
             _mm512_storeu_si512(T + n, WK(threshold16)(h, beta));
         }
         for (int n = 0; n < nu; n++) {
-            const uint32_t t = T[n] >> 16;
             const int w = pos[n] >> 6, j = pos[n] & 63;
-            if (hi[n] < t || (hi[n] == t && wide_tie(R, i, w0 + w, j, T[n]))) res[w] |= (uint64_t)1 << j;
+            uint8_t b1[16];
+            WK(stream)(R, i, w0 + w, 4 + (j >> 4), 1, b1);
+            const uint32_t hi = (uint32_t)S[w][j] << 8 | b1[j & 15], t = T[n] >> 16;
+            if (hi < t || (hi == t && wide_tie(R, i, w0 + w, j, T[n]))) res[w] |= (uint64_t)1 << j;
         }
     }
     uint64_t *x = p + (int64_t)i * nw + w0;
@@ -190,6 +191,16 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
         for (int64_t k = 0; k < nlist; k++) {
             const int32_t i = b->nodes[k];
             if (o->clamp && o->clamp[i]) continue;
+#if WK_ISA == 2
+            if (k + 1 < nlist) {  /* the next node's buckets and its neighbours' words of these groups */
+                const int32_t nx = b->nodes[k + 1];
+                for (int off = 0; off < WBK; off += 64) __builtin_prefetch(P->bk + (int64_t)nx * WBK + off);
+                for (int e = 0; e < P->deg[nx]; e++) {
+                    const uint64_t *row = p + (int64_t)P->nbr[(int64_t)nx * WMAX + e] * nw;
+                    for (int64_t g = g0; g < g1; g++) __builtin_prefetch(row + g * G);
+                }
+            }
+#endif
             for (int64_t g = g0; g < g1; g++)
                 WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk);
         }
