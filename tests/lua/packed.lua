@@ -120,10 +120,11 @@ do
   local m3 = ebm.grid{ height = 2, width = 2, levels = 3, coupling = "potts" }
   local s = ebm.sampler{ model = m3 }
   t.error_like(function() s:pack(s:chains(64)) end, "node 1 has 3 levels", "K = 3 refused with the node named")
-  local mb = ebm.grid{ height = 5, width = 5, levels = 2, stencil = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 } }, coupling = "spin" }
+  local mb = ebm.grid{ height = 5, width = 5, levels = 2, coupling = "spin", torus = true,
+                       stencil = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 }, { 2, 0 }, { 1, 2 }, { 2, 1 }, { 2, 2 } } }
   local sb = ebm.sampler{ model = mb }
-  t.error_like(function() sb:pack(sb:chains(64)) end, "neighbours %(the packed path supports at most 8%)",
-    "more than 8 neighbours refused")
+  t.error_like(function() sb:pack(sb:chains(64)) end, "neighbours %(the packed path supports at most 16%)",
+    "more than 16 neighbours refused (9..16: the wide path, tests/lua/packed_wide.lua)")
   local s1 = ebm.sampler{ model = m1 }
   local p = s1:pack(s1:chains(64))
   t.error_like(function() s:sweep_packed(p) end, "number of nodes", "packed chains of another model refused")

@@ -1,0 +1,150 @@
+-- packed_wide.lua - the packed kernel's wide path (binary models with a node of 9..16
+-- neighbours, runtime/gibbs_packed_wide.c): bit-identity with the scalar reference on every SIMD
+-- path and generator (with and without a per-chain clamp), across thread counts and split
+-- calls, after the model or beta changes (the kernel caches its tables by model version), and
+-- the empirical distribution of many chains against exact enumeration on small tori whose
+-- nodes have 9, 11 and 12 distinct neighbours; refusals past 16 neighbours. A path this CPU
+-- lacks is skipped with a TAP skip line.
+local t = require "tap"
+local ebm = require "ebm"
+local core = ebm.core
+local equal = require "tensor_eq"
+t.seed(20261202)
+
+local rng = ebm.rng(23)
+
+local function random_states(n, C, r)
+  local x = ebm.zeros({ n, C }, "u8")
+  local v = x:view(n * C)
+  for k = 1, n * C do v:set(k, r:u32() & 1) end
+  return x
+end
+
+local J12 = { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } }  -- Extropic's long-range torus
+local J9 = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 } }
+local J11 = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 }, { 1, 2 } }
+-- 16x16 torus, 12 distinct neighbours per node
+local m12 = ebm.grid{ height = 16, width = 16, levels = 2, stencil = J12, coupling = "ordinal", torus = true }
+m12:randomise(0.5, rng)
+-- 6x7 grid (no wrap) with the long jumps and a few more: nodes with 2..14 neighbours (both paths' ranges)
+local mmix = ebm.grid{ height = 6, width = 7, levels = 2, stencil = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 }, { 2, 0 }, { 2, 1 } },
+                       coupling = "spin" }
+mmix:randomise(0.7, rng)
+t.is(mmix.nedges, 6 * 6 + 5 * 7 + 5 * 6 + 5 * 6 + 6 * 5 + 4 * 7 + 4 * 6, "6x7 grid with 7 jumps: edge count (interior nodes have 14 neighbours)")
+
+-- 1. vector kernels == scalar reference
+local SIMD, RNGS = { "avx512", "avx2", "scalar" }, { "ars", "philox" }
+local function runs(simd, gen) return select(3, core.simd_path(simd, gen)) end
+for _, gen in ipairs(RNGS) do
+  for _, simd in ipairs(SIMD) do
+    if not runs(simd, gen) then
+      t.skip(("this CPU cannot run the %s path with %s (cpu flags)"):format(simd, gen), 4)
+    else
+      for _, c in ipairs{ { "16x16 torus, 12 neighbours", m12 }, { "6x7 grid, 2..14 neighbours", mmix } } do
+        local name, m = ("%s [%s, %s]"):format(c[1], simd, gen), c[2]
+        local s = ebm.sampler{ model = m, seed = 9 }
+        local x = random_states(m.n, 700, rng)
+        local pc = random_states(m.n, 700, rng)
+        local a, b = s:pack(x), s:pack(x)
+        core.packed_sweep(s.graph, s.blocks, a, 3, 0.7, 9, 5, nil, simd, gen)
+        core.packed_sweep_ref(s.graph, s.blocks, b, 3, 0.7, 9, 5, nil, nil, gen)
+        t.ok(equal(a:unpack(), b:unpack()), name .. ": bit-identical to the scalar reference")
+        core.packed_sweep(s.graph, s.blocks, a, 2, 1.3, 9, 8, pc, simd, gen)
+        core.packed_sweep_ref(s.graph, s.blocks, b, 2, 1.3, 9, 8, pc, nil, gen)
+        t.ok(equal(a:unpack(), b:unpack()), name .. ": same with a per-chain clamp")
+      end
+    end
+  end
+end
+
+-- 2. threads, split calls, steps; the cached tables follow the model and beta
+do
+  local s = ebm.sampler{ model = m12, seed = 4 }
+  local x = random_states(m12.n, 4096, rng)
+  local prev = core.threads(1)
+  local a = s:pack(x)
+  s:sweep_packed(a, { n = 5, step = 0 })
+  core.threads(2)
+  local b = s:pack(x)
+  s:sweep_packed(b, { n = 5, step = 0 })
+  local c = s:pack(x)
+  s:sweep_packed(c, { n = 2, step = 0 })
+  s:sweep_packed(c, { n = 3, step = 2 })
+  t.ok(equal(a:unpack(), b:unpack()), "12-neighbour torus: 1 and 2 threads give bit-identical chains")
+  t.ok(equal(a:unpack(), c:unpack()), "12-neighbour torus: 5 sweeps == 2 + 3 sweeps with the step carried")
+  local d = s:pack(x)
+  s:sweep_packed(d, { n = 5, step = 1 })
+  t.ok(not equal(a:unpack(), d:unpack()), "12-neighbour torus: another step gives other draws")
+  -- new parameters (the model's version changes): the kernel must not reuse the old tables
+  local m = ebm.grid{ height = 16, width = 16, levels = 2, stencil = J12, coupling = "ordinal", torus = true }
+  m:randomise(0.5, ebm.rng(5))
+  local s2 = ebm.sampler{ model = m, seed = 4 }
+  local e = s2:pack(x)
+  s2:sweep_packed(e, { n = 2, step = 0 })          -- builds and caches the tables of the first parameters
+  local y = e:unpack()
+  local old = s2:pack(y)
+  core.packed_sweep_ref(s2.graph, s2.blocks, old, 2, 1, 4, 2, nil, nil, "ars")
+  m:randomise(0.9, ebm.rng(6))
+  local new = s2:pack(y)
+  core.packed_sweep_ref(s2.graph, s2.blocks, new, 2, 1, 4, 2, nil, nil, "ars")
+  t.ok(not equal(old:unpack(), new:unpack()), "new parameters give other chains (the reference, old and new)")
+  s2:sweep_packed(e, { n = 2, step = 2 })
+  t.ok(equal(e:unpack(), new:unpack()), "after new parameters the kernel matches the reference (no stale tables)")
+  local h, k = s2:pack(x), s2:pack(x)
+  s2:sweep_packed(h, { n = 2, step = 0, beta = 0.6 })
+  core.packed_sweep_ref(s2.graph, s2.blocks, k, 2, 0.6, 4, 0, nil, nil, "ars")
+  t.ok(equal(h:unpack(), k:unpack()), "after a new beta the kernel matches the reference")
+  core.threads(prev)
+end
+
+-- 3. refusals
+do
+  local mb = ebm.grid{ height = 5, width = 5, levels = 2, coupling = "spin", torus = true,
+                       stencil = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 }, { 2, 0 }, { 1, 2 }, { 2, 1 }, { 2, 2 } } }
+  local sb = ebm.sampler{ model = mb }
+  t.error_like(function() sb:pack(sb:chains(64)) end, "node 1 has 18 neighbours %(the packed path supports at most 16%)",
+    "more than 16 neighbours refused, the node named")
+  local s = ebm.sampler{ model = m12 }
+  local p = s:pack(s:chains(64))
+  t.error_like(function() s:sweep_packed(p, { beta = -1 }) end, "beta must be >= 0", "negative beta refused")
+end
+
+-- 4. against exact enumeration: independent chains from a uniform start, 40 sweeps each
+local C, WARM = 1 << 16, 40
+local function check(name, m, o)
+  o = o or {}
+  local beta = o.beta or 1
+  local ex = ebm.exact(m, { beta = beta })
+  local s = ebm.sampler{ model = m, seed = o.seed or 21 }
+  local p = s:pack(s:chains(C))
+  s:sweep_packed(p, { n = WARM, beta = beta, rng = o.rng, simd = o.simd })
+  local y = p:unpack()
+  local tv, bound = ex:tv(y), ebm.exact.tv_bound(ex.nstates, C)
+  name = ("%s [%s]"):format(name, table.concat({ core.simd_path(o.simd, o.rng) }, ", ", 1, 2))
+  t.cmp_ok(tv, "<", bound, ("%s: packed TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, ex.nstates, C))
+  t.cmp_ok(ex:marginal_z(y, "chains", C), "<", 5, name .. ": node marginals within 5 standard errors (worst z)")
+end
+local m9 = ebm.grid{ height = 3, width = 4, levels = 2, stencil = J9, coupling = "spin", torus = true }
+m9:randomise(0.6, rng)
+t.is(m9.nedges, 54, "3x4 torus with 5 jumps: 54 edges, 9 distinct neighbours per node")
+local m11 = ebm.grid{ height = 3, width = 4, levels = 2, stencil = J11, coupling = "potts", torus = true }
+m11:randomise(0.5, rng)
+t.is(m11.nedges, 66, "3x4 torus with 6 jumps: every pair, 11 neighbours per node")
+local m12s = ebm.grid{ height = 3, width = 5, levels = 2, stencil = J11, coupling = "ordinal", torus = true }
+m12s:randomise(0.4, rng)
+t.is(m12s.nedges, 90, "3x5 torus with 6 jumps: 12 distinct neighbours per node")
+check("3x4 torus, 9 neighbours", m9)
+check("3x4 torus, 9 neighbours, beta 0.5", m9, { beta = 0.5 })
+check("3x4 torus, 11 neighbours, potts", m11)
+check("3x5 torus, 12 neighbours", m12s)
+for _, gen in ipairs(RNGS) do
+  for _, simd in ipairs(SIMD) do
+    if runs(simd, gen) then
+      check("3x4 torus, 11 neighbours", m11, { rng = gen, simd = simd, seed = 31 })
+    else
+      t.skip(("this CPU cannot run the %s path with %s"):format(simd, gen), 2)
+    end
+  end
+end
+
+t.done_testing()
