@@ -10,8 +10,9 @@
 -- --reps calls (conversion excluded); per ns of process CPU time (cpu column: per core used,
 -- less disturbed by other processes); microseconds per sweep of one chain; 50-sweep samples
 -- per second. Conversion u8 -> packed and back is timed separately (median ms per batch).
--- Every row goes to --json. The load average is printed. The packed kernel takes at most 8
--- neighbours: with --stencil 12 only the u8 kernel runs.
+-- Every row goes to --json. The load average is printed. With --stencil 12 the packed kernel
+-- runs its wide path (runtime/gibbs_packed_wide.c; the first call of a model builds its tables,
+-- the warm-up call here).
 --
 --   ebmlua scripts/bench_packed.lua                      # 256..65536 chains, 1 and 2 threads
 --   ebmlua scripts/bench_packed.lua --quick --json out/bench_packed.json
@@ -81,8 +82,8 @@ cli.main(function()
   print(("# %s, %dx%d binary %s-neighbour grid, %d sweeps per call, median of %d calls"):format(
     os.date("!%Y-%m-%dT%H:%M:%SZ"), size, size, stencil, sweeps, reps))
   print("# uptime: " .. uptime)
-  print(("%-6s %-6s %-6s %7s %3s %9s %9s %12s %12s %8s %8s"):format("kernel", "rng", "simd", "chains", "thr",
-    "flips/ns", "(cpu)", "us/swp/chain", "smp50/s", "pack_ms", "unpk_ms"))
+  print(("%-6s %-6s %-6s %3s %3s %4s %7s %3s %9s %9s %12s %12s %8s %8s"):format("kernel", "rng", "simd", "lev", "stn",
+    "size", "chains", "thr", "flips/ns", "(cpu)", "us/swp/chain", "smp50/s", "pack_ms", "unpk_ms"))
   local results = {}
   local function row(kernel, gen, simd, C, nt, t, c, extra)
     local flips = m.n * C * sweeps
@@ -91,7 +92,8 @@ cli.main(function()
                 us_per_sweep_chain = t / sweeps / C * 1e6, samples50_per_s = C / (t / sweeps * 50) }
     for k, v in pairs(extra or {}) do r[k] = v end
     results[#results + 1] = r
-    print(("%-6s %-6s %-6s %7d %3d %9.2f %9.2f %12.4f %12.0f %8s %8s"):format(kernel, gen, simd, C, nt, r.flips_per_ns,
+    print(("%-6s %-6s %-6s %3d %3s %4d %7d %3d %9.2f %9.2f %12.4f %12.0f %8s %8s"):format(kernel, gen, simd, 2, stencil,
+      size, C, nt, r.flips_per_ns,
       r.flips_per_cpu_ns, r.us_per_sweep_chain, r.samples50_per_s, r.pack_ms and ("%.3f"):format(r.pack_ms) or "-",
       r.unpack_ms and ("%.3f"):format(r.unpack_ms) or "-"))
     io.stdout:flush()

@@ -91,9 +91,9 @@ function Sampler:sequential(state, opts)
 end
 
 -- Bit-packed fast path for binary models (runtime/gibbs_packed.h): every node K == 2 with at
--- most 8 neighbours, else an error (fast for <= 4 neighbours: with 8 the u8 kernel is faster).
+-- most 16 neighbours, else an error (a node with 9..16 takes the wide path, gibbs_packed_wide.c).
 -- 64 chains per machine word; exact Bernoulli draws by lazy
--- bit-serial comparison with the same threshold table as the u8 kernel, other random streams.
+-- comparison with the same thresholds as the u8 kernel's tables, other random streams.
 --   p = s:pack(x)                     -- ebm.Packed copy of u8 [n, C] chains
 --   s:sweep_packed(p, {n=1, beta=1, clamp=u8 [n] | u8 [n, C], simd=, rng=})  -- in place; advances s.step
 --     simd "avx512" | "avx2" | "scalar", rng "ars" | "philox": default from EBM_SIMD / EBM_RNG,

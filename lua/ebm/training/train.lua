@@ -228,7 +228,7 @@ function Trainer:step(x)
 end
 
 -- The negative phase's cd_steps sweeps of chains (u8 [n, C], in place), with the fastest
--- exact kernel that applies: the bit-packed one (ARS) for binary models with at most 8
+-- exact kernel that applies: the bit-packed one (ARS) for binary models with at most 16
 -- neighbours, else the u8 kernel. cfg.neg_kernel = "u8" forces the u8 kernel (the two
 -- kernels draw from different random streams, so they give different, equally exact chains).
 function Trainer:negative_sweeps(chains)
