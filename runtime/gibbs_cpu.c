@@ -15,6 +15,7 @@ int ebm_cpu_has(const char *f) {
     if (!strcmp(f, "aes")) return __builtin_cpu_supports("aes") != 0;
     if (!strcmp(f, "vaes")) return __builtin_cpu_supports("vaes") != 0;
     if (!strcmp(f, "avx512vbmi")) return __builtin_cpu_supports("avx512vbmi") != 0;
+    if (!strcmp(f, "gfni")) return __builtin_cpu_supports("gfni") != 0;
 #else
     (void)f;
 #endif

@@ -34,7 +34,7 @@ int ebm_simd_parse(const char *s);
 int ebm_rng_parse(const char *s);
 
 /* CPU feature flags by name ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "aes",
- * "vaes", "avx512vbmi"); 0 for other names. */
+ * "vaes", "avx512vbmi", "gfni"); 0 for other names. */
 int ebm_cpu_has(const char *feature);
 
 #endif

@@ -236,7 +236,7 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
 #pragma GCC pop_options
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,vaes")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,gfni,vaes")
 #define WK_ISA 2
 #define WK(name) WK_NAME(name, avx512)
 #include "gibbs_packed_wide_kern.h"
@@ -252,8 +252,9 @@ static wplan cache;
 
 int ebm_packed_wide_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                            const ebm_packed_opts *o, int simd, int rng) {
-    /* the AVX-512 copy needs AVX512-VBMI (byte permutes); without it the AVX2 copy runs (same bits) */
-    if (simd == EBM_SIMD_AVX512 && !ebm_cpu_has("avx512vbmi")) simd = EBM_SIMD_AVX2;
+    /* the AVX-512 copy needs AVX512-VBMI (byte permutes) and GFNI (bit transposes); without
+     * them the AVX2 copy runs (same bits) */
+    if (simd == EBM_SIMD_AVX512 && !(ebm_cpu_has("avx512vbmi") && ebm_cpu_has("gfni"))) simd = EBM_SIMD_AVX2;
     const int buckets = simd == EBM_SIMD_AVX512;
     pthread_mutex_lock(&cache_lock);
     wplan *P = &cache;

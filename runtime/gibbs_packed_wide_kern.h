@@ -60,8 +60,9 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     const int D = P->deg[i], nch = (D + 6) / 7;
     const int32_t *nb = P->nbr + (int64_t)i * WMAX;
     const uint8_t *bk = P->bk + (int64_t)i * WBK;
-    uint64_t nbw[WMAX][G];
-    for (int e = 0; e < D; e++) memcpy(nbw[e], p + (int64_t)nb[e] * nw + w0, sizeof nbw[e]);
+    /* the neighbours' words (register e: words w0 .. w0+7 of neighbour e), zero past D */
+    __m512i nbv[21];
+    for (int e = 0; e < 21; e++) nbv[e] = e < D ? _mm512_loadu_si512(p + (int64_t)nb[e] * nw + w0) : _mm512_setzero_si512();
     /* U's top bytes: register w is blocks 0..3 of word w0 + w */
     __m512i r0[G];
     if (R->rng == EBM_RNG_ARS) {
@@ -87,16 +88,46 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     }
     const __m512i tmin0 = _mm512_loadu_si512(bk + 384), tmin1 = _mm512_loadu_si512(bk + 448);
     const __m512i tmax0 = _mm512_loadu_si512(bk + 512), tmax1 = _mm512_loadu_si512(bk + 576);
-    __m512i bit[7];
-    for (int e = 0; e < 7; e++) bit[e] = _mm512_set1_epi8((char)(1 << e));
+    /* chunk c's index bytes of every lane: the 8x8 qword transpose of its neighbours' registers
+     * (7 rows and a zero one) gives one register per word with the neighbours' words in its
+     * qwords; a byte permute makes each qword the 8x8 bit matrix of 8 lanes (reversed rows),
+     * and GF2P8AFFINEQB with the identity-like operand transposes it: byte j of qword k is
+     * the chunk's bits of lane 8k + j */
+    __m512i A[3][G];
+    const __m512i bytet = _mm512_set_epi8(7, 15, 23, 31, 39, 47, 55, 63, 6, 14, 22, 30, 38, 46, 54, 62, 5, 13, 21, 29, 37, 45, 53,
+                                          61, 4, 12, 20, 28, 36, 44, 52, 60, 3, 11, 19, 27, 35, 43, 51, 59, 2, 10, 18, 26, 34, 42,
+                                          50, 58, 1, 9, 17, 25, 33, 41, 49, 57, 0, 8, 16, 24, 32, 40, 48, 56);
+    const __m512i onehot = _mm512_set1_epi64((long long)0x8040201008040201ull);
+    for (int c = 0; c < nch; c++) {
+        const __m512i *r = nbv + 7 * c, z = _mm512_setzero_si512();
+        const __m512i i1 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), i2 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+        const __m512i i3 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), i4 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+        const __m512i t0 = _mm512_unpacklo_epi64(r[0], r[1]), t1 = _mm512_unpackhi_epi64(r[0], r[1]);
+        const __m512i t2 = _mm512_unpacklo_epi64(r[2], r[3]), t3 = _mm512_unpackhi_epi64(r[2], r[3]);
+        const __m512i t4 = _mm512_unpacklo_epi64(r[4], r[5]), t5 = _mm512_unpackhi_epi64(r[4], r[5]);
+        const __m512i t6 = _mm512_unpacklo_epi64(r[6], z), t7 = _mm512_unpackhi_epi64(r[6], z);
+        const __m512i u0 = _mm512_permutex2var_epi64(t0, i1, t2), u1 = _mm512_permutex2var_epi64(t1, i1, t3);
+        const __m512i u2 = _mm512_permutex2var_epi64(t0, i2, t2), u3 = _mm512_permutex2var_epi64(t1, i2, t3);
+        const __m512i u4 = _mm512_permutex2var_epi64(t4, i1, t6), u5 = _mm512_permutex2var_epi64(t5, i1, t7);
+        const __m512i u6 = _mm512_permutex2var_epi64(t4, i2, t6), u7 = _mm512_permutex2var_epi64(t5, i2, t7);
+        A[c][0] = _mm512_permutex2var_epi64(u0, i3, u4);
+        A[c][4] = _mm512_permutex2var_epi64(u0, i4, u4);
+        A[c][1] = _mm512_permutex2var_epi64(u1, i3, u5);
+        A[c][5] = _mm512_permutex2var_epi64(u1, i4, u5);
+        A[c][2] = _mm512_permutex2var_epi64(u2, i3, u6);
+        A[c][6] = _mm512_permutex2var_epi64(u2, i4, u6);
+        A[c][3] = _mm512_permutex2var_epi64(u3, i3, u7);
+        A[c][7] = _mm512_permutex2var_epi64(u3, i4, u7);
+        for (int w = 0; w < G; w++)
+            A[c][w] = _mm512_gf2p8affine_epi64_epi8(onehot, _mm512_permutexvar_epi8(bytet, A[c][w]), 0);
+    }
     /* the undecided lanes are resolved after the vector pass, so that their byte loads read
      * stores long retired (a load right after the vector store stalls) */
     uint8_t ab[G][3][64], S[G][64];
     uint64_t res[G], und[G], anyund = 0;
     for (int w = 0; w < G; w++) {
         __m512i a[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-        for (int c = 0; c < nch; c++)  /* distinct bits: the masked add is an OR */
-            for (int e = 7 * c; e < D && e < 7 * c + 7; e++) a[c] = _mm512_mask_add_epi8(a[c], nbw[e][w], a[c], bit[e - 7 * c]);
+        for (int c = 0; c < nch; c++) a[c] = A[c][w];
         __m512i k = _mm512_setzero_si512();
         for (int c = 0; c < nch; c++) k = _mm512_add_epi8(k, _mm512_permutex2var_epi8(F[c][0], a[c], F[c][1]));
         const __m512i tmn = _mm512_permutex2var_epi8(tmin0, k, tmin1), tmx = _mm512_permutex2var_epi8(tmax0, k, tmax1);
