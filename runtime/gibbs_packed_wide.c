@@ -212,6 +212,15 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
     x[w] = keep ? (x[w] & keep[w]) | (res & ~keep[w]) : res;
 }
 
+/* The AVX-512 path's undecided lanes of one node, queued over its groups. */
+#define WQUEUE 1024
+typedef struct wqueue {
+    uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds (16 spare: whole vectors) */
+    int64_t word[WQUEUE];                       /* global word */
+    uint8_t j[WQUEUE], b0[WQUEUE];              /* lane, U's top byte */
+    int n;
+} wqueue;
+
 /* The kernel three times, like gibbs_packed.c: portable C, AVX2 + AES-NI, AVX-512 + VAES. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #define WK_NAME_(a, b) a##_##b

@@ -56,7 +56,7 @@ static inline __m512i WK(threshold16)(__m512 h, float beta) {
  * 128-bit blocks. */
 static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
                                                             int64_t w0, const uint64_t *keep, const wrand *R,
-                                                            const __m512i *rk) {
+                                                            const __m512i *rk, wqueue *Q) {
     const int D = P->deg[i], nch = (D + 6) / 7;
     const int32_t *nb = P->nbr + (int64_t)i * WMAX;
     const uint8_t *bk = P->bk + (int64_t)i * WBK;
@@ -141,47 +141,52 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
             _mm512_storeu_si512(S[w], r0[w]);
         }
     }
-    if (anyund) {
-        /* U's top 16 bits against T >> 16 for these lanes only: their configurations, the
-         * second byte of U (one block per lane), T from the formula 16 lanes at a time; ties
-         * go to the low halves */
-        const ebm_model *m = P->m;
-        const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i], beta = P->beta;
-        uint32_t cfg[64 * G + 16], T[64 * G + 16];
-        uint16_t pos[64 * G];
-        int nu = 0;
+    uint64_t *x = p + (int64_t)i * nw + w0;
+    for (int w = 0; w < G; w++) store_word(x, keep, w, res[w]);
+    if (anyund)  /* queue them (sweeps() resolves a node's queue after its groups) */
         for (int w = 0; w < G; w++)
-            for (uint64_t u = und[w]; u; u &= u - 1) {
+            for (uint64_t u = keep ? und[w] & ~keep[w] : und[w]; u; u &= u - 1) {
                 const int j = __builtin_ctzll(u);
                 uint32_t c = 0;
                 for (int q = 0; q < nch; q++) c |= (uint32_t)ab[w][q][j] << (7 * q);
-                cfg[nu] = c;
-                pos[nu++] = (uint16_t)(64 * w + j);
+                Q->cfg[Q->n] = c;
+                Q->word[Q->n] = w0 + w;
+                Q->j[Q->n] = (uint8_t)j;
+                Q->b0[Q->n++] = S[w][j];
             }
-        _mm512_storeu_si512(cfg + nu, _mm512_setzero_si512());  /* the last vector's spare lanes */
-        for (int n = 0; n < nu; n += 16) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
-            const __m512i c = _mm512_loadu_si512(cfg + n);
-            __m512 h = _mm512_set1_ps(bc);
-            for (int e = 0; e < D; e++)
-                h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
-            _mm512_storeu_si512(T + n, WK(threshold16)(h, beta));
-        }
-        for (int n = 0; n < nu; n++) {
-            const int w = pos[n] >> 6, j = pos[n] & 63;
-            uint8_t b1[16];
-            WK(stream)(R, i, w0 + w, 4 + (j >> 4), 1, b1);
-            const uint32_t hi = (uint32_t)S[w][j] << 8 | b1[j & 15], t = T[n] >> 16;
-            if (hi < t || (hi == t && wide_tie(R, i, w0 + w, j, T[n]))) res[w] |= (uint64_t)1 << j;
-        }
+}
+
+/* Resolve node i's queued lanes: U's top 16 bits against T >> 16, T from the formula 16 lanes
+ * at a time, U's second byte one block per lane; ties go to the low halves. The lanes' bits
+ * are 0 in the state (neither decided 1 nor kept). */
+static void WK(resolve)(const wplan *P, int32_t i, uint64_t *p, int64_t nw, wqueue *Q, const wrand *R) {
+    const ebm_model *m = P->m;
+    const int D = P->deg[i];
+    const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i], beta = P->beta;
+    _mm512_storeu_si512(Q->cfg + Q->n, _mm512_setzero_si512());  /* the last vector's spare lanes */
+    for (int n = 0; n < Q->n; n += 16) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
+        const __m512i c = _mm512_loadu_si512(Q->cfg + n);
+        __m512 h = _mm512_set1_ps(bc);
+        for (int e = 0; e < D; e++)
+            h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
+        _mm512_storeu_si512(Q->T + n, WK(threshold16)(h, beta));
     }
-    uint64_t *x = p + (int64_t)i * nw + w0;
-    for (int w = 0; w < G; w++) store_word(x, keep, w, res[w]);
+    uint64_t *x = p + (int64_t)i * nw;
+    for (int n = 0; n < Q->n; n++) {
+        const int j = Q->j[n];
+        uint8_t b1[16];
+        WK(stream)(R, i, Q->word[n], 4 + (j >> 4), 1, b1);
+        const uint32_t hi = (uint32_t)Q->b0[n] << 8 | b1[j & 15], t = Q->T[n] >> 16;
+        if (hi < t || (hi == t && wide_tie(R, i, Q->word[n], j, Q->T[n]))) x[Q->word[n]] |= (uint64_t)1 << j;
+    }
+    Q->n = 0;
 }
 #else
 /* Update node i in the G words from w0, lane by lane. */
 static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
-                             const wrand *R, const void *rk) {
+                             const wrand *R, const void *rk, wqueue *Q) {
     (void)rk;
+    (void)Q;
     const int D = P->deg[i];
     const int32_t *nb = P->nbr + (int64_t)i * WMAX;
     const uint16_t *th = P->th + P->toff[i];
@@ -210,6 +215,8 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
 static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                        const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1) {
     const int64_t nlist = b->start[b->nblocks];
+    wqueue Q;
+    Q.n = 0;
     for (int32_t s = 0; s < nsweeps; s++) {
         wrand R;
         wrand_init(&R, rng, o->seed, o->step + (uint64_t)s);
@@ -232,8 +239,15 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
                 }
             }
 #endif
-            for (int64_t g = g0; g < g1; g++)
-                WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk);
+            for (int64_t g = g0; g < g1; g++) {
+#if WK_ISA == 2
+                if (Q.n > WQUEUE - 64 * G) WK(resolve)(P, i, p, nw, &Q, &R);
+#endif
+                WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk, &Q);
+            }
+#if WK_ISA == 2
+            if (Q.n) WK(resolve)(P, i, p, nw, &Q, &R);
+#endif
         }
     }
 }
