@@ -218,6 +218,7 @@ typedef struct wqueue {
     uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds (16 spare: whole vectors) */
     int64_t word[WQUEUE];                       /* global word */
     uint8_t j[WQUEUE], b0[WQUEUE];              /* lane, U's top byte */
+    uint8_t b1[WQUEUE + 4][16];                 /* the block of U's second byte */
     int n;
 } wqueue;
 

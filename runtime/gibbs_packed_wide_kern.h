@@ -171,12 +171,30 @@ static void WK(resolve)(const wplan *P, int32_t i, uint64_t *p, int64_t nw, wque
             h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
         _mm512_storeu_si512(Q->T + n, WK(threshold16)(h, beta));
     }
+    /* U's second bytes: block 4 + j/16 of each lane's word, four lanes' blocks per VAES register */
+    if (R->rng == EBM_RNG_ARS) {
+        __m512i rk[EBM_ARS_ROUNDS + 1];
+        for (int r = 0; r <= EBM_ARS_ROUNDS; r++) rk[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)R->keys.k[r]));
+        const int slo = (int)(uint32_t)R->step;
+        for (int n = 0; n < Q->n; n += 4) {
+            int wd[4], q[4];
+            for (int l = 0; l < 4; l++) {
+                const int k = n + l < Q->n ? n + l : n;
+                wd[l] = (int)(uint32_t)Q->word[k];
+                q[l] = 4 + (Q->j[k] >> 4);
+            }
+            __m512i v = _mm512_xor_si512(_mm512_set_epi32(q[3], slo, i, wd[3], q[2], slo, i, wd[2], q[1], slo, i, wd[1], q[0], slo, i, wd[0]),
+                                         rk[0]);
+            for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm512_aesenc_epi128(v, rk[r]);
+            _mm512_storeu_si512(Q->b1[n], _mm512_aesenclast_epi128(v, rk[EBM_ARS_ROUNDS]));
+        }
+    } else {
+        for (int n = 0; n < Q->n; n++) WK(stream)(R, i, Q->word[n], 4 + (Q->j[n] >> 4), 1, Q->b1[n]);
+    }
     uint64_t *x = p + (int64_t)i * nw;
     for (int n = 0; n < Q->n; n++) {
         const int j = Q->j[n];
-        uint8_t b1[16];
-        WK(stream)(R, i, Q->word[n], 4 + (j >> 4), 1, b1);
-        const uint32_t hi = (uint32_t)Q->b0[n] << 8 | b1[j & 15], t = Q->T[n] >> 16;
+        const uint32_t hi = (uint32_t)Q->b0[n] << 8 | Q->b1[n][j & 15], t = Q->T[n] >> 16;
         if (hi < t || (hi == t && wide_tie(R, i, Q->word[n], j, Q->T[n]))) x[Q->word[n]] |= (uint64_t)1 << j;
     }
     Q->n = 0;
