@@ -110,14 +110,31 @@ static void node_buckets(const ebm_model *m, int32_t i, int d, const uint16_t *t
             bk[128 * c + x] = (uint8_t)(v > 0.0f ? (v < (float)cap[c] ? (int)v : cap[c]) : 0);
         }
     }
+    /* bounds over every configuration; four copies of the bound tables (by x & 3) so that
+     * consecutive configurations, often in one bucket, do not wait on each other's stores */
     uint8_t *tmin = bk + 384, *tmax = bk + 512;
-    memset(tmin, 255, 128);
-    for (int cfg = 0; cfg < (1 << d); cfg++) {
-        int k = 0;
-        for (int c = 0; c < nch; c++) k += bk[128 * c + ((cfg >> (7 * c)) & 127)];
-        const uint8_t v = (uint8_t)(t[cfg] >> 8);
-        if (v < tmin[k]) tmin[k] = v;
-        if (v > tmax[k]) tmax[k] = v;
+    uint8_t lo4[4][128], hi4[4][128];
+    memset(lo4, 255, sizeof lo4);
+    memset(hi4, 0, sizeof hi4);
+    const int n0 = d < 7 ? d : 7;
+    for (int xr = 0; xr < (1 << (d - n0)); xr++) {
+        const int kr = bk[128 + (xr & 127)] + bk[256 + (xr >> 7)];
+        const uint16_t *tr = t + ((int64_t)xr << n0);
+        for (int x = 0; x < (1 << n0); x++) {
+            const int k = kr + bk[x], v = tr[x] >> 8;
+            uint8_t *l = &lo4[x & 3][k], *h = &hi4[x & 3][k];
+            *l = (uint8_t)(v < *l ? v : *l);
+            *h = (uint8_t)(v > *h ? v : *h);
+        }
+    }
+    for (int k = 0; k < 128; k++) {
+        int l = lo4[0][k], h = hi4[0][k];
+        for (int c = 1; c < 4; c++) {
+            l = lo4[c][k] < l ? lo4[c][k] : l;
+            h = hi4[c][k] > h ? hi4[c][k] : h;
+        }
+        tmin[k] = (uint8_t)l;
+        tmax[k] = (uint8_t)h;
     }
 }
 
