@@ -30,6 +30,13 @@ int ebm_packed_is_wide(const ebm_model *m) {
     return 0;
 }
 
+int64_t ebm_packed_wide_entries(const ebm_model *m) {
+    if (!ebm_packed_is_wide(m)) return 0;
+    int64_t tot = 0;
+    for (int32_t i = 0; i < m->n; i++) tot += (int64_t)1 << (m->adj_start[i + 1] - m->adj_start[i]);
+    return tot;
+}
+
 /* The field of configuration cfg: bin_c, then, in neighbour order, the slope of each neighbour
  * at 1 and 0 for one at 0 (h + 0 is h, up to the sign of a zero field, which gives the same T;
  * the tables' doubling below skips the zeros). Branch-free, so that loops over lanes vectorise. */

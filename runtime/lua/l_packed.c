@@ -144,6 +144,14 @@ static int l_simd_path(lua_State *L) {
     return 3;
 }
 
+/* core.packed_table_entries(g) -> the threshold-table entries a wide packed sweep builds for
+ * this model's current parameters (sum of 2^neighbours over its nodes), 0 when the model is
+ * not on the wide path. */
+static int l_packed_table_entries(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)ebm_packed_wide_entries(luaG_checkgraph(L, 1)));
+    return 1;
+}
+
 static int l_nchains(lua_State *L) { lua_pushinteger(L, checkpacked(L, 1)->C); return 1; }
 static int l_nnodes(lua_State *L) { lua_pushinteger(L, checkpacked(L, 1)->n); return 1; }
 static int l_words(lua_State *L) { lua_pushinteger(L, checkpacked(L, 1)->nw); return 1; }
@@ -176,6 +184,7 @@ void ebm_open_packed(lua_State *L, int mod) {
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {{"packed_pack", l_packed_pack}, {"packed_sweep", l_packed_sweep},
                                    {"packed_sweep_ref", l_packed_sweep_ref}, {"simd_path", l_simd_path},
+                                   {"packed_table_entries", l_packed_table_entries},
                                    {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }

@@ -147,4 +147,23 @@ for _, gen in ipairs(RNGS) do
   end
 end
 
+-- 5. training's negative phase takes the packed kernel for a wide model when the step's node
+-- updates are at least twice the threshold-table entries it rebuilds (else the u8 kernel)
+do
+  t.is(core.packed_table_entries(m12s.graph), 15 * 4096, "table entries of the 3x5 12-neighbour torus: 15 * 2^12")
+  t.is(core.packed_table_entries(m9.graph), 12 * 512, "table entries of the 3x4 9-neighbour torus: 12 * 2^9")
+  t.is(core.packed_table_entries(ebm.grid{ height = 3, width = 3, levels = 2 }.graph), 0, "no wide path, no tables")
+  local function gate(C, cd)
+    local cfg = { batch = C, cd_steps = cd, beta = 1, lr = 0.01, optim = "sgd", epochs = 1, seed = 1 }
+    local tr = ebm.train.trainer{ model = m12s, train = ebm.zeros({ C, 15 }, "u8"), config = cfg }
+    local x = tr.sampler:chains(C)
+    local before = x:clone()
+    tr:negative_sweeps(x)
+    t.ok(not equal(x, before), ("%d chains, %d sweeps: the chains moved"):format(C, cd))
+    return tr._packed_ok
+  end
+  t.ok(gate(1024, 8), "1024 chains x 8 sweeps x 15 nodes >= 2 x 61440 entries: packed kernel")
+  t.ok(not gate(64, 2), "64 chains x 2 sweeps: the u8 kernel")
+end
+
 t.done_testing()

@@ -21,6 +21,7 @@
 -- Negative phase: CD-k starts k sweeps of block Gibbs from the batch itself; persistent CD
 -- (pcd=true) keeps `batch` chains across updates (started from the first batch). All
 -- randomness is a function of (seed, epoch, step), so a resumed run equals an uninterrupted one.
+local core = require "ebm.core"
 local base = require "ebm.base"
 local presets = require "ebm.models.presets"
 local exact = require "ebm.models.exact"
@@ -229,12 +230,17 @@ end
 
 -- The negative phase's cd_steps sweeps of chains (u8 [n, C], in place), with the fastest
 -- exact kernel that applies: the bit-packed one (ARS) for binary models with at most 16
--- neighbours, else the u8 kernel. cfg.neg_kernel = "u8" forces the u8 kernel (the two
--- kernels draw from different random streams, so they give different, equally exact chains).
+-- neighbours, else the u8 kernel. A model with 9..16 neighbours (the packed kernel's wide
+-- path) rebuilds 2^neighbours thresholds per node whenever the parameters change, i.e. every
+-- step: it takes the packed kernel only when the step's node updates are at least twice
+-- those table entries (below that the u8 kernel is faster; RESULTS.md, the 12-neighbour
+-- torus). cfg.neg_kernel = "u8" forces the u8 kernel (the two kernels draw from different
+-- random streams, so they give different, equally exact chains).
 function Trainer:negative_sweeps(chains)
   local cfg, s = self.cfg, self.sampler
   if self._packed_ok == nil then
     self._packed_ok = cfg.neg_kernel ~= "u8" and (pcall(s.pack, s, chains:narrow(2, 1, 1):contiguous()))
+      and s.model.n * chains:size(2) * cfg.cd_steps >= 2 * core.packed_table_entries(s.graph)
   end
   if not self._packed_ok then
     s:sweep(chains, { n = cfg.cd_steps, beta = cfg.beta })
