@@ -36,24 +36,28 @@
  *
  * The wide path (gibbs_packed_wide.c; models with a node of 9..16 neighbours). The bit-sliced
  * threshold of the plane path costs 2^(D-2) loads per plane, so here each lane is handled on
- * its own: node i with D neighbours has the same threshold table T_i[cfg] (cfg < 2^D; the field
- * h = bin_c + the slopes of the set neighbours, added in neighbour order, then
- * ebm_bin_threshold), and x_i = 1 iff U < T_i[cfg] for the lane's 32-bit uniform U, whose halves
- * come from two streams of 16-bit words:
- *     U = hi << 16 | lo, lane j of word w: hi = 16-bit word (j & 7) of block B(q = j >> 3),
- *                                          lo = 16-bit word (j & 7) of block B(q = 8 + (j >> 3)),
- * a block's 128 bits read as 8 little-endian 16-bit words, and for node i at step s
+ * its own: node i with D neighbours has the same thresholds T_i[cfg] (cfg < 2^D; the field
+ * h = bin_c + the slopes of the neighbours at 1, added in neighbour order, then
+ * ebm_bin_threshold), and x_i = 1 iff U < T_i[cfg] for the lane's 32-bit uniform U. The 16
+ * blocks B(0..15) of word w, concatenated as 256 bytes S, give lane j (chain 64 w + j)
+ *     U = S[j] << 24 | S[64 + j] << 16 | S[129 + 2j] << 8 | S[128 + 2j],
+ * a block's 16 bytes in memory order (little-endian words), where for node i at step s
  *   ARS (the default): B(q) = ARS-7(key = {seed, s_hi ^ EBM_PK_KEYW << 32}, counter = {w, i, s_lo, q});
  *   Philox (the reference): B(q) = Philox4x32-10(key = {seed_lo, seed_hi ^ EBM_PK_KEYW},
  *                                                counter = {16 w + q, i, s_lo, s_hi}).
- * The kernels keep only T >> 16 per configuration (a 2^(D+1)-byte table per node, built per call
- * for all nodes, vectorised and threaded) and draw only hi: hi < T >> 16 decides 1, hi > T >> 16
- * decides 0, and a tie (probability 2^-16 per lane) draws lo and compares it with the low half
- * of the exact T, computed from the formula. The AVX-512 path builds 32 configuration indices
- * per register with masked ORs (one per neighbour), gathers the table (vpgatherdd) and compares
- * 32 lanes at once; the portable C path (also the AVX2 one, with AES-NI for ARS) does the same
- * lane by lane. The threads split the words and each runs all sweeps of its share node by node
- * (one pass over the tables per sweep and thread).
+ * The kernels draw U lazily. AVX-512 (with VBMI and GFNI; otherwise the AVX2 copy runs): the
+ * configuration of 64 lanes in bytes, in chunks of 7 neighbours (an 8x8 qword transpose, a byte
+ * permute and GF2P8AFFINEQB per word); each chunk's partial field quantised to a byte by a
+ * 128-entry in-register table, their sum a bucket k < 128 of the field, and per bucket the least
+ * and greatest T >> 24 over its configurations (enumerated when the tables are built): U's top
+ * byte below the least decides 1, above the greatest 0, all with byte compares on 64 lanes (one
+ * VAES register of random bytes per word). The rest (about 0.4% of lanes on the 70x70 torus of
+ * bench_packed.lua) are queued per node, T is computed from the formula 16 lanes at a time and
+ * compared with U's top 16 bits, and the rare tie (U >> 16 == T >> 16) with the low 16. The
+ * portable C and AVX2 paths compare U's top 16 bits with a per-node table of T >> 16, lane by
+ * lane. Tables are built per model version and beta (2^D thresholds per node, threaded) and
+ * kept for the next call (one cache for the process, held under a lock during a call); the
+ * threads split the words and each runs all sweeps of its share node by node.
  */
 #ifndef EBM_GIBBS_PACKED_H
 #define EBM_GIBBS_PACKED_H

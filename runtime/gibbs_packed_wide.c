@@ -1,11 +1,10 @@
 /* gibbs_packed_wide.c - the packed kernel's wide path: binary nodes with up to 16 neighbours
- * (the contract is in gibbs_packed.h, "The wide path"). Per node a table of the high halves of
- * the 2^D thresholds; per lane a D-bit configuration index, a table lookup and a compare with
- * 16 random bits, the low 16 drawn only on a tie. */
+ * (the contract is in gibbs_packed.h, "The wide path"). AVX-512: per node in-register buckets
+ * of the field with bounds of T >> 24 decide most lanes from U's top byte; the rest get T from
+ * the formula. Portable C and AVX2: per node a table of T >> 16, lane by lane. */
 #include "gibbs_packed.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
