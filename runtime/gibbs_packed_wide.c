@@ -169,19 +169,21 @@ static int wplan_build(const ebm_model *m, float beta, int buckets, wplan *P) {
     int fail = 0;
 #pragma omp parallel
     {
-        float *H = malloc((sizeof(float) + sizeof(uint16_t)) << WMAX);
-        if (!H) {
+        float *H = malloc(sizeof(float) << WMAX);
+        uint16_t *tb = buckets ? malloc(sizeof(uint16_t) << WMAX) : NULL;
+        if (!H || (buckets && !tb)) {
 #pragma omp atomic write
             fail = 1;
         }
 #pragma omp for schedule(dynamic, 16)
         for (int32_t i = 0; i < n; i++)
-            if (H) {
-                uint16_t *t = buckets ? (uint16_t *)(H + ((size_t)1 << WMAX)) : P->th + P->toff[i];
+            if (H && (tb || !buckets)) {
+                uint16_t *t = buckets ? tb : P->th + P->toff[i];
                 node_table(m, i, P->deg[i], beta, H, t);
                 if (buckets) node_buckets(m, i, P->deg[i], t, P->bk + (int64_t)i * WBK);
             }
         free(H);
+        free(tb);
     }
     if (fail) { wplan_free(P); return EBM_ENOMEM; }
     return EBM_OK;

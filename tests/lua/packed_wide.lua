@@ -153,13 +153,13 @@ do
   t.is(core.packed_table_entries(m12s.graph), 15 * 4096, "table entries of the 3x5 12-neighbour torus: 15 * 2^12")
   t.is(core.packed_table_entries(m9.graph), 12 * 512, "table entries of the 3x4 9-neighbour torus: 12 * 2^9")
   t.is(core.packed_table_entries(ebm.grid{ height = 3, width = 3, levels = 2 }.graph), 0, "no wide path, no tables")
-  local function gate(C, cd)
-    local cfg = { batch = C, cd_steps = cd, beta = 1, lr = 0.01, optim = "sgd", epochs = 1, seed = 1 }
-    local tr = ebm.train.trainer{ model = m12s, train = ebm.zeros({ C, 15 }, "u8"), config = cfg }
-    local x = tr.sampler:chains(C)
+  local function gate(B, cd)
+    local cfg = { batch = B, cd_steps = cd, beta = 1, lr = 0.01, optim = "sgd", epochs = 1, seed = 1 }
+    local tr = ebm.train.trainer{ model = m12s, train = ebm.zeros({ B, 15 }, "u8"), config = cfg }
+    local x = tr.sampler:chains(B)
     local before = x:clone()
     tr:negative_sweeps(x)
-    t.ok(not equal(x, before), ("%d chains, %d sweeps: the chains moved"):format(C, cd))
+    t.ok(not equal(x, before), ("%d chains, %d sweeps: the chains moved"):format(B, cd))
     return tr._packed_ok
   end
   t.ok(gate(1024, 8), "1024 chains x 8 sweeps x 15 nodes >= 2 x 61440 entries: packed kernel")
