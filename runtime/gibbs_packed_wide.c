@@ -18,6 +18,13 @@
 
 #define G EBM_PK_GROUP
 #define WMAX EBM_PK_WIDEDEG
+/* EBM_WIDE_PROBE (a measurement build, never exact: make BUILD=build-probe EXE=ebmlua-probe
+ * CPPFLAGS=-DEBM_WIDE_PROBE=1): 1 = the AVX-512 path's random bytes from a multiply hash (the
+ * kernel with free random numbers), 2 = its undecided lanes left unresolved. */
+#ifndef EBM_WIDE_PROBE
+#define EBM_WIDE_PROBE 0
+#endif
+
 /* Bucket bytes per node (the AVX-512 path): three 128-byte chunk tables, tmin, tmax. */
 #define WBK 640
 /* Most table entries (16-bit) of one call: 2 GiB. */

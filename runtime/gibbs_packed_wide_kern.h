@@ -65,7 +65,16 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     for (int e = 0; e < 21; e++) nbv[e] = e < D ? _mm512_loadu_si512(p + (int64_t)nb[e] * nw + w0) : _mm512_setzero_si512();
     /* U's top bytes: register w is blocks 0..3 of word w0 + w */
     __m512i r0[G];
+#if EBM_WIDE_PROBE == 1
+    /* probe build (not exact): U's top bytes from a multiply hash instead of ARS */
+    for (int w = 0; w < G; w++)
+        r0[w] = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)(w0 + w) ^ i),
+                                                    _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)),
+                                   _mm512_set1_epi32((int)0x9E3779B1));
+    if (0) {
+#else
     if (R->rng == EBM_RNG_ARS) {
+#endif
         const int slo = (int)(uint32_t)R->step;
         for (int w = 0; w < G; w++) {
             const int ww = (int)(uint32_t)(w0 + w);
@@ -263,7 +272,9 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
 #endif
                 WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk, &Q);
             }
-#if WK_ISA == 2
+#if WK_ISA == 2 && EBM_WIDE_PROBE == 2
+            Q.n = 0;  /* probe build (not exact): the undecided lanes are left at 0 */
+#elif WK_ISA == 2
             if (Q.n) WK(resolve)(P, i, p, nw, &Q, &R);
 #endif
         }
