@@ -244,14 +244,18 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
     x[w] = keep ? (x[w] & keep[w]) | (res & ~keep[w]) : res;
 }
 
-/* The AVX-512 path's undecided lanes of one node, queued over its groups. */
-#define WQUEUE 1024
+/* The AVX-512 path's undecided lanes, queued over the nodes of a block (one queue per thread). */
+#define WQUEUE 8192
+#define WQSEG 2048
 typedef struct wqueue {
-    uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds (16 spare: whole vectors) */
+    uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds */
     int64_t word[WQUEUE];                       /* global word */
+    int32_t node[WQUEUE];
     uint8_t j[WQUEUE], b0[WQUEUE];              /* lane, U's top byte */
     uint8_t b1[WQUEUE + 4][16];                 /* the block of U's second byte */
-    int n;
+    int32_t seg_node[WQSEG];                    /* runs of one node's lanes: node, first entry */
+    int seg_start[WQSEG + 1];
+    int n, nseg;
 } wqueue;
 
 /* The kernel three times, like gibbs_packed.c: portable C, AVX2 + AES-NI, AVX-512 + VAES. */
@@ -306,20 +310,32 @@ int ebm_packed_wide_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p,
         if (rc) { pthread_mutex_unlock(&cache_lock); return rc; }
     }
     const int64_t ngroups = nw / G;
+    const int nq = omp_get_max_threads();
+    int fail = 0;
+    wqueue *QS = simd == EBM_SIMD_AVX512 ? malloc(sizeof(wqueue) * (size_t)nq) : NULL;
+    if (simd == EBM_SIMD_AVX512 && !QS) { pthread_mutex_unlock(&cache_lock); return EBM_ENOMEM; }
     /* Chains are independent: each thread takes a contiguous share of the groups and runs all
      * sweeps on it node by node (no barriers; a lane's draws depend only on its counters). */
 #pragma omp parallel
     {
         const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         const int64_t g0 = ngroups * t / nt, g1 = ngroups * (t + 1) / nt;
+        wqueue *Q = QS && t < nq ? QS + t : NULL;  /* t < nq: a team is at most max_threads */
+        if (Q) Q->n = Q->nseg = 0;
         if (g1 > g0) {
-            if (simd == EBM_SIMD_AVX512) sweeps_avx512(P, b, p, nw, nsweeps, o, rng, g0, g1);
-            else if (simd == EBM_SIMD_AVX2) sweeps_avx2(P, b, p, nw, nsweeps, o, rng, g0, g1);
-            else sweeps_scalar(P, b, p, nw, nsweeps, o, rng, g0, g1);
+            if (simd == EBM_SIMD_AVX512) {
+                if (Q) sweeps_avx512(P, b, p, nw, nsweeps, o, rng, g0, g1, Q);
+                else {
+#pragma omp atomic write
+                    fail = 1;
+                }
+            } else if (simd == EBM_SIMD_AVX2) sweeps_avx2(P, b, p, nw, nsweeps, o, rng, g0, g1, NULL);
+            else sweeps_scalar(P, b, p, nw, nsweeps, o, rng, g0, g1, NULL);
         }
     }
+    free(QS);
     pthread_mutex_unlock(&cache_lock);
-    return EBM_OK;
+    return fail ? EBM_ENOMEM : EBM_OK;
 }
 
 int ebm_packed_wide_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,

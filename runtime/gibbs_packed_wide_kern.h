@@ -152,7 +152,11 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     }
     uint64_t *x = p + (int64_t)i * nw + w0;
     for (int w = 0; w < G; w++) store_word(x, keep, w, res[w]);
-    if (anyund)  /* queue them (sweeps() resolves a node's queue after its groups) */
+    if (anyund) {  /* queue them (sweeps() resolves the queue at the end of the block) */
+        if (!Q->nseg || Q->seg_node[Q->nseg - 1] != i) {
+            Q->seg_node[Q->nseg] = i;
+            Q->seg_start[Q->nseg++] = Q->n;
+        }
         for (int w = 0; w < G; w++)
             for (uint64_t u = keep ? und[w] & ~keep[w] : und[w]; u; u &= u - 1) {
                 const int j = __builtin_ctzll(u);
@@ -161,52 +165,63 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
                 Q->cfg[Q->n] = c;
                 Q->word[Q->n] = w0 + w;
                 Q->j[Q->n] = (uint8_t)j;
+                Q->node[Q->n] = i;
                 Q->b0[Q->n++] = S[w][j];
             }
+    }
 }
 
-/* Resolve node i's queued lanes: U's top 16 bits against T >> 16, T from the formula 16 lanes
- * at a time, U's second byte one block per lane; ties go to the low halves. The lanes' bits
- * are 0 in the state (neither decided 1 nor kept). */
-static void WK(resolve)(const wplan *P, int32_t i, uint64_t *p, int64_t nw, wqueue *Q, const wrand *R) {
+/* Resolve the queued lanes (of the nodes of one block so far): U's top 16 bits against
+ * T >> 16, T from the formula 16 lanes of a node at a time, U's second byte one block per lane
+ * (four per VAES register); ties go to the low halves. The lanes' bits are 0 in the state
+ * (neither decided 1 nor kept). The nodes' chains are independent, so their latencies overlap. */
+static void WK(resolve)(const wplan *P, uint64_t *p, int64_t nw, wqueue *Q, const wrand *R) {
     const ebm_model *m = P->m;
-    const int D = P->deg[i];
-    const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i], beta = P->beta;
-    _mm512_storeu_si512(Q->cfg + Q->n, _mm512_setzero_si512());  /* the last vector's spare lanes */
-    for (int n = 0; n < Q->n; n += 16) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
-        const __m512i c = _mm512_loadu_si512(Q->cfg + n);
-        __m512 h = _mm512_set1_ps(bc);
-        for (int e = 0; e < D; e++)
-            h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
-        _mm512_storeu_si512(Q->T + n, WK(threshold16)(h, beta));
+    const float beta = P->beta;
+    Q->seg_start[Q->nseg] = Q->n;
+    for (int sg = 0; sg < Q->nseg; sg++) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
+        const int32_t i = Q->seg_node[sg];
+        const int D = P->deg[i], n1 = Q->seg_start[sg + 1];
+        const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i];
+        for (int n = Q->seg_start[sg]; n < n1; n += 16) {
+            const __mmask16 mk = n1 - n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n1 - n)) - 1);
+            const __m512i c = _mm512_maskz_loadu_epi32(mk, Q->cfg + n);
+            __m512 h = _mm512_set1_ps(bc);
+            for (int e = 0; e < D; e++)
+                h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
+            _mm512_mask_storeu_epi32(Q->T + n, mk, WK(threshold16)(h, beta));
+        }
     }
-    /* U's second bytes: block 4 + j/16 of each lane's word, four lanes' blocks per VAES register */
+    /* U's second bytes: block 4 + j/16 of each lane's word */
     if (R->rng == EBM_RNG_ARS) {
         __m512i rk[EBM_ARS_ROUNDS + 1];
         for (int r = 0; r <= EBM_ARS_ROUNDS; r++) rk[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)R->keys.k[r]));
         const int slo = (int)(uint32_t)R->step;
         for (int n = 0; n < Q->n; n += 4) {
-            int wd[4], q[4];
+            int wd[4], q[4], nd[4];
             for (int l = 0; l < 4; l++) {
                 const int k = n + l < Q->n ? n + l : n;
                 wd[l] = (int)(uint32_t)Q->word[k];
                 q[l] = 4 + (Q->j[k] >> 4);
+                nd[l] = Q->node[k];
             }
-            __m512i v = _mm512_xor_si512(_mm512_set_epi32(q[3], slo, i, wd[3], q[2], slo, i, wd[2], q[1], slo, i, wd[1], q[0], slo, i, wd[0]),
+            __m512i v = _mm512_xor_si512(_mm512_set_epi32(q[3], slo, nd[3], wd[3], q[2], slo, nd[2], wd[2], q[1], slo, nd[1], wd[1],
+                                                          q[0], slo, nd[0], wd[0]),
                                          rk[0]);
             for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm512_aesenc_epi128(v, rk[r]);
             _mm512_storeu_si512(Q->b1[n], _mm512_aesenclast_epi128(v, rk[EBM_ARS_ROUNDS]));
         }
     } else {
-        for (int n = 0; n < Q->n; n++) WK(stream)(R, i, Q->word[n], 4 + (Q->j[n] >> 4), 1, Q->b1[n]);
+        for (int n = 0; n < Q->n; n++) WK(stream)(R, Q->node[n], Q->word[n], 4 + (Q->j[n] >> 4), 1, Q->b1[n]);
     }
-    uint64_t *x = p + (int64_t)i * nw;
     for (int n = 0; n < Q->n; n++) {
         const int j = Q->j[n];
+        const int32_t i = Q->node[n];
         const uint32_t hi = (uint32_t)Q->b0[n] << 8 | Q->b1[n][j & 15], t = Q->T[n] >> 16;
-        if (hi < t || (hi == t && wide_tie(R, i, Q->word[n], j, Q->T[n]))) x[Q->word[n]] |= (uint64_t)1 << j;
+        if (hi < t || (hi == t && wide_tie(R, i, Q->word[n], j, Q->T[n]))) p[(int64_t)i * nw + Q->word[n]] |= (uint64_t)1 << j;
     }
     Q->n = 0;
+    Q->nseg = 0;
 }
 #else
 /* Update node i in the G words from w0, lane by lane. */
@@ -240,10 +255,10 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
 
 /* All sweeps of groups g0 .. g1-1 (see ebm_packed_wide_sweeps), node by node. */
 static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
-                       const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1) {
+                       const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1, wqueue *Q) {
+#if WK_ISA == 2
     const int64_t nlist = b->start[b->nblocks];
-    wqueue Q;
-    Q.n = 0;
+#endif
     for (int32_t s = 0; s < nsweeps; s++) {
         wrand R;
         wrand_init(&R, rng, o->seed, o->step + (uint64_t)s);
@@ -253,29 +268,32 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
 #else
         const void *rk = NULL;
 #endif
-        for (int64_t k = 0; k < nlist; k++) {
-            const int32_t i = b->nodes[k];
-            if (o->clamp && o->clamp[i]) continue;
+        for (int32_t blk = 0; blk < b->nblocks; blk++) {
+            for (int64_t k = b->start[blk]; k < b->start[blk + 1]; k++) {
+                const int32_t i = b->nodes[k];
+                if (o->clamp && o->clamp[i]) continue;
 #if WK_ISA == 2
-            if (k + 1 < nlist) {  /* the next node's buckets and its neighbours' words of these groups */
-                const int32_t nx = b->nodes[k + 1];
-                for (int off = 0; off < WBK; off += 64) __builtin_prefetch(P->bk + (int64_t)nx * WBK + off);
-                for (int e = 0; e < P->deg[nx]; e++) {
-                    const uint64_t *row = p + (int64_t)P->nbr[(int64_t)nx * WMAX + e] * nw;
-                    for (int64_t g = g0; g < g1; g++) __builtin_prefetch(row + g * G);
+                if (k + 1 < nlist) {  /* the next node's buckets and its neighbours' words of these groups */
+                    const int32_t nx = b->nodes[k + 1];
+                    for (int off = 0; off < WBK; off += 64) __builtin_prefetch(P->bk + (int64_t)nx * WBK + off);
+                    for (int e = 0; e < P->deg[nx]; e++) {
+                        const uint64_t *row = p + (int64_t)P->nbr[(int64_t)nx * WMAX + e] * nw;
+                        for (int64_t g = g0; g < g1; g++) __builtin_prefetch(row + g * G);
+                    }
+                }
+#endif
+                for (int64_t g = g0; g < g1; g++) {
+#if WK_ISA == 2
+                    if (Q->n > WQUEUE - 64 * G || Q->nseg >= WQSEG - 1) WK(resolve)(P, p, nw, Q, &R);
+#endif
+                    WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk, Q);
                 }
             }
-#endif
-            for (int64_t g = g0; g < g1; g++) {
-#if WK_ISA == 2
-                if (Q.n > WQUEUE - 64 * G) WK(resolve)(P, i, p, nw, &Q, &R);
-#endif
-                WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk, &Q);
-            }
+            /* the block's undecided lanes, before the next block reads them */
 #if WK_ISA == 2 && EBM_WIDE_PROBE == 2
-            Q.n = 0;  /* probe build (not exact): the undecided lanes are left at 0 */
+            Q->n = Q->nseg = 0;  /* probe build (not exact): the undecided lanes are left at 0 */
 #elif WK_ISA == 2
-            if (Q.n) WK(resolve)(P, i, p, nw, &Q, &R);
+            if (Q->n) WK(resolve)(P, p, nw, Q, &R);
 #endif
         }
     }
