@@ -24,6 +24,19 @@
 #ifndef EBM_WIDE_PROBE
 #define EBM_WIDE_PROBE 0
 #endif
+#if EBM_WIDE_PROBE == 1
+static uint8_t probe_bytes[1024 * 64];
+static void probe_fill(void) {
+    uint64_t z = 0x9E3779B97F4A7C15ull;
+    for (size_t k = 0; k < sizeof probe_bytes; k += 8) {  /* splitmix64 */
+        uint64_t v = (z += 0x9E3779B97F4A7C15ull);
+        v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
+        v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
+        v ^= v >> 31;
+        memcpy(probe_bytes + k, &v, 8);
+    }
+}
+#endif
 
 /* Bucket bytes per node (the AVX-512 path): three 128-byte chunk tables, tmin, tmax. */
 #define WBK 640
@@ -170,6 +183,9 @@ static int wplan_build(const ebm_model *m, float beta, int buckets, wplan *P) {
         tot += (int64_t)1 << d;
     }
     if (tot > WIDE_MAX_ENTRIES) { wplan_free(P); return EBM_ENOMEM; }
+#if EBM_WIDE_PROBE == 1
+    probe_fill();
+#endif
     if (buckets) P->bk = malloc((size_t)WBK * (size_t)n + 1);
     else P->th = malloc(sizeof(uint16_t) * (size_t)tot);
     if (buckets ? !P->bk : !P->th) { wplan_free(P); return EBM_ENOMEM; }

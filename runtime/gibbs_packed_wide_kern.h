@@ -66,11 +66,9 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
     /* U's top bytes: register w is blocks 0..3 of word w0 + w */
     __m512i r0[G];
 #if EBM_WIDE_PROBE == 1
-    /* probe build (not exact): U's top bytes from a multiply hash instead of ARS */
+    /* probe build (not exact): U's top bytes loaded from a table of random bytes */
     for (int w = 0; w < G; w++)
-        r0[w] = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)(w0 + w) ^ i),
-                                                    _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)),
-                                   _mm512_set1_epi32((int)0x9E3779B1));
+        r0[w] = _mm512_loadu_si512(probe_bytes + (((uint32_t)i * 977u + (uint32_t)(w0 + w) * 131u) & 1023u) * 64);
     if (0) {
 #else
     if (R->rng == EBM_RNG_ARS) {
