@@ -38,6 +38,10 @@ static void probe_fill(void) {
 }
 #endif
 
+/* spread8[b]: byte k is bit k of b (the portable path's bit-to-byte transpose), filled once
+ * by wplan_build. */
+static uint64_t spread8[256];
+
 /* Bucket bytes per node (the AVX-512 path): three 128-byte chunk tables, tmin, tmax. */
 #define WBK 640
 /* Most table entries (16-bit) of one call: 2 GiB. */
@@ -183,6 +187,11 @@ static int wplan_build(const ebm_model *m, float beta, int buckets, wplan *P) {
         tot += (int64_t)1 << d;
     }
     if (tot > WIDE_MAX_ENTRIES) { wplan_free(P); return EBM_ENOMEM; }
+    for (int v = 0; v < 256; v++) {
+        uint64_t sp = 0;
+        for (int k = 0; k < 8; k++) sp |= (uint64_t)((v >> k) & 1) << (8 * k);
+        spread8[v] = sp;
+    }
 #if EBM_WIDE_PROBE == 1
     probe_fill();
 #endif

@@ -237,14 +237,28 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
         uint8_t S[128];
         uint16_t cfg[64];
         WK(stream)(R, i, w0 + w, 0, 8, S);
-        memset(cfg, 0, sizeof cfg);
-        for (int e = 0; e < D; e++)
-            for (int j = 0; j < 64; j++) cfg[j] = (uint16_t)(cfg[j] | ((nbw[e] >> j) & 1) << e);
-        uint64_t res = 0;
-        for (int j = 0; j < 64; j++) {
+        /* configurations in bytes, 8 lanes per 64-bit word: neighbours 0..7 in lo, 8..15 in hi */
+        uint64_t lo[8] = {0}, hi[8] = {0};
+        for (int e = 0; e < D; e++) {
+            uint64_t *acc = e < 8 ? lo : hi;
+            for (int k = 0; k < 8; k++) acc[k] |= spread8[(nbw[e] >> (8 * k)) & 255] << (e & 7);
+        }
+        uint8_t lb[64], hb[64];  /* byte j: lane j (little-endian words) */
+        for (int k = 0; k < 8; k++)
+            for (int q = 0; q < 8; q++) {
+                lb[8 * k + q] = (uint8_t)(lo[k] >> (8 * q));
+                hb[8 * k + q] = (uint8_t)(hi[k] >> (8 * q));
+            }
+        for (int j = 0; j < 64; j++) cfg[j] = (uint16_t)(lb[j] | hb[j] << 8);
+        uint64_t res = 0, tie = 0;
+        for (int j = 0; j < 64; j++) {  /* branch-free: the compares are coin flips */
             const uint32_t u = (uint32_t)S[j] << 8 | S[64 + j], t = th[cfg[j]];
-            if (u < t || (u == t && wide_tie(R, i, w0 + w, j, ebm_packed_wide_threshold(P->m, i, cfg[j], P->beta))))
-                res |= (uint64_t)1 << j;
+            res |= (uint64_t)(u < t) << j;
+            tie |= (uint64_t)(u == t) << j;
+        }
+        for (; tie; tie &= tie - 1) {
+            const int j = __builtin_ctzll(tie);
+            res |= (uint64_t)wide_tie(R, i, w0 + w, j, ebm_packed_wide_threshold(P->m, i, cfg[j], P->beta)) << j;
         }
         store_word(x, keep, w, res);
     }
@@ -254,9 +268,7 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
 /* All sweeps of groups g0 .. g1-1 (see ebm_packed_wide_sweeps), node by node. */
 static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
                        const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1, wqueue *Q) {
-#if WK_ISA == 2
     const int64_t nlist = b->start[b->nblocks];
-#endif
     for (int32_t s = 0; s < nsweeps; s++) {
         wrand R;
         wrand_init(&R, rng, o->seed, o->step + (uint64_t)s);
@@ -278,6 +290,12 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
                         const uint64_t *row = p + (int64_t)P->nbr[(int64_t)nx * WMAX + e] * nw;
                         for (int64_t g = g0; g < g1; g++) __builtin_prefetch(row + g * G);
                     }
+                }
+#else
+                if (k + 1 < nlist) {  /* the next node's table of T >> 16 */
+                    const int32_t nx = b->nodes[k + 1];
+                    const char *tn = (const char *)(P->th + P->toff[nx]);
+                    for (int64_t off = 0; off < (int64_t)2 << P->deg[nx]; off += 64) __builtin_prefetch(tn + off);
                 }
 #endif
                 for (int64_t g = g0; g < g1; g++) {
