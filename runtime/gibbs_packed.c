@@ -151,6 +151,7 @@ typedef struct pk_rand {
     v8u rk[EBM_ARS_ROUNDS + 1];  /* ARS round keys, repeated in every 128-bit block */
     ebm_ars_keys keys;           /* the same, for the portable ARS */
     uint32_t ks[20];             /* Philox key schedule: round r uses ks[2r], ks[2r+1] */
+    v8u cgrp, nodehi, bstep;     /* ARS counters of a group (pk_rand_group) */
     uint64_t step;
     int rng;                     /* EBM_RNG_ARS or EBM_RNG_PHILOX */
 } pk_rand;
@@ -173,6 +174,19 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
     }
 }
 
+/* The group's part of the ARS counters {w/2, node, step_lo, plane} of words g0 .. g0+G-1 (the
+ * kernel ors in the node and adds bstep per plane). */
+static void pk_rand_group(pk_rand *R, int64_t g0) {
+    for (int l = 0; l < G; l += 2) {
+        R->cgrp[l] = (uint64_t)(g0 / 2 + l / 2);
+        R->cgrp[l + 1] = (uint32_t)R->step;
+        R->nodehi[l] = 0xFFFFFFFF00000000ull;
+        R->nodehi[l + 1] = 0;
+        R->bstep[l] = 0;
+        R->bstep[l + 1] = (uint64_t)1 << 32;
+    }
+}
+
 /* The kernel three times: portable (vector code limited to SSE2: AVX switched off), AVX2 +
  * AES-NI, AVX-512 + VAES. The two SIMD copies add their features to the build's own, so with
  * -march=native on an AVX-512 machine the AVX2 copy may also use AVX-512 encodings (GCC cannot
@@ -184,6 +198,7 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
 
 
 #define PK_STEP 4
+#define PK_FIRST 12
 
 /* Unroll hints for the threshold mux tree. Under the sanitizers GCC cannot honour them and
  * warns ("ignoring loop annotation"), which -Werror turns into a failed `make sanitize`;

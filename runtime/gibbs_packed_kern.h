@@ -123,19 +123,16 @@ PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t 
     v8u F[16];
     PK(functions2)(&nb[0], &nb[1], F);
     if (R->rng == EBM_RNG_ARS) {
-        /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane} */
-        v8u c = {0}, bstep = {0};
-        for (int l = 0; l < G; l += 2) {
-            c[l] = (uint64_t)(g0 / 2 + l / 2) | (uint64_t)node << 32;
-            c[l + 1] = (uint32_t)R->step;
-            bstep[l + 1] = (uint64_t)1 << 32;
-        }
+        /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane}:
+         * the group's part (R->cgrp) with the node in the high half of the even lanes */
+        v8u c = R->cgrp | (((v8u){0} + ((uint64_t)node << 32)) & R->nodehi);
+        const v8u bstep = R->bstep;
         /* PK_STEP planes per check (two AES chains side by side) */
         for (int q = 0; q < 32; q += PK_STEP) {
             v8u r[PK_STEP];
             for (int h = 0; h < PK_STEP; h++) { r[h] = PK(ars)(c, R); c += bstep; }
             for (int h = 0; h < PK_STEP; h++) PK(plane)(r[h], PK(tbit)(cd + ((q + h) << (D - 2)), F, nb, D), &und, &res);
-            if (PK(all_zero)(und)) break;
+            if (q + PK_STEP >= PK_FIRST && PK(all_zero)(und)) break;
         }
     } else {
         v8u c0 = {0};
@@ -183,6 +180,7 @@ static void PK(sweep_groups)(const plan *P, const ebm_blocks *b, uint64_t *p, in
     for (int32_t s = 0; s < nsweeps; s++) {
         pk_rand R;
         pk_rand_init(&R, rng, o->seed, o->step + (uint64_t)s);
+        pk_rand_group(&R, w0);
         for (int32_t blk = 0; blk < b->nblocks; blk++)
             for (int64_t k = b->start[blk]; k < b->start[blk + 1]; k++) {
                 int32_t i = b->nodes[k];
