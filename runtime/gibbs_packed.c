@@ -81,6 +81,7 @@ void ebm_packed_unpack(const uint64_t *p, int32_t n, int64_t C, int64_t nw, uint
 typedef struct plan {
     int32_t *deg;     /* [n] number of neighbours */
     int32_t *nbr;     /* [n * MAXDEG] neighbours in CSR order (bit e of cfg is neighbour e) */
+    int64_t *nbo;     /* [n * MAXDEG] their rows' word offsets in the packed state (nbr * nw) */
     uint32_t *T;      /* [n * 256] thresholds T[cfg], cfg < 2^deg */
     int64_t *coff;    /* [n] offset of node i's codes in code */
     uint16_t *code;   /* per node, per plane b (bit 31-b of T), 2^(D-2) codes, D = max(deg, 2):
@@ -95,7 +96,7 @@ typedef struct plan {
 static inline int code_deg(int deg) { return deg < 2 ? 2 : deg; }
 
 static void plan_free(plan *P) {
-    free(P->deg); free(P->nbr); free(P->T); free(P->coff); free(P->code);
+    free(P->deg); free(P->nbr); free(P->nbo); free(P->T); free(P->coff); free(P->code);
 }
 
 /* Thresholds of a binary node with deg <= 8: for deg <= 4 the u8 kernel's own table; above,
@@ -113,19 +114,23 @@ static void thresholds(const ebm_model *m, int32_t i, int deg, float beta, uint3
     }
 }
 
-static int plan_build(const ebm_model *m, float beta, plan *P) {
+static int plan_build(const ebm_model *m, float beta, int64_t nw, plan *P) {
     int32_t n = m->n;
     memset(P, 0, sizeof *P);
     P->deg = malloc(sizeof(int32_t) * (size_t)n);
     P->nbr = malloc(sizeof(int32_t) * (size_t)n * EBM_PK_MAXDEG);
+    P->nbo = calloc((size_t)n * EBM_PK_MAXDEG, sizeof(int64_t));
     P->T = malloc(sizeof(uint32_t) * (size_t)n * 256);
     P->coff = malloc(sizeof(int64_t) * (size_t)n);
-    if (!P->deg || !P->nbr || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
+    if (!P->deg || !P->nbr || !P->nbo || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
     int64_t tot = 0;
     for (int32_t i = 0; i < n; i++) {
         int d = (int)(m->adj_start[i + 1] - m->adj_start[i]);
         P->deg[i] = d;
-        for (int e = 0; e < d; e++) P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
+        for (int e = 0; e < d; e++) {
+            P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
+            P->nbo[(int64_t)i * EBM_PK_MAXDEG + e] = (int64_t)m->adj_nbr[m->adj_start[i] + e] * nw;
+        }
         P->coff[i] = tot;
         tot += (int64_t)32 << (code_deg(d) - 2);
     }
@@ -251,7 +256,7 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
     const int rng = ebm_rng_pick(o->rng), simd = ebm_simd_pick(o->simd, rng);
     if (!ebm_simd_runs(simd, rng)) return EBM_ERANGE;
     plan P;
-    if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
+    if (plan_build(m, o->beta, nw, &P)) return EBM_ENOMEM;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, pk_plane_ctr_init);
     const int64_t ngroups = nw / G;
@@ -283,7 +288,7 @@ int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, 
                           const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng);
     plan P;
-    if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
+    if (plan_build(m, o->beta, nw, &P)) return EBM_ENOMEM;
     for (int32_t s = 0; s < nsweeps; s++) {
         pk_rand R;
         pk_rand_init(&R, rng, o->seed, o->step + (uint64_t)s);

@@ -157,21 +157,28 @@ PK(update_group)(const uint16_t *cd, const v8u *nb, uint64_t *xi, const uint64_t
     PK(vstore)(xi, res);
 }
 
+/* Node i of the group at word w0, with D (a constant) code neighbours: the first deg are loaded
+ * (deg == D except in the D = 2 case), the rest read as 0 (the codes ignore them). */
+static inline __attribute__((always_inline)) void PK(node_d)(const plan *P, int32_t i, int deg, uint64_t *p, int64_t nw,
+                                                             int64_t w0, const uint64_t *keep, const pk_rand *R,
+                                                             const int D) {
+    const int64_t *nbo = P->nbo + (int64_t)i * EBM_PK_MAXDEG;
+    v8u nb[EBM_PK_MAXDEG];
+    for (int e = 0; e < D; e++) nb[e] = (D > 2 || e < deg) ? PK(vload)(p + nbo[e] + w0) : (v8u){0};
+    PK(update_group)(P->code + P->coff[i], nb, p + (int64_t)i * nw + w0, keep, R, (uint32_t)i, w0, D);
+}
+
 static void PK(node_group)(const plan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
                            const pk_rand *R) {
-    int D = P->deg[i];
-    v8u nb[EBM_PK_MAXDEG] = {{0}};  /* neighbours past deg read as 0 (the codes ignore them) */
-    for (int e = 0; e < D; e++) nb[e] = PK(vload)(p + (int64_t)P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] * nw + w0);
-    const uint16_t *cd = P->code + P->coff[i];
-    uint64_t *xi = p + (int64_t)i * nw + w0;
-    switch (D) {
-    case 0: case 1: case 2: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 2); break;
-    case 3: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 3); break;
-    case 4: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 4); break;
-    case 5: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 5); break;
-    case 6: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 6); break;
-    case 7: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 7); break;
-    default: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 8); break;
+    int deg = P->deg[i];
+    switch (deg) {
+    case 0: case 1: case 2: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 2); break;
+    case 3: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 3); break;
+    case 4: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 4); break;
+    case 5: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 5); break;
+    case 6: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 6); break;
+    case 7: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 7); break;
+    default: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 8); break;
     }
 }
 
