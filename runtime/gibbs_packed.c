@@ -10,6 +10,7 @@
 
 #include "gibbs.h"
 #include "gibbs_cpu.h"
+#include "pool.h"
 #include "rng.h"
 
 #include <immintrin.h>
@@ -255,6 +256,7 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
                       const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng), simd = ebm_simd_pick(o->simd, rng);
     if (!ebm_simd_runs(simd, rng)) return EBM_ERANGE;
+    ebm_pool_refresh();
     plan P;
     if (plan_build(m, o->beta, nw, &P)) return EBM_ENOMEM;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
