@@ -20,7 +20,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 neighbour=
 cleanup() {
-  [ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null || true
+  if [ -n "$neighbour" ]; then
+    kill "$neighbour" 2>/dev/null || true
+    pkill -P "$neighbour" 2>/dev/null || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
