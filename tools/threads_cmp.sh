@@ -21,8 +21,10 @@ tmp=$(mktemp -d)
 neighbour=
 cleanup() {
   if [ -n "$neighbour" ]; then
+    kids=$(pgrep -P "$neighbour" || true)
     kill "$neighbour" 2>/dev/null || true
-    pkill -P "$neighbour" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    [ -n "$kids" ] && kill $kids 2>/dev/null || true
   fi
   rm -rf "$tmp"
 }
