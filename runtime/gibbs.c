@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "gibbs_cpu.h"
+#include "pool.h"
 
 /* The AVX-512 code below is compiled for AVX-512 F/BW/VL/DQ whatever the build flags (between
  * AVX512_BEGIN and AVX512_END) and runs only when gibbs_cpu.c found those features and the
@@ -669,6 +670,7 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
     if (nb == 0 || nsweeps <= 0 || C <= 0) return EBM_OK;
     const int simd = ebm_simd_pick(o->simd, EBM_RNG_PHILOX);
     if (!ebm_simd_runs(simd, EBM_RNG_PHILOX)) return EBM_ERANGE;
+    ebm_pool_refresh();
     const int v512 = simd == EBM_SIMD_AVX512;
     /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
      * chain vectors; the same result) */
