@@ -12,14 +12,8 @@ t.seed(20261129)
 local rng = ebm.rng(17)
 
 local equal = require "tensor_eq"
-
--- random u8 0/1 states [n, C]
-local function random_states(n, C, r)
-  local x = ebm.zeros({ n, C }, "u8")
-  local v = x:view(n * C)
-  for k = 1, n * C do v:set(k, r:u32() & 1) end
-  return x
-end
+local pk = require "packed_util"
+local random_states = pk.random_states
 
 local m1 = ebm.grid{ height = 3, width = 3, levels = 2, coupling = "ordinal" }
 m1:randomise(0.8, rng)
@@ -44,29 +38,8 @@ local m8 = ebm.grid{ height = 3, width = 3, levels = 2, stencil = "8", coupling 
 m8:randomise(0.5, rng)
 local mj = ebm.grid{ height = 3, width = 4, levels = 2, stencil = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 } }, coupling = "potts" }
 mj:randomise(0.6, rng)
-local SIMD, RNGS = { "avx512", "avx2", "scalar" }, { "ars", "philox" }
-local function runs(simd, gen) return select(3, core.simd_path(simd, gen)) end
-for _, gen in ipairs(RNGS) do
-  for _, simd in ipairs(SIMD) do
-    if not runs(simd, gen) then
-      t.skip(("this CPU cannot run the %s path with %s (cpu flags)"):format(simd, gen), 6)
-    else
-      for _, c in ipairs{ { "3x3 4-nbr", m1 }, { "3x3 8-nbr", m8 }, { "3x4 long jumps", mj } } do
-        local name, m = ("%s [%s, %s]"):format(c[1], simd, gen), c[2]
-        local s = ebm.sampler{ model = m, seed = 9 }
-        local x = random_states(m.n, 700, rng)
-        local pc = random_states(m.n, 700, rng)
-        local a, b = s:pack(x), s:pack(x)
-        core.packed_sweep(s.graph, s.blocks, a, 3, 0.7, 9, 5, nil, simd, gen)
-        core.packed_sweep_ref(s.graph, s.blocks, b, 3, 0.7, 9, 5, nil, nil, gen)
-        t.ok(equal(a:unpack(), b:unpack()), name .. ": packed kernel bit-identical to the scalar reference")
-        core.packed_sweep(s.graph, s.blocks, a, 2, 1.0, 9, 8, pc, simd, gen)
-        core.packed_sweep_ref(s.graph, s.blocks, b, 2, 1.0, 9, 8, pc, nil, gen)
-        t.ok(equal(a:unpack(), b:unpack()), name .. ": same with a per-chain clamp")
-      end
-    end
-  end
-end
+local RNGS = pk.RNGS
+pk.against_reference(t, { { "3x3 4-nbr", m1 }, { "3x3 8-nbr", m8 }, { "3x4 long jumps", mj } }, rng)
 -- the generators differ; the environment selects the defaults
 do
   local s = ebm.sampler{ model = m1, seed = 9 }
@@ -120,11 +93,7 @@ do
   local m3 = ebm.grid{ height = 2, width = 2, levels = 3, coupling = "potts" }
   local s = ebm.sampler{ model = m3 }
   t.error_like(function() s:pack(s:chains(64)) end, "node 1 has 3 levels", "K = 3 refused with the node named")
-  local mb = ebm.grid{ height = 5, width = 5, levels = 2, coupling = "spin", torus = true,
-                       stencil = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 }, { 2, 0 }, { 1, 2 }, { 2, 1 }, { 2, 2 } } }
-  local sb = ebm.sampler{ model = mb }
-  t.error_like(function() sb:pack(sb:chains(64)) end, "neighbours %(the packed path supports at most 16%)",
-    "more than 16 neighbours refused (9..16: the wide path, tests/lua/packed_wide.lua)")
+  -- (more than 16 neighbours: tests/lua/packed_wide.lua, which covers 9..16)
   local s1 = ebm.sampler{ model = m1 }
   local p = s1:pack(s1:chains(64))
   t.error_like(function() s:sweep_packed(p) end, "number of nodes", "packed chains of another model refused")
@@ -134,31 +103,9 @@ do
   t.error_like(function() p:unpack() end, "freed", "freed packed chains refused")
 end
 
--- 5. against exact enumeration
+-- 5. against exact enumeration (2^16 chains, tests/packed_util.lua)
 local C = 1 << 16
-local WARM = 40
-
-
-local function check(name, m, o)
-  o = o or {}
-  local beta = o.beta or 1
-  local ex = ebm.exact(m, { beta = beta, clamp = o.clamp, values = o.values })
-  local s = ebm.sampler{ model = m, seed = o.seed or 21 }
-  local x = s:chains(C)
-  if o.clamp then
-    for i = 1, m.n do
-      if o.clamp:get(i) ~= 0 then x:narrow(1, i, 1):fill(o.values:get(i)) end
-    end
-  end
-  local p = s:pack(x)
-  s:sweep_packed(p, { n = WARM, beta = beta, clamp = o.clamp, rng = o.rng, simd = o.simd })
-  local y = p:unpack()
-  local tv, bound = ex:tv(y), ebm.exact.tv_bound(ex.nstates, C)
-  name = ("%s [%s]"):format(name, table.concat({ core.simd_path(o.simd, o.rng) }, ", ", 1, 2))
-  t.cmp_ok(tv, "<", bound, ("%s: packed TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, ex.nstates, C))
-  t.cmp_ok(ex:marginal_z(y, "chains", C), "<", 5, name .. ": node marginals within 5 standard errors (worst z)")
-  return y, x
-end
+local function check(name, m, o) return pk.check_exact(t, name, m, o) end
 
 check("3x3 binary 4-nbr", m1)
 check("3x3 binary 4-nbr, beta 0.5", m1, { beta = 0.5 })
@@ -175,15 +122,7 @@ check("3x3 8-nbr spin (up to 8 neighbours)", m8)
 check("3x4 long jumps potts", mj)
 -- every path and generator against exact enumeration (bit-identity with the reference above
 -- already implies it; this checks the generators' randomness where it is used)
-for _, gen in ipairs(RNGS) do
-  for _, simd in ipairs(SIMD) do
-    if runs(simd, gen) then
-      check("3x3 8-nbr spin", m8, { rng = gen, simd = simd, seed = 31 })
-    else
-      t.skip(("this CPU cannot run the %s path with %s"):format(simd, gen), 2)
-    end
-  end
-end
+pk.check_exact_paths(t, "3x3 8-nbr spin", m8, { seed = 31 })
 
 -- 6. same law as the u8 kernel on a larger model: from the same initial chains, k sweeps of either
 -- kernel (same transition probabilities, other random streams) give the same distribution, mixed

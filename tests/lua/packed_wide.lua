@@ -9,16 +9,11 @@ local t = require "tap"
 local ebm = require "ebm"
 local core = ebm.core
 local equal = require "tensor_eq"
+local pk = require "packed_util"
+local random_states = pk.random_states
 t.seed(20261202)
 
 local rng = ebm.rng(23)
-
-local function random_states(n, C, r)
-  local x = ebm.zeros({ n, C }, "u8")
-  local v = x:view(n * C)
-  for k = 1, n * C do v:set(k, r:u32() & 1) end
-  return x
-end
 
 local J12 = { { 0, 1 }, { 1, 0 }, { 4, 1 }, { 1, -4 }, { 10, 9 }, { 9, -10 } }  -- Extropic's long-range torus
 local J9 = { { 0, 1 }, { 1, 0 }, { 1, 1 }, { 1, -1 }, { 0, 2 } }
@@ -32,30 +27,8 @@ local mmix = ebm.grid{ height = 6, width = 7, levels = 2, stencil = { { 0, 1 }, 
 mmix:randomise(0.7, rng)
 t.is(mmix.nedges, 6 * 6 + 5 * 7 + 5 * 6 + 5 * 6 + 6 * 5 + 4 * 7 + 4 * 6, "6x7 grid with 7 jumps: edge count (interior nodes have 14 neighbours)")
 
--- 1. vector kernels == scalar reference
-local SIMD, RNGS = { "avx512", "avx2", "scalar" }, { "ars", "philox" }
-local function runs(simd, gen) return select(3, core.simd_path(simd, gen)) end
-for _, gen in ipairs(RNGS) do
-  for _, simd in ipairs(SIMD) do
-    if not runs(simd, gen) then
-      t.skip(("this CPU cannot run the %s path with %s (cpu flags)"):format(simd, gen), 4)
-    else
-      for _, c in ipairs{ { "16x16 torus, 12 neighbours", m12 }, { "6x7 grid, 2..14 neighbours", mmix } } do
-        local name, m = ("%s [%s, %s]"):format(c[1], simd, gen), c[2]
-        local s = ebm.sampler{ model = m, seed = 9 }
-        local x = random_states(m.n, 700, rng)
-        local pc = random_states(m.n, 700, rng)
-        local a, b = s:pack(x), s:pack(x)
-        core.packed_sweep(s.graph, s.blocks, a, 3, 0.7, 9, 5, nil, simd, gen)
-        core.packed_sweep_ref(s.graph, s.blocks, b, 3, 0.7, 9, 5, nil, nil, gen)
-        t.ok(equal(a:unpack(), b:unpack()), name .. ": bit-identical to the scalar reference")
-        core.packed_sweep(s.graph, s.blocks, a, 2, 1.3, 9, 8, pc, simd, gen)
-        core.packed_sweep_ref(s.graph, s.blocks, b, 2, 1.3, 9, 8, pc, nil, gen)
-        t.ok(equal(a:unpack(), b:unpack()), name .. ": same with a per-chain clamp")
-      end
-    end
-  end
-end
+-- 1. vector kernels == scalar reference (every path and generator, with a per-chain clamp)
+pk.against_reference(t, { { "16x16 torus, 12 neighbours", m12 }, { "6x7 grid, 2..14 neighbours", mmix } }, rng)
 
 -- 2. threads, split calls, steps; the cached tables follow the model and beta
 do
@@ -110,20 +83,7 @@ do
 end
 
 -- 4. against exact enumeration: independent chains from a uniform start, 40 sweeps each
-local C, WARM = 1 << 16, 40
-local function check(name, m, o)
-  o = o or {}
-  local beta = o.beta or 1
-  local ex = ebm.exact(m, { beta = beta })
-  local s = ebm.sampler{ model = m, seed = o.seed or 21 }
-  local p = s:pack(s:chains(C))
-  s:sweep_packed(p, { n = WARM, beta = beta, rng = o.rng, simd = o.simd })
-  local y = p:unpack()
-  local tv, bound = ex:tv(y), ebm.exact.tv_bound(ex.nstates, C)
-  name = ("%s [%s]"):format(name, table.concat({ core.simd_path(o.simd, o.rng) }, ", ", 1, 2))
-  t.cmp_ok(tv, "<", bound, ("%s: packed TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, ex.nstates, C))
-  t.cmp_ok(ex:marginal_z(y, "chains", C), "<", 5, name .. ": node marginals within 5 standard errors (worst z)")
-end
+local function check(name, m, o) return pk.check_exact(t, name, m, o) end
 local m9 = ebm.grid{ height = 3, width = 4, levels = 2, stencil = J9, coupling = "spin", torus = true }
 m9:randomise(0.6, rng)
 t.is(m9.nedges, 54, "3x4 torus with 5 jumps: 54 edges, 9 distinct neighbours per node")
@@ -137,15 +97,7 @@ check("3x4 torus, 9 neighbours", m9)
 check("3x4 torus, 9 neighbours, beta 0.5", m9, { beta = 0.5 })
 check("3x4 torus, 11 neighbours, potts", m11)
 check("3x5 torus, 12 neighbours", m12s)
-for _, gen in ipairs(RNGS) do
-  for _, simd in ipairs(SIMD) do
-    if runs(simd, gen) then
-      check("3x4 torus, 11 neighbours", m11, { rng = gen, simd = simd, seed = 31 })
-    else
-      t.skip(("this CPU cannot run the %s path with %s"):format(simd, gen), 2)
-    end
-  end
-end
+pk.check_exact_paths(t, "3x4 torus, 11 neighbours", m11, { seed = 31 })
 
 -- 5. training's negative phase takes the packed kernel for a wide model when the step's node
 -- updates are at least twice the threshold-table entries it rebuilds (else the u8 kernel)
