@@ -17,6 +17,7 @@
 --   ebmlua scripts/bench_packed.lua                      # 256..65536 chains, 1 and 2 threads
 --   ebmlua scripts/bench_packed.lua --quick --json out/bench_packed.json
 --   ebmlua scripts/bench_packed.lua --size 70 --stencil 12 --batches 4096   # the 70x70 torus
+--   ebmlua scripts/bench_packed.lua --size 28 --stencil 12 --sweeps 10 --refresh   # training-like calls
 local cjson = require "cjson"
 local ebm = require "ebm"
 local cli = ebm.cli
@@ -37,6 +38,7 @@ p:option("--rngs", "Comma-separated generators of the packed kernel (ars, philox
   end))
 p:option("--simd", "SIMD path of both kernels (default: the fastest here)."):choices { "avx512", "avx2", "scalar" }
 p:flag("--no-u8", "Skip the u8 kernel.")
+p:flag("--refresh", "Refresh the model's parameters before every timed call (the training pattern: a wide model's packed call then rebuilds its tables, inside the timing).")
 local a = cli.parse(p)
 local reps = a.reps or (a.quick and 3 or 5)
 local sweeps, size, stencil, threads = a.sweeps, a.size, a.stencil, a.threads
@@ -71,6 +73,7 @@ cli.main(function()
     fn()
     local ts, cs = {}, {}
     for r = 1, reps do
+      if a.refresh then m:materialise() end
       local c0, t0 = cputime(), clock()
       fn()
       ts[r], cs[r] = clock() - t0, cputime() - c0
