@@ -273,6 +273,8 @@ static inline void store_word(uint64_t *x, const uint64_t *keep, int64_t w, uint
 #define WQUEUE 8192
 #define WQSEG 2048
 typedef struct wqueue {
+    int n, nseg;
+    char pad0[56];                              /* the threads' queues share no cache line */
     uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds */
     int64_t word[WQUEUE];                       /* global word */
     int32_t node[WQUEUE];
@@ -280,7 +282,7 @@ typedef struct wqueue {
     uint8_t b1[WQUEUE + 4][16];                 /* the block of U's second byte */
     int32_t seg_node[WQSEG];                    /* runs of one node's lanes: node, first entry */
     int seg_start[WQSEG + 1];
-    int n, nseg;
+    char pad1[64];
 } wqueue;
 
 /* The kernel three times, like gibbs_packed.c: portable C, AVX2 + AES-NI, AVX-512 + VAES. */

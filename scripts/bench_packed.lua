@@ -38,7 +38,8 @@ p:option("--rngs", "Comma-separated generators of the packed kernel (ars, philox
   end))
 p:option("--simd", "SIMD path of both kernels (default: the fastest here)."):choices { "avx512", "avx2", "scalar" }
 p:flag("--no-u8", "Skip the u8 kernel.")
-p:flag("--refresh", "Refresh the model's parameters before every timed call (the training pattern: a wide model's packed call then rebuilds its tables, inside the timing).")
+p:flag("--refresh", "Refresh the model's parameters before every timed call (the training pattern: "
+  .. "a wide model's packed call then rebuilds its tables, inside the timing).")
 local a = cli.parse(p)
 local reps = a.reps or (a.quick and 3 or 5)
 local sweeps, size, stencil, threads = a.sweeps, a.size, a.stencil, a.threads
