@@ -10,7 +10,7 @@ static inline void WK(stream)(const wrand *R, int32_t i, int64_t w, int q0, int 
         __m128i k[EBM_ARS_ROUNDS + 1];
         for (int r = 0; r <= EBM_ARS_ROUNDS; r++) k[r] = _mm_loadu_si128((const __m128i *)R->keys.k[r]);
         for (int q = 0; q < nq; q++) {
-            __m128i v = _mm_set_epi32(q0 + q, (int)(uint32_t)R->step, (int)i, (int)(uint32_t)w);
+            __m128i v = _mm_set_epi32(q0 + q, (int)(uint32_t)R->step, (int)i, (int)(uint32_t)(w + R->wbase));
             v = _mm_xor_si128(v, k[0]);
             for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm_aesenc_si128(v, k[r]);
             _mm_storeu_si128((__m128i *)(out + 16 * q), _mm_aesenclast_si128(v, k[EBM_ARS_ROUNDS]));
@@ -68,14 +68,14 @@ static inline __attribute__((always_inline)) void WK(group)(const wplan *P, int3
 #if EBM_WIDE_PROBE == 1
     /* probe build (not exact): U's top bytes loaded from a table of random bytes */
     for (int w = 0; w < G; w++)
-        r0[w] = _mm512_loadu_si512(probe_bytes + (((uint32_t)i * 977u + (uint32_t)(w0 + w) * 131u) & 1023u) * 64);
+        r0[w] = _mm512_loadu_si512(probe_bytes + (((uint32_t)i * 977u + (uint32_t)(w0 + w + R->wbase) * 131u) & 1023u) * 64);
     if (0) {
 #else
     if (R->rng == EBM_RNG_ARS) {
 #endif
         const int slo = (int)(uint32_t)R->step;
         for (int w = 0; w < G; w++) {
-            const int ww = (int)(uint32_t)(w0 + w);
+            const int ww = (int)(uint32_t)(w0 + w + R->wbase);
             r0[w] = _mm512_xor_si512(_mm512_set_epi32(3, slo, i, ww, 2, slo, i, ww, 1, slo, i, ww, 0, slo, i, ww), rk[0]);
         }
         for (int rr = 1; rr < EBM_ARS_ROUNDS; rr++)
@@ -199,7 +199,7 @@ static void WK(resolve)(const wplan *P, uint64_t *p, int64_t nw, wqueue *Q, cons
             int wd[4], q[4], nd[4];
             for (int l = 0; l < 4; l++) {
                 const int k = n + l < Q->n ? n + l : n;
-                wd[l] = (int)(uint32_t)Q->word[k];
+                wd[l] = (int)(uint32_t)(Q->word[k] + R->wbase);
                 q[l] = 4 + (Q->j[k] >> 4);
                 nd[l] = Q->node[k];
             }
@@ -266,12 +266,15 @@ static inline void WK(group)(const wplan *P, int32_t i, uint64_t *p, int64_t nw,
 #endif
 
 /* All sweeps of groups g0 .. g1-1 (see ebm_packed_wide_sweeps), node by node. */
+/* p [n, nw]: the state words the threads work on, global word w + wbase at w; clamp_pc has
+ * the global layout, nwg words per node. */
 static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t nw, int32_t nsweeps,
-                       const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1, wqueue *Q) {
+                       const ebm_packed_opts *o, int rng, int64_t g0, int64_t g1, wqueue *Q, int64_t wbase,
+                       int64_t nwg) {
     const int64_t nlist = b->start[b->nblocks];
     for (int32_t s = 0; s < nsweeps; s++) {
         wrand R;
-        wrand_init(&R, rng, o->seed, o->step + (uint64_t)s);
+        wrand_init(&R, rng, o->seed, o->step + (uint64_t)s, wbase);
 #if WK_ISA == 2
         __m512i rk[EBM_ARS_ROUNDS + 1];
         for (int r = 0; r <= EBM_ARS_ROUNDS; r++) rk[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)R.keys.k[r]));
@@ -302,7 +305,7 @@ static void WK(sweeps)(const wplan *P, const ebm_blocks *b, uint64_t *p, int64_t
 #if WK_ISA == 2
                     if (Q->n > WQUEUE - 64 * G || Q->nseg >= WQSEG - 1) WK(resolve)(P, p, nw, Q, &R);
 #endif
-                    WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nw + g * G : NULL, &R, rk, Q);
+                    WK(group)(P, i, p, nw, g * G, o->clamp_pc ? o->clamp_pc + (int64_t)i * nwg + wbase + g * G : NULL, &R, rk, Q);
                 }
             }
             /* the block's undecided lanes, before the next block reads them */
