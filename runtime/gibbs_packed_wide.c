@@ -313,7 +313,7 @@ typedef struct wqueue {
 #pragma GCC pop_options
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,gfni,vaes")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,gfni,vaes,aes")
 #define WK_ISA 2
 #define WK(name) WK_NAME(name, avx512)
 #include "gibbs_packed_wide_kern.h"
