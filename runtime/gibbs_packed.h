@@ -21,8 +21,9 @@
  * words (built once per node and group) for each 4 configurations, then a mux tree over the
  * other neighbours: 4 loads + 3 muxes per plane with 4 neighbours, 64 + 63 with 8 (2.6x the u8
  * kernel's updates per CPU-second on the 8-neighbour grid, 6x on the 4-neighbour one).
- * Not supported (use the u8 kernel): K > 2, more than 16 neighbours, block orders other than 1..nblocks, chain offsets (batch splits), chain
- * initialisation (pack u8 chains instead), per-chain beta.
+ * Not supported (use the u8 kernel): K > 2, more than 16 neighbours, block orders other than
+ * 1..nblocks, chain offsets (batch splits), chain initialisation (pack u8 chains instead),
+ * per-chain beta.
  *
  * Randomness (o->rng, gibbs_cpu.h): the 32 planes of word w (chain 64w + j is bit j) for node i
  * at step s. Both generators are pure functions of (seed, node, word, step, plane), so results
@@ -54,12 +55,14 @@
  * and greatest T >> 24 over its configurations (enumerated when the tables are built): U's top
  * byte below the least decides 1, above the greatest 0, all with byte compares on 64 lanes (one
  * VAES register of random bytes per word). The rest (about 0.4% of lanes on the 70x70 torus of
- * bench_packed.lua) are queued per node, T is computed from the formula 16 lanes at a time and
- * compared with U's top 16 bits, and the rare tie (U >> 16 == T >> 16) with the low 16. The
+ * bench_packed.lua) are queued over the nodes of a block and resolved before the next block: T
+ * from the formula 16 lanes at a time, compared with U's top 16 bits, and the rare tie
+ * (U >> 16 == T >> 16) with the low 16. The
  * portable C and AVX2 paths compare U's top 16 bits with a per-node table of T >> 16, lane by
  * lane. Tables are built per model version and beta (2^D thresholds per node, threaded) and
  * kept for the next call (one cache for the process, held under a lock during a call); the
- * threads split the words and each runs all sweeps of its share node by node.
+ * threads split the words, and each copies its share into a private [n, share] array, runs all
+ * sweeps there node by node and copies it back.
  */
 #ifndef EBM_GIBBS_PACKED_H
 #define EBM_GIBBS_PACKED_H
@@ -69,7 +72,7 @@
 #include "graph.h"
 
 #define EBM_PK_GROUP 8        /* words updated together (512 chains, one AVX-512 register) */
-#define EBM_PK_MAXDEG 8       /* most neighbours a node may have on the packed path */
+#define EBM_PK_MAXDEG 8       /* most neighbours a node may have on the bit-plane path */
 #define EBM_PK_WIDEDEG 16     /* most neighbours on the wide path */
 #define EBM_PK_KEYX 0x5041434Bu /* "PACK": xored into the key's high word */
 #define EBM_PK_KEYW 0x57494445u /* "WIDE": the same for the wide path */
@@ -121,7 +124,7 @@ int ebm_packed_is_wide(const ebm_model *m);
  * (sum over nodes of 2^neighbours; about 2.5 ns of CPU each on the AMD Zen 5 measured, against
  * about 0.3 ns per node update of the kernel and 2.5 of the u8 kernel); 0 if not wide. */
 int64_t ebm_packed_wide_entries(const ebm_model *m);
-/* T_i[cfg] from the formula above (tests compare it with the tables). */
+/* T_i[cfg] from the formula above (the reference and the kernels' tie draws use it). */
 uint32_t ebm_packed_wide_threshold(const ebm_model *m, int32_t i, uint32_t cfg, float beta);
 
 #endif
