@@ -18,9 +18,10 @@
 
 #define G EBM_PK_GROUP
 #define WMAX EBM_PK_WIDEDEG
-/* EBM_WIDE_PROBE (a measurement build, never exact: make BUILD=build-probe EXE=ebmlua-probe
- * CPPFLAGS=-DEBM_WIDE_PROBE=1): 1 = the AVX-512 path's random bytes from a multiply hash (the
- * kernel with free random numbers), 2 = its undecided lanes left unresolved. */
+/* EBM_WIDE_PROBE (a measurement build, never exact: make BUILD=runs/build-probe1
+ * EXE=runs/ab/probe1 CPPFLAGS=-DEBM_WIDE_PROBE=1 runs/ab/probe1): 1 = the AVX-512 path's random
+ * bytes loaded from a table of splitmix64 bytes (the kernel with free random numbers), 2 = its
+ * undecided lanes left unresolved. */
 #ifndef EBM_WIDE_PROBE
 #define EBM_WIDE_PROBE 0
 #endif
