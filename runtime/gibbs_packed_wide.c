@@ -281,6 +281,7 @@ typedef struct wqueue {
     int n, nseg;
     char pad0[56];                              /* the threads' queues share no cache line */
     uint32_t cfg[WQUEUE + 16], T[WQUEUE + 16];  /* configurations, thresholds */
+    float h[WQUEUE + 16];                       /* fields */
     int64_t word[WQUEUE];                       /* global word */
     int32_t node[WQUEUE];
     uint8_t j[WQUEUE], b0[WQUEUE];              /* lane, U's top byte */

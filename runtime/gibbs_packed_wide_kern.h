@@ -22,33 +22,6 @@ static inline void WK(stream)(const wrand *R, int32_t i, int64_t w, int q0, int 
 }
 
 #if WK_ISA == 2
-/* ebm_bin_threshold(h, beta) on 16 lanes: the same operations in the same order (ebm_expf's
- * selects, multiplies and fused multiply-adds; IEEE division), so the same bits. */
-static inline __m512i WK(threshold16)(__m512 h, float beta) {
-    __m512 x = _mm512_mul_ps(_mm512_set1_ps(-beta), h);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_LT_OQ), x, _mm512_set1_ps(-87.0f));
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(88.0f), _CMP_GT_OQ), x, _mm512_set1_ps(88.0f));
-    const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
-    const __m512 n = _mm512_sub_ps(_mm512_add_ps(t, _mm512_set1_ps(12582912.0f)), _mm512_set1_ps(12582912.0f));
-    const __m512 nn = _mm512_sub_ps(_mm512_setzero_ps(), n);
-    __m512 r = _mm512_fmadd_ps(nn, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fmadd_ps(nn, _mm512_set1_ps(1.428606765330187e-06f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    const __m512i sc = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
-    const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(sc));
-    const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 q = _mm512_mul_ps(_mm512_div_ps(one, _mm512_add_ps(one, e)), _mm512_set1_ps(4294967296.0f));
-    return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(q, _mm512_set1_ps(4294967040.0f), _CMP_GE_OQ), _mm512_cvttps_epu32(q),
-                                   _mm512_set1_epi32(-1));
-}
-
 /* Update node i in the G words from w0, 64 lanes (one word) per register: the configuration's
  * chunks in bytes (masked adds, one per neighbour), its bucket by two or three byte permutes,
  * the bucket's bounds by two more, and U's top byte against them; the few undecided lanes (U's
@@ -177,7 +150,7 @@ static void WK(resolve)(const wplan *P, uint64_t *p, int64_t nw, wqueue *Q, cons
     const ebm_model *m = P->m;
     const float beta = P->beta;
     Q->seg_start[Q->nseg] = Q->n;
-    for (int sg = 0; sg < Q->nseg; sg++) {  /* ebm_packed_wide_threshold, 16 lanes at a time */
+    for (int sg = 0; sg < Q->nseg; sg++) {  /* the fields (ebm_packed_wide_threshold's sums), 16 lanes at a time */
         const int32_t i = Q->seg_node[sg];
         const int D = P->deg[i], n1 = Q->seg_start[sg + 1];
         const float bc = m->bin_c[i], *sl = m->adj_slope + m->adj_start[i];
@@ -187,9 +160,11 @@ static void WK(resolve)(const wplan *P, uint64_t *p, int64_t nw, wqueue *Q, cons
             __m512 h = _mm512_set1_ps(bc);
             for (int e = 0; e < D; e++)
                 h = _mm512_add_ps(h, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(1 << e)), _mm512_set1_ps(sl[e])));
-            _mm512_mask_storeu_epi32(Q->T + n, mk, WK(threshold16)(h, beta));
+            _mm512_mask_storeu_ps(Q->h + n, mk, h);
         }
     }
+#pragma omp simd
+    for (int n = 0; n < Q->n; n++) Q->T[n] = ebm_bin_threshold(Q->h[n], beta);  /* vectorised, same roundings */
     /* U's second bytes: block 4 + j/16 of each lane's word */
     if (R->rng == EBM_RNG_ARS) {
         __m512i rk[EBM_ARS_ROUNDS + 1];
