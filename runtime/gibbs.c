@@ -686,6 +686,7 @@ static void lvt_node(const ebm_model *m, int32_t i, float beta, int32_t ncfg, ui
             size *= Ke;
         }
     }
+    /* cppcheck-suppress uninitvar */ /* K >= 2: the loop above wrote L[0 .. ncfg-1] */
     for (int c = 0; c < ncfg; c++) { mx[c] = L[c]; tot[c] = 0.0f; run[c] = 0.0f; }
     for (int k = 1; k < K; k++) {
 #pragma omp simd
