@@ -1090,7 +1090,7 @@ static void plan_fill(const ebm_model *m, plan *P, int64_t ng) {
  * arithmetic, in the same order, as the chain-vectorised paths. */
 static inline __attribute__((always_inline)) void
 node_group_k(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls, float beta,
-             uint64_t seed, uint64_t step, int64_t g, const lvt *LT, int thr, const ebm_ars_keys *ark, const int Kc) {
+             uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark, const int Kc) {
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     const int32_t *ib = P->ib;
     __m512i nid = _mm512_loadu_si512(ib + G->o_nid);
@@ -1105,22 +1105,7 @@ node_group_k(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs
         r = w[(g >> 4) & 3];
     }
     __m512i sel;
-    if (G->kind == 0 && LT && LT->off[ib[G->o_nid]] >= 0) {
-        /* threshold table: every lane has the same K and neighbour levels (same signature) */
-        __m512i cfg = _mm512_setzero_si512();
-        for (int d = G->D - 1; d >= 0; d--) {
-            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
-            cfg = _mm512_add_epi32(_mm512_mullo_epi32(cfg, _mm512_set1_epi32(m->K[ib[G->o_nbr + 16 * d]])), xv);
-        }
-        __m512i idx = _mm512_add_epi32(_mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, LT->off, 4),
-                                       _mm512_mullo_epi32(cfg, _mm512_set1_epi32(lvt_ks(G->K))));
-        sel = _mm512_setzero_si512();
-        for (int k = 0; k < G->K - 1; k++) {
-            __m512i t = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, idx, LT->T, 4);
-            sel = _mm512_mask_add_epi32(sel, _mm512_cmpge_epu32_mask(r, t), sel, _mm512_set1_epi32(1));
-            idx = _mm512_add_epi32(idx, _mm512_set1_epi32(1));
-        }
-    } else if (G->kind == 0) {
+    if (G->kind == 0) {
         const int K = Kc;  /* G->K, a constant for the common sizes (the logits stay in registers) */
         const float *fb = P->fb + G->o_fb;
         __m512 acc[16];
@@ -1157,11 +1142,11 @@ node_group_k(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs
 }
 
 static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
-                       float beta, uint64_t seed, uint64_t step, int64_t g, const lvt *LT, int thr, const ebm_ars_keys *ark) {
+                       float beta, uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark) {
     switch (G->kind == 0 ? G->K : 0) {
-    case 3: node_group_k(m, P, G, xs, cls, beta, seed, step, g, LT, thr, ark, 3); break;
-    case 4: node_group_k(m, P, G, xs, cls, beta, seed, step, g, LT, thr, ark, 4); break;
-    default: node_group_k(m, P, G, xs, cls, beta, seed, step, g, LT, thr, ark, G->K); break;
+    case 3: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, 3); break;
+    case 4: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, 4); break;
+    default: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, G->K); break;
     }
 }
 
@@ -1170,7 +1155,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
  * not be built), -1 when out of memory. */
 /* Chains are column c of x [n, C] (stride C); each is copied in, swept and copied back. */
 static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int64_t C, int32_t nsweeps,
-                      const ebm_gibbs_opts *o, const lvt *LT, int thr, const ebm_ars_keys *ark) {
+                      const ebm_gibbs_opts *o, int thr, const ebm_ars_keys *ark) {
     gcache *GC = cache_of(m, b);
     if (!GC) return 0;
     if (!GC->sp) GC->sp = plan_build(m, b);
@@ -1196,7 +1181,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
             for (int32_t k = 0; k < nb; k++)
                 for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
                     node_group(m, P, &P->g[q], xs, cls, o->beta_pc ? o->beta_pc[c] : o->beta, o->seed, step, o->chain_off + c,
-                               LT, thr, ark);
+                               thr, ark);
         }
         for (int32_t i = 0; i < m->n; i++) x[(int64_t)i * C + c] = (uint8_t)xs[i];
     }
@@ -1231,8 +1216,9 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
         gcache *GC = cache_of(m, b);
         if (GC && !GC->lt_tried) { GC->lt = lvt_new(m); GC->lt_tried = 1; }
         LT = GC ? GC->lt : NULL;
-        /* (the single-chain path below computes its thresholds: table gathers from L3 cost more) */
         if (LT && !(LT->filled && LT->version == m->version && LT->beta == o->beta)) {
+            /* (not for the single-chain path below: its table gathers cost more than computing
+             * the thresholds, 5-6.7 us per sweep against 3-3.8, 28x28 K = 4) */
             if (C * (int64_t)nsweeps >= LVT_MIN && !(v512 && C < 16)) lvt_fill(m, LT, o->beta);
             else LT = NULL;
         }
@@ -1240,7 +1226,7 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
     /* fewer than 16 chains: one at a time, 16 nodes per SIMD step (faster than mostly-empty
      * chain vectors; the same result) */
     if (v512 && C < 16) {
-        int r = run_single(m, b, only, x, C, nsweeps, o, NULL, thr, rng == EBM_RNG_ARS ? &ark : NULL);
+        int r = run_single(m, b, only, x, C, nsweeps, o, thr, rng == EBM_RNG_ARS ? &ark : NULL);
         if (r) return r > 0 ? EBM_OK : EBM_ENOMEM;
     }
     int err = 0;
