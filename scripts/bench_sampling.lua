@@ -31,6 +31,8 @@ p:option("--batches", "Comma-separated batch sizes (default 1,4,...,4096; quick:
 p:flag("--no-sizes", "Skip the 14x14 and 56x56 grids.")
 p:option("--rng", "Comma-separated generators of the u8 kernel: ars, philox (default: EBM_RNG, else ars).")
 p:option("--draw", "Comma-separated level draws: table, float (default: EBM_LEVELS, else table).")
+p:option("--per-version", "New model parameters (materialise) every N sweeps, as in training, where the "
+  .. "threshold tables are refilled every step (default: never)."):convert(cli.int(1, 1 << 20))
 local a = cli.parse(p)
 local reps = a.reps or (a.quick and 3 or 5)
 local target = a.target or (a.quick and 0.03 or 0.08)
@@ -111,11 +113,18 @@ cli.main(function()
     local x = s:chains(C)
     local o = { rng = gen or nil, levels = draw or nil }
     s:sweep(x, { n = 5, rng = o.rng, levels = o.levels })
-    local per, cpu = time_sweeps(function(n) s:sweep(x, { n = n, rng = o.rng, levels = o.levels }) end)
+    local pv = a.per_version
+    local per, cpu = time_sweeps(function(n)
+      if not pv then return s:sweep(x, { n = n, rng = o.rng, levels = o.levels }) end
+      for k0 = 0, n - 1, pv do
+        m:materialise()  -- a new model version: cached tables are stale
+        s:sweep(x, { n = math.min(pv, n - k0), rng = o.rng, levels = o.levels })
+      end
+    end)
     local simd, ran = ebm.core.simd_path(nil, o.rng)  -- the path and generator this sweep ran
     local r = { kind = "block", kernel = "u8", generator = ran, simd = simd,
                 draw = K == 2 and "binary" or (draw or (env_draw == "float" and "float" or "table")),
-                chains = C, size = size, levels = K, stencil = stencil, batch = C, threads = nt,
+                chains = C, size = size, levels = K, stencil = stencil, batch = C, threads = nt, per_version = pv,
                 us_per_sweep_chain = per / C * 1e6, updates_per_ns = m.n * C / per * 1e-9,
                 updates_per_cpu_ns = m.n * C / cpu * 1e-9,
                 samples50_per_s = C / (50 * per), colours = #m:colouring() }
@@ -144,6 +153,7 @@ cli.main(function()
   local t_start = clock()
   print(("# bench_sampling: %s, reps=%d, ~%.2f s per rep, load average %.2f at start, %d cpus, ebmlua %s")
     :format(a.quick and "quick" or "full", reps, target, load0, ebm.sys.ncpus(), ebm.version))
+  if a.per_version then print(("# new model parameters every %d sweeps (materialise; the figures include it)"):format(a.per_version)) end
   local hdr = ("%-10s %-6s %-6s %-6s %5s %3s %4s %5s %3s %14s %11s %9s %14s"):format("kind", "rng", "simd", "draw",
     "size", "K", "nbr", "batch", "thr", "us/sweep/chain", "updates/ns", "(cpu)", "50-sweep smp/s")
   print(hdr)
