@@ -190,7 +190,7 @@ do
               local s = ebm.sampler{ model = m, seed = 5 }
               local x = s:chains(C)
               local o = { simd = path, levels = lv, rng = gen }
-              s:sweep(x, { n = 3, simd = path, levels = lv, rng = gen })
+              s:sweep(x, { n = 7, simd = path, levels = lv, rng = gen })
               s:sweep(x, { n = 2, simd = path, levels = lv, rng = gen, clamp = clamp, beta = 0.8 })
               s:sweep(x, { n = 2, simd = path, levels = lv, rng = gen, beta = bt, order = "random" })
               s:update(x, 2, o)
