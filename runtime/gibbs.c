@@ -1086,11 +1086,10 @@ static void plan_fill(const ebm_model *m, plan *P, int64_t ng) {
     P->version = m->version;
 }
 
-/* Update the nodes of group G in the single chain xs (int32 levels), chain id g. Same
- * arithmetic, in the same order, as the chain-vectorised paths. */
-static inline __attribute__((always_inline)) void
-node_group_k(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls, float beta,
-             uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark, const int Kc) {
+/* Update the nodes of binary group G (kinds 1, 2) in the single chain xs (int32 levels), chain
+ * id g. Same arithmetic, in the same order, as the chain-vectorised paths. */
+static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
+                       float beta, uint64_t seed, uint64_t step, int64_t g, const ebm_ars_keys *ark) {
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     const int32_t *ib = P->ib;
     __m512i nid = _mm512_loadu_si512(ib + G->o_nid);
@@ -1104,49 +1103,90 @@ node_group_k(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs
         philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))), nid, step, w);
         r = w[(g >> 4) & 3];
     }
-    __m512i sel;
-    if (G->kind == 0) {
-        const int K = Kc;  /* G->K, a constant for the common sizes (the logits stay in registers) */
-        const float *fb = P->fb + G->o_fb;
-        __m512 acc[16];
-        for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(fb + 16 * k);
-        for (int d = 0; d < G->D; d++) {
-            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
-            const float *col = m->ctab + ib[G->o_d + 2 * d];
-            for (int k = 0; k < K; k++)
-                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
-        }
-        sel = sample16(acc, K, _mm512_set1_ps(beta), r, thr);
-    } else {
-        __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
-        for (int d = 0; d < G->D; d++) {
-            __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
-            __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
-            h = _mm512_add_ps(h, _mm512_mul_ps(sl, _mm512_cvtepi32_ps(xv)));
-        }
-        __m512 nb = _mm512_set1_ps(-beta);
-        __mmask16 on;
-        if (G->kind == 1) {
-            on = _mm512_cmplt_epu32_mask(r, threshold16(h, nb));
-        } else {
-            __m512 one = _mm512_set1_ps(1.0f);
-            __m512 e = expf16(_mm512_mul_ps(nb, h));
-            on = _mm512_cmp_ps_mask(_mm512_mul_ps(u01v(r), _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
-        }
-        sel = _mm512_maskz_mov_epi32(on, _mm512_set1_epi32(1));
+    __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
+    for (int d = 0; d < G->D; d++) {
+        __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+        __m512 sl = _mm512_set1_ps(m->adj_slope[ib[G->o_d + 2 * d + 1]]);
+        h = _mm512_add_ps(h, _mm512_mul_ps(sl, _mm512_cvtepi32_ps(xv)));
     }
+    __m512 nb = _mm512_set1_ps(-beta);
+    __mmask16 on;
+    if (G->kind == 1) {
+        on = _mm512_cmplt_epu32_mask(r, threshold16(h, nb));
+    } else {
+        __m512 one = _mm512_set1_ps(1.0f);
+        __m512 e = expf16(_mm512_mul_ps(nb, h));
+        on = _mm512_cmp_ps_mask(_mm512_mul_ps(u01v(r), _mm512_add_ps(one, e)), one, _CMP_LT_OQ);
+    }
+    __m512i sel = _mm512_maskz_mov_epi32(on, _mm512_set1_epi32(1));
     __mmask16 st = mk;
     if (cls) st = _mm512_mask_cmpeq_epi32_mask(mk, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, cls, 4),
                                                 _mm512_setzero_si512());
     _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
 }
 
-static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
-                       float beta, uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark) {
-    switch (G->kind == 0 ? G->K : 0) {
-    case 3: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, 3); break;
-    case 4: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, 4); break;
-    default: node_group_k(m, P, G, xs, cls, beta, seed, step, g, thr, ark, G->K); break;
+/* The level groups (kind 0) of one block in two passes over up to GQ groups: first the words
+ * and logits of every group (gathers of the neighbours' levels, lookups), then the draws and
+ * scatters. The same arithmetic as node_group; the groups of a block are independent, and
+ * putting their gathers side by side lets them overlap (one group at a time waits on each
+ * gather's latency). */
+#define GQ 32
+static inline __attribute__((always_inline)) void
+group_logits_k(const ebm_model *m, const plan *P, const plan_group *G, const int32_t *xs, uint64_t seed, uint64_t step,
+               int64_t g, const ebm_ars_keys *ark, float *buf, const int K) {
+    const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
+    const int32_t *ib = P->ib;
+    if (ark) {
+        ars_nodes16(ark, ib + G->o_nid, g, step, (uint32_t *)(buf + 16 * K));
+    } else {
+        __m512i w[4];
+        philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))),
+                  _mm512_loadu_si512(ib + G->o_nid), step, w);
+        _mm512_storeu_si512(buf + 16 * K, w[(g >> 4) & 3]);
+    }
+    const float *fb = P->fb + G->o_fb;
+    __m512 acc[16];
+    for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(fb + 16 * k);
+    for (int d = 0; d < G->D; d++) {
+        __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
+        const float *col = m->ctab + ib[G->o_d + 2 * d];
+        for (int k = 0; k < K; k++) acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(xv, _mm512_loadu_ps(col + 16 * k)));
+    }
+    for (int k = 0; k < K; k++) _mm512_storeu_ps(buf + 16 * k, acc[k]);
+}
+
+static inline __attribute__((always_inline)) void
+group_draw_k(const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls, float beta, int thr, const float *buf,
+             const int K) {
+    const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
+    __m512i nid = _mm512_loadu_si512(P->ib + G->o_nid);
+    __m512 acc[16];
+    for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(buf + 16 * k);
+    __m512i sel = sample16(acc, K, _mm512_set1_ps(beta), _mm512_loadu_si512(buf + 16 * K), thr);
+    __mmask16 st = mk;
+    if (cls) st = _mm512_mask_cmpeq_epi32_mask(mk, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, cls, 4),
+                                                _mm512_setzero_si512());
+    _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
+}
+
+/* Groups q0 .. q1-1 of one block (q1 - q0 <= GQ); buf holds GQ * 17 * 16 floats. */
+static void block_groups(const ebm_model *m, const plan *P, int64_t q0, int64_t q1, int32_t *xs, const int32_t *cls,
+                         float beta, uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark, float *buf) {
+    for (int64_t q = q0; q < q1; q++) {
+        const plan_group *G = &P->g[q];
+        float *bq = buf + (q - q0) * 17 * 16;
+        if (G->kind != 0) node_group(m, P, G, xs, cls, beta, seed, step, g, ark);
+        else if (G->K == 4) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, 4);
+        else if (G->K == 3) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, 3);
+        else group_logits_k(m, P, G, xs, seed, step, g, ark, bq, G->K);
+    }
+    for (int64_t q = q0; q < q1; q++) {
+        const plan_group *G = &P->g[q];
+        const float *bq = buf + (q - q0) * 17 * 16;
+        if (G->kind != 0) continue;
+        if (G->K == 4) group_draw_k(P, G, xs, cls, beta, thr, bq, 4);
+        else if (G->K == 3) group_draw_k(P, G, xs, cls, beta, thr, bq, 3);
+        else group_draw_k(P, G, xs, cls, beta, thr, bq, G->K);
     }
 }
 
@@ -1166,7 +1206,13 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
     int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
     int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
-    if (!ord || !xs) { if (ord != ordbuf) EBM_FREE(ord); if (xs != xsbuf) EBM_FREE(xs); return -1; }
+    float *gbuf = EBM_MALLOC(sizeof(float) * GQ * 17 * 16);
+    if (!ord || !xs || !gbuf) {
+        if (ord != ordbuf) EBM_FREE(ord);
+        if (xs != xsbuf) EBM_FREE(xs);
+        EBM_FREE(gbuf);
+        return -1;
+    }
     for (int64_t c = 0; c < C; c++) {
         int32_t *cls = NULL;
         for (int32_t i = 0; i < m->n; i++) xs[i] = x[(int64_t)i * C + c];
@@ -1179,14 +1225,17 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
             uint64_t step = o->step + (uint64_t)s;
             sweep_order(o, only, nb, step, ord);
             for (int32_t k = 0; k < nb; k++)
-                for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q++)
-                    node_group(m, P, &P->g[q], xs, cls, o->beta_pc ? o->beta_pc[c] : o->beta, o->seed, step, o->chain_off + c,
-                               thr, ark);
+                for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q += GQ) {
+                    const int64_t q1 = q + GQ < P->gstart[ord[k] + 1] ? q + GQ : P->gstart[ord[k] + 1];
+                    block_groups(m, P, q, q1, xs, cls, o->beta_pc ? o->beta_pc[c] : o->beta, o->seed, step, o->chain_off + c,
+                                 thr, ark, gbuf);
+                }
         }
         for (int32_t i = 0; i < m->n; i++) x[(int64_t)i * C + c] = (uint8_t)xs[i];
     }
     if (ord != ordbuf) EBM_FREE(ord);
     if (xs != xsbuf) EBM_FREE(xs);
+    EBM_FREE(gbuf);
     return 1;
 }
 AVX512_END
