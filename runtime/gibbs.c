@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "gibbs_cpu.h"
+#include "pool.h"
 
 /* The AVX-512 code below is compiled for AVX-512 F/BW/VL/DQ whatever the build flags (between
  * AVX512_BEGIN and AVX512_END) and runs only when gibbs_cpu.c found those features and the
@@ -1252,6 +1253,7 @@ static int run(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *x, int6
     const int rng = ebm_rng_pick(o->rng);
     const int simd = ebm_simd_pick(o->simd, rng);
     if (!ebm_simd_runs(simd, rng)) return EBM_ERANGE;
+    ebm_pool_refresh();
     ebm_ars_keys ark;
     if (rng == EBM_RNG_ARS) ars_keys(&ark, o->seed);
     const int aesni = rng == EBM_RNG_ARS && ebm_cpu_has("aes");

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #include "gibbs.h"
 #include "gibbs_cpu.h"
+#include "pool.h"
 #include "rng.h"
 
 #include <immintrin.h>
@@ -80,10 +82,12 @@ void ebm_packed_unpack(const uint64_t *p, int32_t n, int64_t C, int64_t nw, uint
 typedef struct plan {
     int32_t *deg;     /* [n] number of neighbours */
     int32_t *nbr;     /* [n * MAXDEG] neighbours in CSR order (bit e of cfg is neighbour e) */
+    int64_t *nbo;     /* [n * MAXDEG] their rows' word offsets in the packed state (nbr * nw) */
     uint32_t *T;      /* [n * 256] thresholds T[cfg], cfg < 2^deg */
     int64_t *coff;    /* [n] offset of node i's codes in code */
-    uint8_t *code;    /* per node, per plane b (bit 31-b of T), 2^(D-2) codes, D = max(deg, 2):
-                         code c is the truth table of the threshold bit over (x_nbr0, x_nbr1)
+    uint16_t *code;   /* per node, per plane b (bit 31-b of T), 2^(D-2) codes, D = max(deg, 2):
+                         code c (stored as its byte offset c * sizeof(v8u) into the table F
+                         of the kernel) is the truth table of the threshold bit over (x_nbr0, x_nbr1)
                          for the configurations 4c .. 4c+3 (bit k for cfg 4c + k); the kernel
                          looks up that function of the two first neighbours' words and muxes
                          the rest (neighbours past deg count as 0) */
@@ -93,7 +97,7 @@ typedef struct plan {
 static inline int code_deg(int deg) { return deg < 2 ? 2 : deg; }
 
 static void plan_free(plan *P) {
-    free(P->deg); free(P->nbr); free(P->T); free(P->coff); free(P->code);
+    free(P->deg); free(P->nbr); free(P->nbo); free(P->T); free(P->coff); free(P->code);
 }
 
 /* Thresholds of a binary node with deg <= 8: for deg <= 4 the u8 kernel's own table; above,
@@ -111,34 +115,38 @@ static void thresholds(const ebm_model *m, int32_t i, int deg, float beta, uint3
     }
 }
 
-static int plan_build(const ebm_model *m, float beta, plan *P) {
+static int plan_build(const ebm_model *m, float beta, int64_t nw, plan *P) {
     int32_t n = m->n;
     memset(P, 0, sizeof *P);
     P->deg = malloc(sizeof(int32_t) * (size_t)n);
     P->nbr = malloc(sizeof(int32_t) * (size_t)n * EBM_PK_MAXDEG);
+    P->nbo = calloc((size_t)n * EBM_PK_MAXDEG, sizeof(int64_t));
     P->T = malloc(sizeof(uint32_t) * (size_t)n * 256);
     P->coff = malloc(sizeof(int64_t) * (size_t)n);
-    if (!P->deg || !P->nbr || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
+    if (!P->deg || !P->nbr || !P->nbo || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
     int64_t tot = 0;
     for (int32_t i = 0; i < n; i++) {
         int d = (int)(m->adj_start[i + 1] - m->adj_start[i]);
         P->deg[i] = d;
-        for (int e = 0; e < d; e++) P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
+        for (int e = 0; e < d; e++) {
+            P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
+            P->nbo[(int64_t)i * EBM_PK_MAXDEG + e] = (int64_t)m->adj_nbr[m->adj_start[i] + e] * nw;
+        }
         P->coff[i] = tot;
         tot += (int64_t)32 << (code_deg(d) - 2);
     }
-    P->code = malloc((size_t)tot);
+    P->code = malloc(sizeof(uint16_t) * (size_t)tot);
     if (!P->code) { plan_free(P); return EBM_ENOMEM; }
     for (int32_t i = 0; i < n; i++) {
         int d = P->deg[i], dc = code_deg(d);
         uint32_t *T = P->T + (int64_t)i * 256;
         thresholds(m, i, d, beta, T);
-        uint8_t *cd = P->code + P->coff[i];
+        uint16_t *cd = P->code + P->coff[i];
         for (int b = 0; b < 32; b++)
             for (int c = 0; c < (1 << (dc - 2)); c++) {
                 int v = 0;
                 for (int k = 0; k < 4; k++) v |= (int)((T[(4 * c + k) & ((1 << d) - 1)] >> (31 - b)) & 1) << k;
-                cd[(b << (dc - 2)) + c] = (uint8_t)v;
+                cd[(b << (dc - 2)) + c] = (uint16_t)(v * (int)sizeof(v8u));
             }
     }
     return EBM_OK;
@@ -151,6 +159,7 @@ typedef struct pk_rand {
     v8u rk[EBM_ARS_ROUNDS + 1];  /* ARS round keys, repeated in every 128-bit block */
     ebm_ars_keys keys;           /* the same, for the portable ARS */
     uint32_t ks[20];             /* Philox key schedule: round r uses ks[2r], ks[2r+1] */
+    v8u cgrp, nodehi;            /* ARS counters of a group (pk_rand_group) */
     uint64_t step;
     int rng;                     /* EBM_RNG_ARS or EBM_RNG_PHILOX */
 } pk_rand;
@@ -173,6 +182,24 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
     }
 }
 
+/* The group's part of the ARS counters {w/2, node, step_lo, plane} of words g0 .. g0+G-1 (the
+ * kernel ors in the node, and xors in pk_plane_ctr[plane]). */
+static void pk_rand_group(pk_rand *R, int64_t g0) {
+    for (int l = 0; l < G; l += 2) {
+        R->cgrp[l] = (uint64_t)(g0 / 2 + l / 2);
+        R->cgrp[l + 1] = (uint32_t)R->step;
+        R->nodehi[l] = 0xFFFFFFFF00000000ull;
+        R->nodehi[l + 1] = 0;
+    }
+}
+
+/* pk_plane_ctr[b]: plane b in counter word 3 of every block (the high half of the odd lanes). */
+static v8u pk_plane_ctr[32];
+static void pk_plane_ctr_init(void) {
+    for (int b = 0; b < 32; b++)
+        for (int l = 0; l < G; l++) pk_plane_ctr[b][l] = l & 1 ? (uint64_t)b << 32 : 0;
+}
+
 /* The kernel three times: portable (vector code limited to SSE2: AVX switched off), AVX2 +
  * AES-NI, AVX-512 + VAES. The two SIMD copies add their features to the build's own, so with
  * -march=native on an AVX-512 machine the AVX2 copy may also use AVX-512 encodings (GCC cannot
@@ -184,6 +211,7 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
 
 
 #define PK_STEP 4
+#define PK_FIRST 12
 
 /* Unroll hints for the threshold mux tree. Under the sanitizers GCC cannot honour them and
  * warns ("ignoring loop annotation"), which -Werror turns into a failed `make sanitize`;
@@ -228,8 +256,11 @@ int ebm_packed_sweeps(const ebm_model *m, const ebm_blocks *b, uint64_t *p, int6
                       const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng), simd = ebm_simd_pick(o->simd, rng);
     if (!ebm_simd_runs(simd, rng)) return EBM_ERANGE;
+    ebm_pool_refresh();
     plan P;
-    if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
+    if (plan_build(m, o->beta, nw, &P)) return EBM_ENOMEM;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pk_plane_ctr_init);
     const int64_t ngroups = nw / G;
     /* Chains are independent: each thread runs all sweeps on its own groups of words (no
      * barriers), and a group's result depends only on its own counters. */
@@ -259,7 +290,7 @@ int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, 
                           const ebm_packed_opts *o) {
     const int rng = ebm_rng_pick(o->rng);
     plan P;
-    if (plan_build(m, o->beta, &P)) return EBM_ENOMEM;
+    if (plan_build(m, o->beta, nw, &P)) return EBM_ENOMEM;
     for (int32_t s = 0; s < nsweeps; s++) {
         pk_rand R;
         pk_rand_init(&R, rng, o->seed, o->step + (uint64_t)s);

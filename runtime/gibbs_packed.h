@@ -10,7 +10,9 @@
  * for a uniform 32-bit U. U is compared bit-serially, MSB first, lazily: at plane b every lane
  * whose random bit differs from bit b of its threshold is decided (x = 1 where the threshold
  * bit is 1), the others go on; the loop stops when a group of EBM_PK_GROUP words is decided
- * (checked every 4 planes) or after 32 planes (lanes with U == T then get x = 0). This samples
+ * (ARS: tested after plane 12 and then every 4 planes; the first 12 run unconditionally, so
+ * their AES chains overlap and no branch waits on them, and a group of 512 lanes is decided by
+ * then with probability (1 - 2^-12)^512 = 0.88; Philox: every 4 planes) or after 32 planes (lanes with U == T then get x = 0). This samples
  * Bernoulli(T/2^32) exactly; about 12 random bits per update are drawn (the group waits for its
  * slowest of 512 lanes), against 32 for the u8 kernel. The threshold bit of every lane at plane b
  * is bit-sliced: a lookup in the table of the 16 boolean functions of the first two neighbours'

@@ -57,31 +57,31 @@ static inline __attribute__((always_inline)) void PK(philox_planes)(v8u c0, v8u 
     *po = (c2 & L) | (c3 << 32);
 }
 
-/* ARS-7 (rng.h) on the G/2 128-bit blocks of c, with the round keys of R. */
-static inline __attribute__((always_inline)) v8u PK(ars)(v8u c, const pk_rand *R) {
+/* ARS-7 (rng.h) on the G/2 128-bit blocks of the counter c, given as ck = c ^ (round key 0),
+ * with the round keys of R. */
+static inline __attribute__((always_inline)) v8u PK(ars)(v8u ck, const pk_rand *R) {
     const v8u *rk = R->rk;
 #if PK_ISA == 2
-    __m512i v = (__m512i)(c ^ rk[0]);
+    __m512i v = (__m512i)ck;
     for (int r = 1; r < EBM_ARS_ROUNDS; r++) v = _mm512_aesenc_epi128(v, (__m512i)rk[r]);
     return (v8u)_mm512_aesenclast_epi128(v, (__m512i)rk[EBM_ARS_ROUNDS]);
 #elif PK_ISA == 1
     __m128i v[G / 2], k[G / 2];
-    c ^= rk[0];
-    memcpy(v, &c, sizeof v);
+    memcpy(v, &ck, sizeof v);
     for (int r = 1; r <= EBM_ARS_ROUNDS; r++) {
         memcpy(k, &rk[r], sizeof k);
         for (int q = 0; q < G / 2; q++)
             v[q] = r < EBM_ARS_ROUNDS ? _mm_aesenc_si128(v[q], k[q]) : _mm_aesenclast_si128(v[q], k[q]);
     }
-    memcpy(&c, v, sizeof v);
-    return c;
+    memcpy(&ck, v, sizeof v);
+    return ck;
 #else
-    (void)rk;
     uint32_t w[2 * G], o[2 * G];
-    memcpy(w, &c, sizeof w);
+    ck ^= rk[0];
+    memcpy(w, &ck, sizeof w);
     for (int q = 0; q < G / 2; q++) ebm_ars_block(&R->keys, w + 4 * q, o + 4 * q);
-    memcpy(&c, o, sizeof o);
-    return c;
+    memcpy(&ck, o, sizeof o);
+    return ck;
 #endif
 }
 
@@ -96,10 +96,10 @@ static inline __attribute__((always_inline)) void PK(functions2)(const v8u *pa, 
 /* Threshold bit of one plane for every lane (D >= 2, the plan's code_deg): the functions of the
  * first two neighbours named by cd[0 .. 2^(D-2)-1] (loads from F), then a mux tree over
  * neighbours 2 .. D-1. */
-static inline __attribute__((always_inline)) v8u PK(tbit)(const uint8_t *cd, const v8u *F, const v8u *nb, const int D) {
+static inline __attribute__((always_inline)) v8u PK(tbit)(const uint16_t *cd, const v8u *F, const v8u *nb, const int D) {
     v8u buf[1 << (EBM_PK_MAXDEG - 2)];
     PK_UNROLL(64)
-    for (int c = 0; c < (1 << (D - 2)); c++) buf[c] = F[cd[c]];
+    for (int c = 0; c < (1 << (D - 2)); c++) buf[c] = *(const v8u *)(const void *)((const char *)F + cd[c]);
     PK_UNROLL(8)
     for (int j = 2; j < D; j++)
         PK_UNROLL(32)
@@ -108,34 +108,32 @@ static inline __attribute__((always_inline)) v8u PK(tbit)(const uint8_t *cd, con
 }
 
 /* One plane: lanes still undecided (und) whose random bit differs from the threshold bit are
- * decided now (x = the threshold bit). */
+ * decided now, with x = the threshold bit. res holds x for decided lanes and the last threshold
+ * bit for undecided ones (one mux), so a lane decided at this plane keeps tb; the caller clears
+ * lanes still undecided at the end (U == T: x = 0). */
 static inline __attribute__((always_inline)) void PK(plane)(v8u r, v8u tb, v8u *und, v8u *res) {
-    v8u diff = (r ^ tb) & *und;
-    *res |= diff & tb;
-    *und &= ~diff;
+    *res = (*und & tb) | (~*und & *res);
+    *und &= ~(r ^ tb);
 }
 
 /* Update node i in the G words at xi (global word g0 onwards): lazy bit-serial draw. */
 static inline __attribute__((always_inline)) void
-PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t *keep, const pk_rand *R, uint32_t node,
+PK(update_group)(const uint16_t *cd, const v8u *nb, uint64_t *xi, const uint64_t *keep, const pk_rand *R, uint32_t node,
                  int64_t g0, const int D) {
     v8u und = ~(v8u){0}, res = {0};
     v8u F[16];
     PK(functions2)(&nb[0], &nb[1], F);
     if (R->rng == EBM_RNG_ARS) {
-        /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane} */
-        v8u c = {0}, bstep = {0};
-        for (int l = 0; l < G; l += 2) {
-            c[l] = (uint64_t)(g0 / 2 + l / 2) | (uint64_t)node << 32;
-            c[l + 1] = (uint32_t)R->step;
-            bstep[l + 1] = (uint64_t)1 << 32;
-        }
-        /* PK_STEP planes per check (two AES chains side by side) */
+        /* block k of the group (words g0+2k, g0+2k+1) has counter {g0/2 + k, node, step_lo, plane}:
+         * the group's part (R->cgrp) with the node in the high half of the even lanes */
+        const v8u ck = (R->cgrp | (((v8u){0} + ((uint64_t)node << 32)) & R->nodehi)) ^ R->rk[0];
+        /* the first PK_FIRST planes without an exit test (their AES chains overlap), then PK_STEP
+         * planes per test */
         for (int q = 0; q < 32; q += PK_STEP) {
             v8u r[PK_STEP];
-            for (int h = 0; h < PK_STEP; h++) { r[h] = PK(ars)(c, R); c += bstep; }
+            for (int h = 0; h < PK_STEP; h++) r[h] = PK(ars)(ck ^ pk_plane_ctr[q + h], R);
             for (int h = 0; h < PK_STEP; h++) PK(plane)(r[h], PK(tbit)(cd + ((q + h) << (D - 2)), F, nb, D), &und, &res);
-            if (PK(all_zero)(und)) break;
+            if (q + PK_STEP >= PK_FIRST && PK(all_zero)(und)) break;
         }
     } else {
         v8u c0 = {0};
@@ -150,6 +148,7 @@ PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t 
             if (PK(all_zero)(und)) break;
         }
     }
+    res &= ~und;
     v8u x = PK(vload)(xi);
     if (keep) {
         v8u k = PK(vload)(keep);
@@ -158,21 +157,28 @@ PK(update_group)(const uint8_t *cd, const v8u *nb, uint64_t *xi, const uint64_t 
     PK(vstore)(xi, res);
 }
 
+/* Node i of the group at word w0, with D (a constant) code neighbours: the first deg are loaded
+ * (deg == D except in the D = 2 case), the rest read as 0 (the codes ignore them). */
+static inline __attribute__((always_inline)) void PK(node_d)(const plan *P, int32_t i, int deg, uint64_t *p, int64_t nw,
+                                                             int64_t w0, const uint64_t *keep, const pk_rand *R,
+                                                             const int D) {
+    const int64_t *nbo = P->nbo + (int64_t)i * EBM_PK_MAXDEG;
+    v8u nb[EBM_PK_MAXDEG];
+    for (int e = 0; e < D; e++) nb[e] = (D > 2 || e < deg) ? PK(vload)(p + nbo[e] + w0) : (v8u){0};
+    PK(update_group)(P->code + P->coff[i], nb, p + (int64_t)i * nw + w0, keep, R, (uint32_t)i, w0, D);
+}
+
 static void PK(node_group)(const plan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
                            const pk_rand *R) {
-    int D = P->deg[i];
-    v8u nb[EBM_PK_MAXDEG] = {{0}};  /* neighbours past deg read as 0 (the codes ignore them) */
-    for (int e = 0; e < D; e++) nb[e] = PK(vload)(p + (int64_t)P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] * nw + w0);
-    const uint8_t *cd = P->code + P->coff[i];
-    uint64_t *xi = p + (int64_t)i * nw + w0;
-    switch (D) {
-    case 0: case 1: case 2: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 2); break;
-    case 3: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 3); break;
-    case 4: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 4); break;
-    case 5: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 5); break;
-    case 6: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 6); break;
-    case 7: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 7); break;
-    default: PK(update_group)(cd, nb, xi, keep, R, (uint32_t)i, w0, 8); break;
+    int deg = P->deg[i];
+    switch (deg) {
+    case 0: case 1: case 2: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 2); break;
+    case 3: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 3); break;
+    case 4: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 4); break;
+    case 5: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 5); break;
+    case 6: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 6); break;
+    case 7: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 7); break;
+    default: PK(node_d)(P, i, deg, p, nw, w0, keep, R, 8); break;
     }
 }
 
@@ -183,6 +189,7 @@ static void PK(sweep_groups)(const plan *P, const ebm_blocks *b, uint64_t *p, in
     for (int32_t s = 0; s < nsweeps; s++) {
         pk_rand R;
         pk_rand_init(&R, rng, o->seed, o->step + (uint64_t)s);
+        pk_rand_group(&R, w0);
         for (int32_t blk = 0; blk < b->nblocks; blk++)
             for (int64_t k = b->start[blk]; k < b->start[blk + 1]; k++) {
                 int32_t i = b->nodes[k];

@@ -1,7 +1,7 @@
 /* knn.c - nearest-neighbour distances in tiles of one sgemm each (knn.h). */
 #include "knn.h"
 
-#include <cblas.h>
+#include "blas.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +34,7 @@ static int walk(const float *A, int64_t na, const float *B, int64_t nb, int64_t 
         int64_t ta = na - i0 < TA ? na - i0 : TA;
         for (int64_t j0 = 0; j0 < nb; j0 += TB) {
             int64_t tb = nb - j0 < TB ? nb - j0 : TB;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ta, (int)tb, (int)d, 1.0f, A + i0 * d, (int)d,
+            ebm_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ta, (int)tb, (int)d, 1.0f, A + i0 * d, (int)d,
                         B + j0 * d, (int)d, 0.0f, G, (int)tb);
             for (int64_t r = 0; r < ta; r++) {
                 const float *g = G + r * tb;

@@ -1,7 +1,7 @@
 /* nn.c - dense layers, softmax cross-entropy, moments and the Frechet distance (nn.h). */
 #include "nn.h"
 
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 #include <string.h>
 
@@ -16,16 +16,16 @@ void ebm_nn_linear(const float *X, int B, int in, const float *W, const float *b
         if (b) memcpy(Y + (size_t)r * out, b, sizeof(float) * out);
         else memset(Y + (size_t)r * out, 0, sizeof(float) * out);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, X, in, W, in, 1.0f, Y, out);
+    ebm_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, X, in, W, in, 1.0f, Y, out);
 }
 
 void ebm_nn_linear_backward(const float *X, int B, int in, const float *W, int out, const float *dY,
                             float *dW, float *db, float *dX) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dY, out, X, in, 1.0f, dW, in);
+    ebm_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dY, out, X, in, 1.0f, dW, in);
     if (db)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < out; j++) db[j] += dY[(size_t)r * out + j];
-    if (dX) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dY, out, W, in, 0.0f, dX, in);
+    if (dX) ebm_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dY, out, W, in, 0.0f, dX, in);
 }
 
 void ebm_nn_relu(float *y, int64_t n) {
@@ -73,7 +73,7 @@ int ebm_nn_moments(const float *F, int64_t n, int d, double *mu, double *cov) {
     for (int j = 0; j < d; j++) mu[j] /= (double)n;
     for (int64_t r = 0; r < n; r++)
         for (int j = 0; j < d; j++) X[(size_t)r * d + j] = F[(size_t)r * d + j] - mu[j];
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, (int)n, 1.0 / (double)(n - 1), X, d, X, d, 0.0, cov,
+    ebm_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, (int)n, 1.0 / (double)(n - 1), X, d, X, d, 0.0, cov,
                 d);
     EBM_FREE(X);
     return EBM_OK;
@@ -102,7 +102,7 @@ static int sym_sqrt(double *A, int d, double *tr) {
     for (int k = 0; k < d; k++)
         for (int i = 0; i < d; i++) S[(size_t)k * d + i] = V[(size_t)k * d + i] * w[k];
     /* A[i][j] = sum_k V[k][i] * w_k * V[k][j]: A = S^T V with S, V stored as [k][i]. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, d, 1.0, S, d, V, d, 0.0, A, d);
+    ebm_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, d, 1.0, S, d, V, d, 0.0, A, d);
     if (tr) *tr = t;
     EBM_FREE(S), EBM_FREE(w), EBM_FREE(V);
     return 0;
@@ -117,8 +117,8 @@ double ebm_nn_frechet(const double *mu1, const double *C1, const double *mu2, co
     memcpy(R, C1, sizeof(double) * dd);
     if (sym_sqrt(R, d, NULL)) goto done;
     /* M = R C2 R (symmetric up to rounding; symmetrise). */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, R, d, C2, d, 0.0, T, d);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, T, d, R, d, 0.0, M, d);
+    ebm_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, R, d, C2, d, 0.0, T, d);
+    ebm_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, T, d, R, d, 0.0, M, d);
     for (int i = 0; i < d; i++)
         for (int j = 0; j < i; j++) {
             double a = 0.5 * (M[(size_t)i * d + j] + M[(size_t)j * d + i]);

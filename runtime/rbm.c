@@ -1,7 +1,7 @@
 /* rbm.c - dense RBM kernels (see rbm.h for the encoding, the energy and the RNG layout). */
 #include "rbm.h"
 
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 #include <string.h>
 
@@ -33,7 +33,7 @@ static inline float sigmoid_f(float a) { return 1.0f / (1.0f + expf(-a)); }
 void ebm_rbm_hidden_act(const ebm_rbm *m, const float *x, int B, float *act) {
     int nh = m->nh, D = m->D;
     for (int r = 0; r < B; r++) memcpy(act + (size_t)r * nh, m->c, sizeof(float) * nh);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nh, D, 1.0f, x, D, m->W, D, 1.0f, act, nh);
+    ebm_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nh, D, 1.0f, x, D, m->W, D, 1.0f, act, nh);
 }
 
 void ebm_rbm_hidden_probs(const ebm_rbm *m, const float *x, int B, float beta, float *p) {
@@ -74,7 +74,7 @@ void ebm_rbm_visible_probs(const ebm_rbm *m, const float *h, int B, float beta, 
         for (int j = 0; j < D; j++) row[j] = beta * m->b[j] + (base ? (1.0f - beta) * base[j] : 0.0f);
     }
     if (beta != 0.0f)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, nh, beta, h, nh, m->W, D, 1.0f, p, D);
+        ebm_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, nh, beta, h, nh, m->W, D, 1.0f, p, D);
 #pragma omp parallel for schedule(static) if ((int64_t)B * D > EBM_RBM_PAR_MIN)
     for (int r = 0; r < B; r++) groups_softmax_row(m, p + (size_t)r * D, clamp_labels);
 }
@@ -178,7 +178,7 @@ double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, i
     }
     /* Data term. */
     ebm_rbm_hidden_probs(m, x0, B, 1.0f, hp);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, D, B, 1.0f / B, hp, nh, x0, D, 0.0f, gW, D);
+    ebm_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, D, B, 1.0f / B, hp, nh, x0, D, 0.0f, gW, D);
     memset(gb, 0, sizeof(float) * D);
     memset(gc, 0, sizeof(float) * nh);
     colmean_add(x0, B, D, 1.0f, gb);
@@ -203,7 +203,7 @@ double ebm_rbm_cd(const ebm_rbm *m, const float *x0, int B, int k, float *neg, i
         ebm_rbm_hidden_probs(m, xs, Bn, 1.0f, hp);
     }
     if (k == 0 && !neg) memcpy(xs, x0, sizeof(float) * (size_t)B * D);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, D, Bn, -1.0f / Bn, hp, nh, xs, D, 1.0f, gW, D);
+    ebm_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, D, Bn, -1.0f / Bn, hp, nh, xs, D, 1.0f, gW, D);
     colmean_add(xs, Bn, D, -1.0f, gb);
     colmean_add(hp, Bn, nh, -1.0f, gc);
     EBM_FREE(hp), EBM_FREE(hs), EBM_FREE(vp);
@@ -315,7 +315,7 @@ double ebm_rbm_disc_grad(const ebm_rbm *m, const float *x, int B, float alpha, f
     for (int j = 0; j < nh; j++)
         for (int y = 0; y < nl; y++) gW[(size_t)j * D + off + y] += WL[(size_t)y * nh + j] * s;
     if (off > 0)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, off, B, s, G, nh, x, D, 1.0f, gW, D);
+        ebm_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, off, B, s, G, nh, x, D, 1.0f, gW, D);
     EBM_FREE(act), EBM_FREE(G), EBM_FREE(S), EBM_FREE(WL), EBM_FREE(coef);
     return ll / B;
 }

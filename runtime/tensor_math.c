@@ -2,7 +2,7 @@
  * See tensor_math.h for the conventions (broadcasting, dtypes, determinism). */
 #include "tensor_math.h"
 
-#include <cblas.h>
+#include "blas.h"
 #include <limits.h>
 #include <string.h>
 #include <tgmath.h> /* exp/log/... pick the float versions for float arguments */
@@ -635,10 +635,10 @@ static void blas_call(ebm_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_
                       const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c, int64_t ldc) {
     enum CBLAS_TRANSPOSE oa = ta ? CblasTrans : CblasNoTrans, ob = tb ? CblasTrans : CblasNoTrans;
     if (dt == EBM_F32)
-        cblas_sgemm(CblasRowMajor, oa, ob, (int)m, (int)n, (int)k, (float)alpha, a, (int)lda, b, (int)ldb,
+        ebm_sgemm(CblasRowMajor, oa, ob, (int)m, (int)n, (int)k, (float)alpha, a, (int)lda, b, (int)ldb,
                     (float)beta, c, (int)ldc);
     else
-        cblas_dgemm(CblasRowMajor, oa, ob, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
+        ebm_dgemm(CblasRowMajor, oa, ob, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
                     (int)ldc);
 }
 

@@ -24,7 +24,7 @@ p:option("--steps", "Gibbs steps per chain.", "1000"):convert(cli.posint)
 p:option("--seed", "Sampling seed.", "1"):convert(cli.posint)
 p:option("--grid", "Write a 10-row sample grid PNG here."):convert(cli.outfile)
 p:option("--json", "Write the results here."):convert(cli.outfile)
-p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(cli.int(1, 1024))
+p:option("--threads", cli.THREADS_HELP):convert(cli.int(1, 1024))
 local a = cli.parse(p)
 ebm.sys.set_threads(a.threads)
 

@@ -45,7 +45,7 @@ p:option("--grid", "Write a 10-row sample grid PNG here (one row per digit for l
 p:option("--text-grid", "Write the first 4 samples of each row of --grid's layout as text (half-block characters, mean-field probability >= 0.5 is ink) here.")
   :convert(cli.outfile)
 p:option("--json", "Output JSON (default: eval.json next to the checkpoint)."):convert(cli.outfile)
-p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(cli.int(1, 1024))
+p:option("--threads", cli.THREADS_HELP):convert(cli.int(1, 1024))
 
 local a = cli.parse(p)
 local ladder = a.ladder

@@ -31,7 +31,7 @@ p:option("--anneal", "Start at this inverse temperature and ramp linearly to --b
 p:option("--seed", "Sampler seed.", "1"):convert(cli.count)
 p:option("--scale", "Output pixels per image pixel.", "2"):convert(cli.int(1, 64))
 p:option("--out", "PNG path (default: <ckpt folder>/sample.png, or inpaint.png with --clamp)."):convert(cli.outfile)
-p:option("--threads", "OpenMP threads."):convert(cli.int(1, 1024))
+p:option("--threads", cli.THREADS_HELP):convert(cli.int(1, 1024))
 p:option("--gif", "Also write an animated GIF: the first 16 chains, one frame per sweep, mean energy per frame.")
   :convert(cli.outfile)
 

@@ -22,7 +22,7 @@ p:option("--lr", "Adam learning rate.", "0.001"):convert(cli.number { above = 0 
 p:option("--weight-decay", "L2 weight decay.", "0"):convert(cli.number { min = 0 })
 p:option("--binarize-aug", "Fraction of batches binarised stochastically.", "0.5"):convert(cli.number { min = 0, max = 1 })
 p:option("--seed", "Seed.", "1"):convert(cli.int())
-p:option("--threads", "CPU threads.", tostring(ebm.sys.ncpus())):convert(cli.int(1, 1024))
+p:option("--threads", cli.THREADS_HELP):convert(cli.int(1, 1024))
 p:option("--out", "Checkpoint path.", "runs/classifier/mlp.ckpt"):convert(cli.outfile)
 
 local a = cli.parse(p)

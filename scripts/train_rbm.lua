@@ -39,7 +39,7 @@ p:option("--limit", "Use at most this many training images."):convert(cli.posint
 p:option("--seed", "Seed of initialisation, batches and chains.", "1"):convert(cli.int())
 p:option("--sample-steps", "Gibbs steps for the sample grid written each epoch.", "1000"):convert(cli.int())
 p:option("--out", "Run folder (default runs/rbm-<time>)."):convert(cli.outdir)
-p:option("--threads", "CPU threads (OpenMP and BLAS).", tostring(ebm.sys.ncpus())):convert(cli.int(1, 1024))
+p:option("--threads", cli.THREADS_HELP):convert(cli.int(1, 1024))
 p:flag("--quiet", "No progress output.")
 p:flag("--resume", "Continue the run in --out from its model.ckpt (written every 5 epochs with the full training " ..
   "state); the options that define the model, the data and the updates must be the same.")
@@ -160,7 +160,7 @@ cli.main(function()
   for i, r in ipairs(res.rows) do epoch_times[i] = r.train_seconds end
   table.sort(epoch_times)
   local med = epoch_times[(#epoch_times + 1) // 2]
-  run.meta.timing = {median_epoch_s = med, threads = a.threads, load = {ebm.sys.loadavg()}}
+  run.meta.timing = {median_epoch_s = med, threads = a.threads or "auto", load = {ebm.sys.loadavg()}}
   run:save_config()
   -- Plot of the free energies and the report page (best effort: gnuplot may be missing).
   local series = {{name = "F(train images)", y = curves.train}, {name = "F(test images)", y = curves.test}}
@@ -172,7 +172,7 @@ cli.main(function()
     summary = {median_epoch_s = med, data = run.meta.data.protocol, final_F_train = curves.train[a.epochs],
                final_F_test = curves.test[a.epochs]},
     notes = "Log-likelihood: run scripts/evaluate.lua " .. run:path("model.ckpt") .. " --ais"})
-  print(string.format("median epoch %.2f s (%d threads, load %.2f); run folder %s", med, a.threads,
+  print(string.format("median epoch %.2f s (%s threads, load %.2f); run folder %s", med, a.threads or "auto",
     (ebm.sys.loadavg()), run.dir))
   run:close()
 end)

@@ -12,6 +12,8 @@
 #include <omp.h>
 #endif
 
+#include "../blas.h"
+#include "../pool.h"
 #include "../lock.h"
 #include "luaT.h"
 #include <lualib.h>
@@ -123,33 +125,39 @@ static int sys_sleep(lua_State *L) {
     return 0;
 }
 
-/* core.threads([n]) -> the previous thread count; with n, every threaded part of the
- * runtime uses n threads from now on: OpenMP (kernels) and OpenBLAS (matrix products).
- * Kernel results do not depend on the count. */
-extern void openblas_set_num_threads(int);
+/* core.threads([n]) -> the thread count (with n: the count before); with n, the count from
+ * now on: n >= 1 fixed, 0 automatic (pool.h: the cores not busy with other programs; the
+ * default). The OpenMP pool runs the kernels and the matrix products (blas.h; OpenBLAS itself
+ * stays single-threaded). Results do not depend on the count. */
 static int sys_threads(lua_State *L) {
-    int prev = 1;
+    int n = -1, prev = 1;
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer v = luaL_checkinteger(L, 1);
+        luaL_argcheck(L, v >= 0 && v <= 1024, 1, "thread count out of range 0..1024 (0: automatic)");
+        n = (int)v;
+    }
+    ebm_pool_refresh();
 #ifdef _OPENMP
     prev = omp_get_max_threads();
 #endif
-    if (!lua_isnoneornil(L, 1)) {
-        lua_Integer n = luaL_checkinteger(L, 1);
-        luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count out of range 1..1024");
-#ifdef _OPENMP
-        omp_set_num_threads((int)n);
-#endif
-        openblas_set_num_threads((int)n);
-    }
+    if (n >= 0) ebm_pool_fix(n);
     lua_pushinteger(L, prev);
     return 1;
 }
 
+/* core.threads_auto() -> true when the thread count is automatic. */
+static int sys_threads_auto(lua_State *L) {
+    lua_pushboolean(L, ebm_pool_is_auto());
+    return 1;
+}
+
 void ebm_open_sys(lua_State *L, int mod) {
+    ebm_blas_init();
     static const luaL_Reg fns[] = {
         {"sys_isatty", sys_isatty}, {"sys_clock", sys_clock}, {"sys_cputime", sys_cputime},
         {"sys_ncpus", sys_ncpus},
         {"sys_loadavg", sys_loadavg}, {"sys_pid", sys_pid}, {"sys_alive", sys_alive}, {"sys_lock", sys_lock}, {"sys_unlock", sys_unlock}, {"sys_exe", sys_exe}, {"sys_sleep", sys_sleep},
-        {"threads", sys_threads},
+        {"threads", sys_threads}, {"threads_auto", sys_threads_auto},
         {NULL, NULL}};
     luaT_setfuncs(L, mod, fns);
 }

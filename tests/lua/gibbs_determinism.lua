@@ -227,7 +227,12 @@ do
   t.error_like(function() s:sweep(x, { order = { 3 } }) end, "block id 3 out of range", "bad block order refused")
   t.error_like(function() s:sweep(x, { clamp = ebm.zeros({ 5 }, "u8") }) end, "clamp", "bad clamp mask refused")
   t.error_like(function() s:update(x, 5) end, "block index", "bad block index refused")
-  t.error_like(function() ebm.threads(0) end, "thread", "zero threads refused")
+  t.error_like(function() ebm.threads(-1) end, "thread", "negative thread count refused")
+  t.error_like(function() ebm.threads(1025) end, "thread", "thread count over 1024 refused")
+  local prev = ebm.threads(0)
+  t.ok(ebm.core.threads_auto(), "ebm.threads(0): automatic thread count")
+  ebm.threads(prev)
+  t.ok(not ebm.core.threads_auto(), "ebm.threads(n): fixed again")
 end
 
 t.done_testing()

@@ -319,6 +319,9 @@ converter(run_name)
 local BINARY_MODELS = { latent = true, ["latent-edge"] = true, rbm = true }
 
 -- name, help, default (a string, as typed), converter, choices; flags have flag = true.
+-- Help of every script's --threads option.
+M.THREADS_HELP = "CPU threads (default: automatic, the cores not busy with other programs; results do not depend on it)."
+
 M.TRAIN = {
   { "--levels", "Grey levels per pixel: 2, 4 or 16.", "4", M.int(2, 16), { "2", "4", "16" } },
   { "--model", "Model: the grid presets seed, potts, potts-edge, 8nbr; latent, latent-edge, rbm (ebm.digits).", "rbm",
@@ -344,7 +347,7 @@ M.TRAIN = {
   { "--out", "Run folder (instead of runs/NAME).", nil, M.outdir },
   { "--resume", "Continue from a checkpoint (default: OUT/model.ckpt).", nil, nil, nil, args = "?" },
   { "--stop-after", "Stop after this epoch (as if interrupted; for tests).", "0", M.count },
-  { "--threads", "OpenMP threads (default: all cores).", nil, M.int(1, 1024) },
+  { "--threads", M.THREADS_HELP, nil, M.int(1, 1024) },
   { "--quiet", "No progress output.", flag = true },
 }
 

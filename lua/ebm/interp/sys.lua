@@ -31,7 +31,8 @@ end
 -- Thread count of the runtime (OpenMP kernels and OpenBLAS products): the same binding as
 -- ebm.threads (core.threads, runtime/lua/l_sys.c), under the names ebm.sys callers use.
 function M.nthreads() return core.threads() end
-function M.set_threads(n) core.threads(n) end
+-- n >= 1: fixed; 0: automatic; nil: leave the setting (automatic unless fixed before).
+function M.set_threads(n) if n ~= nil then core.threads(n) end end
 
 -- A script's usage error: one line on stderr naming the script, then exit status 2. Scripts
 -- use ebm.cli (options, one-line errors); this stays for scripts not yet moved to it.

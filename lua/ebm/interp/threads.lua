@@ -1,4 +1,6 @@
--- ebm.threads([n]) -> the previous thread count; with n, sets the threads of OpenMP kernels
--- and OpenBLAS products. Kernels give bit-identical results for any thread count.
+-- ebm.threads([n]) -> the thread count (with n: the count before). n >= 1 fixes the count
+-- of the OpenMP pool that runs the kernels and the matrix products; 0 (the default) makes it
+-- automatic: the cores not busy with other programs, re-estimated as work runs. Results are
+-- bit-identical for any count.
 local core = require "ebm.core"
 return function(n) return core.threads(n) end
