@@ -672,6 +672,7 @@ static void lvt_node(const ebm_model *m, int32_t i, float beta, int32_t ncfg, ui
     const int K = m->K[i], ks = lvt_ks(K);
     const float *b = (const float *)ebm_tensor_data(&m->bias) + m->boff[i];
     float L[LVT_KMAX * LVT_NCFG], mx[LVT_NCFG], tot[LVT_NCFG], run[LVT_NCFG];
+    uint32_t Tl[(LVT_KMAX - 1) * LVT_NCFG];
     /* logits by neighbour: after neighbour e, L[k][j] for the configurations j of neighbours
      * 0..e (j = x_0 + K_0 x_1 + ...), each the sum bias + coupling_0 + ... + coupling_e in
      * this order: the per-chain sums */
@@ -705,7 +706,7 @@ static void lvt_node(const ebm_model *m, int32_t i, float beta, int32_t ncfg, ui
     for (int c = 0; c < ncfg; c++) tot[c] = cum_scale(tot[c]);
     for (int k = 0; k < K - 1; k++) {  /* level-major into run/hb, then one pass into T */
         const float *Lk = L + k * LVT_NCFG;
-        uint32_t *Tk = (uint32_t *)(L + k * LVT_NCFG);  /* weights of level k are no longer needed */
+        uint32_t *Tk = Tl + k * LVT_NCFG;
         uint8_t *hk = hb + k * LVT_NCFG;
 #pragma omp simd
         for (int c = 0; c < ncfg; c++) {
@@ -715,7 +716,6 @@ static void lvt_node(const ebm_model *m, int32_t i, float beta, int32_t ncfg, ui
             hk[c] = (uint8_t)(t >> 24);
         }
     }
-    const uint32_t *Tl = (const uint32_t *)L;
     if (K == 4) {  /* ks = 4: a vectorisable interleave (the common case) */
         for (int c = 0; c < ncfg; c++) {
             T[4 * c] = Tl[c];
@@ -1134,16 +1134,16 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
 #define GQ 32
 static inline __attribute__((always_inline)) void
 group_logits_k(const ebm_model *m, const plan *P, const plan_group *G, const int32_t *xs, uint64_t seed, uint64_t step,
-               int64_t g, const ebm_ars_keys *ark, float *buf, const int K) {
+               int64_t g, const ebm_ars_keys *ark, float *buf, uint32_t *wbuf, const int K) {
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     const int32_t *ib = P->ib;
     if (ark) {
-        ars_nodes16(ark, ib + G->o_nid, g, step, (uint32_t *)(buf + 16 * K));
+        ars_nodes16(ark, ib + G->o_nid, g, step, wbuf);
     } else {
         __m512i w[4];
         philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))),
                   _mm512_loadu_si512(ib + G->o_nid), step, w);
-        _mm512_storeu_si512(buf + 16 * K, w[(g >> 4) & 3]);
+        _mm512_storeu_si512(wbuf, w[(g >> 4) & 3]);
     }
     const float *fb = P->fb + G->o_fb;
     __m512 acc[16];
@@ -1158,36 +1158,41 @@ group_logits_k(const ebm_model *m, const plan *P, const plan_group *G, const int
 
 static inline __attribute__((always_inline)) void
 group_draw_k(const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls, float beta, int thr, const float *buf,
-             const int K) {
+             const uint32_t *wbuf, const int K) {
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     __m512i nid = _mm512_loadu_si512(P->ib + G->o_nid);
     __m512 acc[16];
-    for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(buf + 16 * k);
-    __m512i sel = sample16(acc, K, _mm512_set1_ps(beta), _mm512_loadu_si512(buf + 16 * K), thr);
+    acc[0] = _mm512_loadu_ps(buf);
+    for (int k = 1; k < K; k++) acc[k] = _mm512_loadu_ps(buf + 16 * k);
+    __m512i sel = sample16(acc, K, _mm512_set1_ps(beta), _mm512_loadu_si512(wbuf), thr);
     __mmask16 st = mk;
     if (cls) st = _mm512_mask_cmpeq_epi32_mask(mk, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, nid, cls, 4),
                                                 _mm512_setzero_si512());
     _mm512_mask_i32scatter_epi32(xs, st, nid, sel, 4);
 }
 
-/* Groups q0 .. q1-1 of one block (q1 - q0 <= GQ); buf holds GQ * 17 * 16 floats. */
+/* Groups q0 .. q1-1 of one block (q1 - q0 <= GQ); buf holds GQ * 16 * 16 floats (logits),
+ * wbuf GQ * 16 words. */
 static void block_groups(const ebm_model *m, const plan *P, int64_t q0, int64_t q1, int32_t *xs, const int32_t *cls,
-                         float beta, uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark, float *buf) {
+                         float beta, uint64_t seed, uint64_t step, int64_t g, int thr, const ebm_ars_keys *ark, float *buf,
+                         uint32_t *wbuf) {
     for (int64_t q = q0; q < q1; q++) {
         const plan_group *G = &P->g[q];
-        float *bq = buf + (q - q0) * 17 * 16;
+        float *bq = buf + (q - q0) * 16 * 16;
+        uint32_t *wq = wbuf + (q - q0) * 16;
         if (G->kind != 0) node_group(m, P, G, xs, cls, beta, seed, step, g, ark);
-        else if (G->K == 4) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, 4);
-        else if (G->K == 3) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, 3);
-        else group_logits_k(m, P, G, xs, seed, step, g, ark, bq, G->K);
+        else if (G->K == 4) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, wq, 4);
+        else if (G->K == 3) group_logits_k(m, P, G, xs, seed, step, g, ark, bq, wq, 3);
+        else group_logits_k(m, P, G, xs, seed, step, g, ark, bq, wq, G->K);
     }
     for (int64_t q = q0; q < q1; q++) {
         const plan_group *G = &P->g[q];
-        const float *bq = buf + (q - q0) * 17 * 16;
+        const float *bq = buf + (q - q0) * 16 * 16;
+        const uint32_t *wq = wbuf + (q - q0) * 16;
         if (G->kind != 0) continue;
-        if (G->K == 4) group_draw_k(P, G, xs, cls, beta, thr, bq, 4);
-        else if (G->K == 3) group_draw_k(P, G, xs, cls, beta, thr, bq, 3);
-        else group_draw_k(P, G, xs, cls, beta, thr, bq, G->K);
+        if (G->K == 4) group_draw_k(P, G, xs, cls, beta, thr, bq, wq, 4);
+        else if (G->K == 3) group_draw_k(P, G, xs, cls, beta, thr, bq, wq, 3);
+        else group_draw_k(P, G, xs, cls, beta, thr, bq, wq, G->K);
     }
 }
 
@@ -1207,11 +1212,13 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     int32_t ordbuf[64], *ord = nb <= 64 ? ordbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)nb);
     int32_t xsbuf[2 * 1024];  /* small models: no allocation on the per-call path */
     int32_t *xs = m->n <= 1024 ? xsbuf : EBM_MALLOC(sizeof(int32_t) * (size_t)m->n * 2);
-    float *gbuf = EBM_MALLOC(sizeof(float) * GQ * 17 * 16);
-    if (!ord || !xs || !gbuf) {
+    float *gbuf = EBM_MALLOC(sizeof(float) * GQ * 16 * 16);
+    uint32_t *wbuf = EBM_MALLOC(sizeof(uint32_t) * GQ * 16);
+    if (!ord || !xs || !gbuf || !wbuf) {
         if (ord != ordbuf) EBM_FREE(ord);
         if (xs != xsbuf) EBM_FREE(xs);
         EBM_FREE(gbuf);
+        EBM_FREE(wbuf);
         return -1;
     }
     for (int64_t c = 0; c < C; c++) {
@@ -1229,7 +1236,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
                 for (int64_t q = P->gstart[ord[k]]; q < P->gstart[ord[k] + 1]; q += GQ) {
                     const int64_t q1 = q + GQ < P->gstart[ord[k] + 1] ? q + GQ : P->gstart[ord[k] + 1];
                     block_groups(m, P, q, q1, xs, cls, o->beta_pc ? o->beta_pc[c] : o->beta, o->seed, step, o->chain_off + c,
-                                 thr, ark, gbuf);
+                                 thr, ark, gbuf, wbuf);
                 }
         }
         for (int32_t i = 0; i < m->n; i++) x[(int64_t)i * C + c] = (uint8_t)xs[i];
@@ -1237,6 +1244,7 @@ static int run_single(const ebm_model *m, ebm_blocks *b, int32_t only, uint8_t *
     if (ord != ordbuf) EBM_FREE(ord);
     if (xs != xsbuf) EBM_FREE(xs);
     EBM_FREE(gbuf);
+    EBM_FREE(wbuf);
     return 1;
 }
 AVX512_END
