@@ -210,6 +210,29 @@ do
       end
     end
   end
+  -- the environment selects the u8 kernel's default generator and level draw (a child process)
+  local code = "local m = ebm.grid{ height = 6, width = 6, levels = 4 }; m:randomise(1, ebm.rng(4)); "
+    .. "local s = ebm.sampler{ model = m, seed = 3 }; local x = s:chains(40); s:sweep(x, { n = 30 }); "
+    .. "io.write(table.concat(x:view(36 * 40):totable(), ''))"
+  local function child(env)
+    local f = io.popen(env .. " ./ebmlua -e \"" .. code .. "\"")
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+  local function here(o)
+    local m = ebm.grid{ height = 6, width = 6, levels = 4 }
+    m:randomise(1, ebm.rng(4))
+    local s = ebm.sampler{ model = m, seed = 3 }
+    local x = s:chains(40)
+    s:sweep(x, { n = 30, rng = o.rng, levels = o.levels })
+    return table.concat(x:view(36 * 40):totable(), "")
+  end
+  local ars, philox = here{ rng = "ars" }, here{ rng = "philox" }
+  t.ok(ars ~= philox and child("EBM_RNG=philox") == philox and child("EBM_RNG=ars") == ars and child("") == ars,
+    "EBM_RNG selects the u8 kernel's generator (ARS by default)")
+  t.ok(child("EBM_LEVELS=float EBM_RNG=philox") == here{ rng = "philox", levels = "float" }
+    and child("EBM_LEVELS=gather") == ars, "EBM_LEVELS selects the level draw")
   local s = ebm.sampler{ model = models[1][2] }
   t.error_like(function() s:sweep(s:chains(4), { simd = "neon" }) end, "unknown SIMD path", "unknown SIMD path refused")
   t.error_like(function() s:sweep(s:chains(4), { levels = "cubic" }) end, "unknown level draw", "unknown level draw refused")
