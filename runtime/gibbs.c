@@ -716,15 +716,27 @@ static void lvt_node(const ebm_model *m, int32_t i, float beta, int32_t ncfg, ui
             hk[c] = (uint8_t)(t >> 24);
         }
     }
-    if (K == 4) {  /* ks = 4: a vectorisable interleave (the common case) */
-        for (int c = 0; c < ncfg; c++) {
-            T[4 * c] = Tl[c];
-            T[4 * c + 1] = Tl[LVT_NCFG + c];
-            T[4 * c + 2] = Tl[2 * LVT_NCFG + c];
-            T[4 * c + 3] = 0xFFFFFFFFu;  /* padding, never read */
+#if defined(__GNUC__) && !defined(__clang__)
+    if (K == 4 && ncfg % 4 == 0) {  /* ks = 4, the common case: 4x4 transposes (GCC vectors) */
+        typedef uint32_t v4u __attribute__((vector_size(16)));
+        const v4u pad = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};  /* never read */
+        for (int c = 0; c < ncfg; c += 4) {
+            v4u a, b, d;
+            memcpy(&a, Tl + c, 16);
+            memcpy(&b, Tl + LVT_NCFG + c, 16);
+            memcpy(&d, Tl + 2 * LVT_NCFG + c, 16);
+            const v4u ab_lo = __builtin_shuffle(a, b, (v4u){0, 4, 1, 5}), ab_hi = __builtin_shuffle(a, b, (v4u){2, 6, 3, 7});
+            const v4u dp_lo = __builtin_shuffle(d, pad, (v4u){0, 4, 1, 5}), dp_hi = __builtin_shuffle(d, pad, (v4u){2, 6, 3, 7});
+            const v4u r0 = __builtin_shuffle(ab_lo, dp_lo, (v4u){0, 1, 4, 5}), r1 = __builtin_shuffle(ab_lo, dp_lo, (v4u){2, 3, 6, 7});
+            const v4u r2 = __builtin_shuffle(ab_hi, dp_hi, (v4u){0, 1, 4, 5}), r3 = __builtin_shuffle(ab_hi, dp_hi, (v4u){2, 3, 6, 7});
+            memcpy(T + 4 * c, &r0, 16);
+            memcpy(T + 4 * c + 4, &r1, 16);
+            memcpy(T + 4 * c + 8, &r2, 16);
+            memcpy(T + 4 * c + 12, &r3, 16);
         }
         return;
     }
+#endif
     for (int c = 0; c < ncfg; c++)
         for (int k = 0; k < K - 1; k++) T[c * ks + k] = Tl[k * LVT_NCFG + c];
 }
