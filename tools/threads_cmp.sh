@@ -20,7 +20,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 neighbour=
 cleanup() {
-  [ -n "$neighbour" ] && kill "$neighbour" 2>/dev/null || true
+  if [ -n "$neighbour" ]; then
+    kids=$(pgrep -P "$neighbour" || true)
+    kill "$neighbour" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    [ -n "$kids" ] && kill $kids 2>/dev/null || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
