@@ -1099,6 +1099,19 @@ static void plan_fill(const ebm_model *m, plan *P, int64_t ng) {
     P->version = m->version;
 }
 
+/* The words of chain g for the 16 nodes nid[0..15] at step `step`: ARS (ark) or Philox. */
+static inline __m512i node_words16(const int32_t *nid, uint64_t seed, uint64_t step, int64_t g, const ebm_ars_keys *ark) {
+    if (ark) {
+        uint32_t wb[16];
+        ars_nodes16(ark, nid, g, step, wb);
+        return _mm512_loadu_si512(wb);
+    }
+    __m512i w[4];
+    philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))), _mm512_loadu_si512(nid),
+              step, w);
+    return w[(g >> 4) & 3];
+}
+
 /* Update the nodes of binary group G (kinds 1, 2) in the single chain xs (int32 levels), chain
  * id g. Same arithmetic, in the same order, as the chain-vectorised paths. */
 static void node_group(const ebm_model *m, const plan *P, const plan_group *G, int32_t *xs, const int32_t *cls,
@@ -1106,16 +1119,7 @@ static void node_group(const ebm_model *m, const plan *P, const plan_group *G, i
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     const int32_t *ib = P->ib;
     __m512i nid = _mm512_loadu_si512(ib + G->o_nid);
-    __m512i r;
-    if (ark) {
-        uint32_t wb[16];
-        ars_nodes16(ark, ib + G->o_nid, g, step, wb);
-        r = _mm512_loadu_si512(wb);
-    } else {
-        __m512i w[4];
-        philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))), nid, step, w);
-        r = w[(g >> 4) & 3];
-    }
+    const __m512i r = node_words16(ib + G->o_nid, seed, step, g, ark);
     __m512 h = _mm512_loadu_ps(P->fb + G->o_fb);
     for (int d = 0; d < G->D; d++) {
         __m512i xv = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, _mm512_loadu_si512(ib + G->o_nbr + 16 * d), xs, 4);
@@ -1149,14 +1153,7 @@ group_logits_k(const ebm_model *m, const plan *P, const plan_group *G, const int
                int64_t g, const ebm_ars_keys *ark, float *buf, uint32_t *wbuf, const int K) {
     const __mmask16 mk = (__mmask16)(G->count >= 16 ? 0xFFFF : (1u << G->count) - 1);
     const int32_t *ib = P->ib;
-    if (ark) {
-        ars_nodes16(ark, ib + G->o_nid, g, step, wbuf);
-    } else {
-        __m512i w[4];
-        philox16v(seed, _mm512_set1_epi32((int)(uint32_t)((uint64_t)(g >> 6) * 16 + (uint64_t)(g & 15))),
-                  _mm512_loadu_si512(ib + G->o_nid), step, w);
-        _mm512_storeu_si512(wbuf, w[(g >> 4) & 3]);
-    }
+    _mm512_storeu_si512(wbuf, node_words16(ib + G->o_nid, seed, step, g, ark));
     const float *fb = P->fb + G->o_fb;
     __m512 acc[16];
     for (int k = 0; k < K; k++) acc[k] = _mm512_loadu_ps(fb + 16 * k);
