@@ -1,7 +1,7 @@
 -- smoke.lua - a small tour of the runtime for `make valgrind` (seconds under valgrind, not
 -- minutes): tensors and BLAS, a grid model, block Gibbs sweeps (generic, threshold tables and
--- bit-packed),
--- statistics, a checkpoint and a PNG written and read back. Exits non-zero on a wrong value.
+-- bit-packed), statistics, a checkpoint and a PNG written and read back. Exits non-zero on a
+-- wrong value.
 local a = ebm.f32{{1, 2}, {3, 4}}
 assert((a * a):sum() == 30)
 local m = ebm.grid{height=6, width=6, levels=3, stencil="8", coupling="potts"}
