@@ -618,7 +618,7 @@ static void bin4(const ebm_model *m, int32_t i, const uint8_t *x, int64_t C, int
  * (model version, beta); cached with the blocks (struct gcache) and refilled when either
  * changes. A table holds exactly what the per-chain paths compute, so using it or not never
  * changes a bit: run() builds it when the work of the call pays for it or it is still valid. */
-#define LVT_CAP ((int64_t)1 << 26)  /* at most 2^26 thresholds (256 MiB) per model, else none */
+#define LVT_CAP ((int64_t)1 << 24)  /* at most 2^24 thresholds (64 MiB; 16k 4-level nodes) per model, else none */
 /* Chain-sweeps per call that pay for filling the tables: a fill costs about 0.9 us per 4-level
  * node (256 configurations, 1024 exponentials), a table draw saves about 1 ns per update
  * against the per-chain thresholds (28x28 potts, 128 chains, 10 sweeps per model version, one
