@@ -24,8 +24,9 @@
  *     Nodes that are not binary-fast, with K <= 16 and at most 256 neighbour configurations
  *     (cfg = Horner over the CSR neighbours from the last, cfg = cfg * K_nbr + x_nbr), read
  *     T_k[cfg] from per-node tables computed once per (model version, beta) and cached with
- *     the blocks; every other case computes the same T_k per chain (the same bits, slower):
- *     per-chain beta, larger nodes, the single-chain path.
+ *     the blocks (when a call has >= 1024 chain-sweeps or they are still valid; at most 2^24
+ *     thresholds per model); every other case computes the same T_k per chain (the same bits,
+ *     slower): per-chain beta, larger nodes or models, small calls, the single-chain path.
  *   float (the draw before issue 13): inverse CDF of the 24-bit uniform u = (U >> 8) / 2^24,
  *     level = #{k < K-1 : c_k <= u * total}.
  * Both are exact Gibbs to float precision; they give different bits. Binary nodes with binary neighbours take a fast
