@@ -1,15 +1,35 @@
 /* gibbs.h - block Gibbs kernels over batches of chains, and the sequential reference sampler.
  *
  * Chain state: u8 [n, C] row-major (chains innermost): x[i*C + c] is node i of chain c.
- * Randomness: the uniform for (node i, global chain g, step s) is word (g >> 4) & 3 of
+ * Randomness: the 32-bit word U of (node i, global chain g, step s) comes from the call's
+ * generator (ebm_gibbs_opts.rng; gibbs_cpu.h: EBM_RNG, else ARS):
+ *   ARS (the default): word g & 3 of ARS-7(key = (seed, EBM_GIBBS_ARS_KEYHI), counter =
+ *     {g >> 2, i, s_lo, s_hi}) (rng.h; 16 blocks side by side give 64 consecutive chains);
+ *   Philox (the reference, and every kernel before issue 13): word (g >> 4) & 3 of
  *     Philox4x32-10(key = seed, counter = {16 * (g >> 6) + (g & 15), i, s_lo, s_hi})
- * (so 16 Philox blocks computed side by side give 64 consecutive chains' words in order),
- * a pure function, so results are bit-identical for any thread count and any split of the
- * batch (pass the global id of the first chain as chain_off). Each sweep uses one step value;
+ *     (so 16 Philox blocks computed side by side give 64 consecutive chains' words in order).
+ * Either is a pure function, so results are bit-identical for any thread count, any SIMD path
+ * and any split of the batch (pass the global id of the first chain as chain_off).
+ * ebm_gibbs_init and the random block order always use the Philox words. Each sweep uses one step value;
  * within a sweep every node is updated at most once, so every (node, chain, step) is drawn once.
  *
- * Conditionals: node i at level k has logit beta * (b_i[k] + sum_e T[k][x_nbr]); a level is
- * drawn by inverse CDF of one 24-bit uniform. Binary nodes with binary neighbours take a fast
+ * Conditionals: node i at level k has logit beta * (b_i[k] + sum_e T[k][x_nbr]) (summed in
+ * float: bias, then the neighbours in CSR order); with weights w_k = ebm_expf(beta (l_k - max))
+ * and running float sums c_k = w_0 + ... + w_k (total c_{K-1}), a level is drawn from the
+ * chain's 32-bit word U in one of two ways (ebm_gibbs_opts.levels):
+ *   table (the default): level = #{k < K-1 : U >= T_k}, T_k = trunc(fl(c_k * fl(2^32 / total))),
+ *     saturated to 2^32-1 when the float product reaches 2^32 - 256 (so P(level > k) =
+ *     1 - T_k / 2^32: each threshold within 2^-23 relative, the float weights' own precision;
+ *     the truncation moves it by less than 2^-32 absolute).
+ *     Nodes that are not binary-fast, with K <= 16 and at most 256 neighbour configurations
+ *     (cfg = Horner over the CSR neighbours from the last, cfg = cfg * K_nbr + x_nbr), read
+ *     T_k[cfg] from per-node tables computed once per (model version, beta) and cached with
+ *     the blocks (when a call has >= 1024 chain-sweeps or they are still valid; at most 2^24
+ *     thresholds per model); every other case computes the same T_k per chain (the same bits,
+ *     slower): per-chain beta, larger nodes or models, small calls, the single-chain path.
+ *   float (the draw before issue 13): inverse CDF of the 24-bit uniform u = (U >> 8) / 2^24,
+ *     level = #{k < K-1 : c_k <= u * total}.
+ * Both are exact Gibbs to float precision; they give different bits. Binary nodes with binary neighbours take a fast
  * path: field h = b1-b0 + sum (per-neighbour slope * x_nbr), x = 1 iff u * (1 + exp(-beta h)) < 1;
  * with at most 4 neighbours the 16 possible fields give a threshold table
  * T[cfg] = P(x = 1) * 2^32 (one exp per configuration, not per chain) and x = 1 iff word < T.
@@ -42,14 +62,20 @@ typedef struct ebm_gibbs_opts {
     int simd;                 /* EBM_SIMD_* (gibbs_cpu.h), 0 = auto: the AVX-512 path or the
                                  portable one (avx2 and scalar both name the portable loops, which
                                  the compiler vectorises for the build's flags); same bits */
+    int levels;               /* EBM_LEVELS_* (gibbs_cpu.h), 0 = auto: EBM_LEVELS, else table */
+    int rng;                  /* EBM_RNG_* (gibbs_cpu.h), 0 = auto: EBM_RNG, else ARS */
 } ebm_gibbs_opts;
 
-/* The random word of (node, global chain g, step) under the contract above. */
+/* The random word of (node, global chain g, step) under the contract above: Philox, or the
+ * generator rng (EBM_RNG_PHILOX / EBM_RNG_ARS; the portable reference forms). */
 uint32_t ebm_gibbs_word(uint64_t seed, uint32_t node, uint64_t step, int64_t g);
+uint32_t ebm_gibbs_word_rng(int rng, uint64_t seed, uint32_t node, uint64_t step, int64_t g);
+#define EBM_GIBBS_ARS_KEYHI 0x7538617273000000ull  /* "u8ars": the u8 kernel's ARS key, high half */
 
 /* Error contract of the kernels below: they return EBM_OK, or EBM_ENOMEM when scratch memory
  * could not be allocated (the state is then partly updated and should be discarded), or
- * EBM_ERANGE for a block index out of range or a SIMD path this CPU cannot run. They never
+ * EBM_ERANGE for a block index out of range or a SIMD path (with the generator) this CPU cannot
+ * run. They never
  * fail silently. */
 
 /* Run `nsweeps` sweeps: each sweep updates the blocks of `b` in order (all chains). `b` is not

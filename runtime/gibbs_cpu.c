@@ -12,9 +12,9 @@ int ebm_cpu_has(const char *f) {
     if (!strcmp(f, "avx512bw")) return __builtin_cpu_supports("avx512bw") != 0;
     if (!strcmp(f, "avx512vl")) return __builtin_cpu_supports("avx512vl") != 0;
     if (!strcmp(f, "avx512dq")) return __builtin_cpu_supports("avx512dq") != 0;
+    if (!strcmp(f, "avx512vbmi")) return __builtin_cpu_supports("avx512vbmi") != 0;
     if (!strcmp(f, "aes")) return __builtin_cpu_supports("aes") != 0;
     if (!strcmp(f, "vaes")) return __builtin_cpu_supports("vaes") != 0;
-    if (!strcmp(f, "avx512vbmi")) return __builtin_cpu_supports("avx512vbmi") != 0;
     if (!strcmp(f, "gfni")) return __builtin_cpu_supports("gfni") != 0;
 #else
     (void)f;
@@ -94,4 +94,23 @@ int ebm_simd_pick(int simd, int rng) {
     for (int s = EBM_SIMD_AVX512; s > EBM_SIMD_SCALAR; s--)
         if (ebm_simd_runs(s, rng)) return s;
     return EBM_SIMD_SCALAR;
+}
+
+const char *ebm_levels_name(int levels) {
+    return levels == EBM_LEVELS_FLOAT ? "float" : levels == EBM_LEVELS_TABLE ? "table"
+         : levels == EBM_LEVELS_GATHER ? "gather" : "auto";
+}
+int ebm_levels_parse(const char *s) {
+    if (!s) return -2;
+    if (!strcmp(s, "float")) return EBM_LEVELS_FLOAT;
+    if (!strcmp(s, "table")) return EBM_LEVELS_TABLE;
+    if (!strcmp(s, "gather")) return EBM_LEVELS_GATHER;
+    if (!strcmp(s, "auto")) return EBM_LEVELS_AUTO;
+    return -2;
+}
+int ebm_levels_pick(int levels) {
+    static volatile int env = -3;
+    if (levels != EBM_LEVELS_AUTO) return levels;
+    int e = env_choice("EBM_LEVELS", ebm_levels_parse, &env);
+    return e > 0 ? e : EBM_LEVELS_TABLE;
 }

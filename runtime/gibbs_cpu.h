@@ -33,8 +33,21 @@ const char *ebm_rng_name(int rng);
 int ebm_simd_parse(const char *s);
 int ebm_rng_parse(const char *s);
 
-/* CPU feature flags by name ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "aes",
- * "vaes", "avx512vbmi", "gfni"); 0 for other names. */
+/* How the u8 kernel draws a level of a node with K > 2 levels (or with neighbours of K > 2):
+ * EBM_LEVELS_FLOAT: inverse CDF of a 24-bit float uniform against the float cumulative weights
+ * (the draw before issue 13); EBM_LEVELS_TABLE: level = #{k : word >= T_k}, the 32-bit
+ * cumulative thresholds T_k of gibbs.h, read from per-node tables where they apply and computed
+ * per chain elsewhere (the same bits); EBM_LEVELS_GATHER: the same draw without the AVX-512
+ * VBMI byte-permute lookups that TABLE uses where the CPU has them (32-bit gathers instead; for
+ * tests and measurements: the same bits as TABLE). AUTO takes EBM_LEVELS (float | table |
+ * gather) when set, else TABLE. Both are exact Gibbs; they give different bits. */
+enum { EBM_LEVELS_AUTO = 0, EBM_LEVELS_FLOAT = 1, EBM_LEVELS_TABLE = 2, EBM_LEVELS_GATHER = 3 };
+int ebm_levels_pick(int levels);
+const char *ebm_levels_name(int levels);
+int ebm_levels_parse(const char *s);  /* -2 for an unknown name */
+
+/* CPU feature flags by name ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vbmi",
+ * "gfni", "aes", "vaes"); 0 for other names. */
 int ebm_cpu_has(const char *feature);
 
 #endif

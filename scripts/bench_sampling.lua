@@ -6,9 +6,13 @@
 -- per nanosecond, 50-sweep samples per second, and the sequential single-site sampler on the
 -- same model. Every figure is the median of --reps timed runs (wall clock); the cpu column
 -- gives updates per nanosecond of process CPU time (per core used), which is less disturbed
--- when other processes share the machine. The load average is printed and stored.
+-- when other processes share the machine. The load average is printed and stored. Each row
+-- names the kernel (u8), the generator of its random words (ars | philox), the SIMD path and
+-- the level draw of K > 2 nodes (table | float; see runtime/gibbs.h); --rng and --draw list
+-- several to measure them back to back in one run.
 --
 --   ebmlua scripts/bench_sampling.lua --quick            # under a minute
+--   ebmlua scripts/bench_sampling.lua --quick --levels 4 --no-sizes --rng philox,ars --draw float,table
 --   ebmlua scripts/bench_sampling.lua --json out/bench_sampling.json --plot out/bench_sampling.png
 local cjson = require "cjson"
 local ebm = require "ebm"
@@ -25,6 +29,10 @@ p:option("--levels", "Comma-separated level counts (default 2,4,16)."):convert(c
 p:option("--stencils", "Comma-separated stencils, 4 and/or 8 (default 4,8)."):convert(cli.list(cli.int(4, 8)))
 p:option("--batches", "Comma-separated batch sizes (default 1,4,...,4096; quick: 1,16,256,4096)."):convert(cli.list(cli.int(1, 1 << 20)))
 p:flag("--no-sizes", "Skip the 14x14 and 56x56 grids.")
+p:option("--rng", "Comma-separated generators of the u8 kernel: ars, philox (default: EBM_RNG, else ars).")
+p:option("--draw", "Comma-separated level draws: table, float (default: EBM_LEVELS, else table).")
+p:option("--per-version", "New model parameters (materialise) every N sweeps, as in training, where the "
+  .. "threshold tables are refilled every step (default: never)."):convert(cli.int(1, 1 << 20))
 local a = cli.parse(p)
 local reps = a.reps or (a.quick and 3 or 5)
 local target = a.target or (a.quick and 0.03 or 0.08)
@@ -36,6 +44,17 @@ for _, v in ipairs(a.stencils or { 4, 8 }) do
   stencils[#stencils + 1] = tostring(v)
 end
 local batches = a.batches or (a.quick and { 1, 16, 256, 4096 } or { 1, 4, 16, 64, 256, 1024, 4096 })
+local function names(v, ok, what)
+  if not v then return { false } end  -- false: the default
+  local out = {}
+  for w in v:gmatch("[^,]+") do
+    if not ok[w] then cli.main(cli.usage, "--%s: unknown %s '%s'", what, what == "rng" and "generator" or "level draw", w) end
+    out[#out + 1] = w
+  end
+  return out
+end
+local rngs = names(a.rng, { ars = true, philox = true }, "rng")
+local draws = names(a.draw, { table = true, float = true }, "draw")
 
 cli.main(function()
   local clock = ebm.sys.clock
@@ -86,15 +105,26 @@ cli.main(function()
   end
 
   local results = {}
-  local SIMD = (ebm.core.simd_path(nil, "philox"))  -- the u8 kernel's path (EBM_SIMD, else the fastest)
-  local function bench_block(size, K, stencil, C, nt)
+  local env_draw = os.getenv("EBM_LEVELS")
+  local function bench_block(size, K, stencil, C, nt, gen, draw)
     local m = model(size, K, stencil)
     ebm.threads(nt)
     local s = ebm.sampler{ model = m, seed = 7 }
     local x = s:chains(C)
-    s:sweep(x, { n = 5 })
-    local per, cpu = time_sweeps(function(n) s:sweep(x, { n = n }) end)
-    local r = { kind = "block", kernel = "u8", generator = "philox", simd = SIMD, chains = C, size = size, levels = K, stencil = stencil, batch = C, threads = nt,
+    local o = { rng = gen or nil, levels = draw or nil }
+    s:sweep(x, { n = 5, rng = o.rng, levels = o.levels })
+    local pv = a.per_version
+    local per, cpu = time_sweeps(function(n)
+      if not pv then return s:sweep(x, { n = n, rng = o.rng, levels = o.levels }) end
+      for k0 = 0, n - 1, pv do
+        m:materialise()  -- a new model version: cached tables are stale
+        s:sweep(x, { n = math.min(pv, n - k0), rng = o.rng, levels = o.levels })
+      end
+    end)
+    local simd, ran = ebm.core.simd_path(nil, o.rng)  -- the path and generator this sweep ran
+    local r = { kind = "block", kernel = "u8", generator = ran, simd = simd,
+                draw = K == 2 and "binary" or (draw or (env_draw == "float" and "float" or "table")),
+                chains = C, size = size, levels = K, stencil = stencil, batch = C, threads = nt, per_version = pv,
                 us_per_sweep_chain = per / C * 1e6, updates_per_ns = m.n * C / per * 1e-9,
                 updates_per_cpu_ns = m.n * C / cpu * 1e-9,
                 samples50_per_s = C / (50 * per), colours = #m:colouring() }
@@ -110,7 +140,7 @@ cli.main(function()
     local g = ebm.rng(3)
     s:sequential(x, { sweeps = 3, rng = g })
     local per, cpu = time_sweeps(function(n) s:sequential(x, { sweeps = n, rng = g }) end)
-    local r = { kind = "sequential", kernel = "sequential", generator = "philox", simd = "scalar", chains = 1,
+    local r = { kind = "sequential", kernel = "sequential", generator = "philox", simd = "scalar", draw = "float", chains = 1,
                 size = size, levels = K, stencil = stencil, batch = 1, threads = 1,
                 us_per_sweep_chain = per * 1e6, updates_per_ns = m.n / per * 1e-9, samples50_per_s = 1 / (50 * per),
                 updates_per_cpu_ns = m.n / cpu * 1e-9 }
@@ -123,23 +153,29 @@ cli.main(function()
   local t_start = clock()
   print(("# bench_sampling: %s, reps=%d, ~%.2f s per rep, load average %.2f at start, %d cpus, ebmlua %s")
     :format(a.quick and "quick" or "full", reps, target, load0, ebm.sys.ncpus(), ebm.version))
-  local hdr = ("%-10s %5s %3s %4s %5s %3s %14s %11s %9s %14s"):format("kind", "size", "K", "nbr", "batch", "thr",
-    "us/sweep/chain", "updates/ns", "(cpu)", "50-sweep smp/s")
+  if a.per_version then print(("# new model parameters every %d sweeps (materialise; the figures include it)"):format(a.per_version)) end
+  local hdr = ("%-10s %-6s %-6s %-6s %5s %3s %4s %5s %3s %14s %11s %9s %14s"):format("kind", "rng", "simd", "draw",
+    "size", "K", "nbr", "batch", "thr", "us/sweep/chain", "updates/ns", "(cpu)", "50-sweep smp/s")
   print(hdr)
   if load0 > ebm.sys.ncpus() and not os.getenv("OMP_WAIT_POLICY") then
     print("# note: the machine is busy; OpenMP threads spin while waiting and then slow each other")
     print("#       down (rerun with OMP_WAIT_POLICY=passive for fairer multi-thread figures)")
   end
   local function show(r)
-    print(("%-10s %5s %3d %4s %5d %3d %14.3f %11.3f %9.3f %14.1f"):format(r.kind, r.size .. "^2", r.levels, r.stencil,
-      r.batch, r.threads, r.us_per_sweep_chain, r.updates_per_ns, r.updates_per_cpu_ns, r.samples50_per_s))
+    print(("%-10s %-6s %-6s %-6s %5s %3d %4s %5d %3d %14.3f %11.3f %9.3f %14.1f"):format(r.kind, r.generator, r.simd,
+      r.draw, r.size .. "^2", r.levels, r.stencil, r.batch, r.threads, r.us_per_sweep_chain, r.updates_per_ns,
+      r.updates_per_cpu_ns, r.samples50_per_s))
     io.stdout:flush()
   end
   for _, K in ipairs(Ks) do
     for _, st in ipairs(stencils) do
       show(bench_seq(28, K, st))
       for _, C in ipairs(batches) do
-        for _, nt in ipairs(threads) do show(bench_block(28, K, st, C, nt)) end
+        for _, nt in ipairs(threads) do
+          for _, gen in ipairs(rngs) do
+            for _, draw in ipairs(K == 2 and { false } or draws) do show(bench_block(28, K, st, C, nt, gen, draw)) end
+          end
+        end
       end
     end
   end
@@ -147,7 +183,11 @@ cli.main(function()
     for _, K in ipairs(a.quick and { 4 } or { 2, 4 }) do
       show(bench_seq(size, K, "4"))
       for _, C in ipairs(a.quick and { 1, 256 } or { 1, 64, 1024 }) do
-        for _, nt in ipairs(threads) do show(bench_block(size, K, "4", C, nt)) end
+        for _, nt in ipairs(threads) do
+          for _, gen in ipairs(rngs) do
+            for _, draw in ipairs(K == 2 and { false } or draws) do show(bench_block(size, K, "4", C, nt, gen, draw)) end
+          end
+        end
       end
     end
   end
@@ -164,36 +204,53 @@ cli.main(function()
   ebm.threads(threads[#threads])
 
   -- targets from the issue (measured, never asserted)
-  local function find(kind, size, K, st, C, nt)
+  local function find(kind, size, K, st, C, nt, gen, draw)
     for _, r in ipairs(results) do
-      if r.kind == kind and r.size == size and r.levels == K and r.stencil == st and r.batch == C and r.threads == nt then return r end
+      if r.kind == kind and r.size == size and r.levels == K and r.stencil == st and r.batch == C and r.threads == nt
+        and (not gen or r.generator == gen) and (not draw or r.draw == draw) then return r end
     end
   end
-  local function best(K, minC, nt)
+  local function best(K, minC, nt, gen, draw)
     local b
     for _, r in ipairs(results) do
-      if r.kind == "block" and r.size == 28 and r.levels == K and r.stencil == "4" and r.batch >= minC and r.threads == nt then
+      if r.kind == "block" and r.size == 28 and r.levels == K and r.stencil == "4" and r.batch >= minC and r.threads == nt
+        and r.generator == gen and (K == 2 or r.draw == draw) then
         if not b or r.updates_per_ns > b.updates_per_ns then b = r end
       end
     end
     return b
   end
   local tnt = threads[#threads]
-  local b2, b4, one = best(2, 256, tnt), best(4, 256, tnt), find("block", 28, 4, "4", 1, 1)
   local seq4 = find("sequential", 28, 4, "4", 1, 1)
   print("# targets (28x28, 4-neighbour):")
-  if b2 then
-    print(("#   binary, batch >= 256, %d threads: %.2f flips/ns (target >= 20) at batch %d; %.2f per cpu-ns")
-      :format(tnt, b2.updates_per_ns, b2.batch, b2.updates_per_cpu_ns))
+  if seq4 then
+    print(("#   sequential baseline, 4 levels: %.2f us per sweep (%.3f updates/ns)"):format(seq4.us_per_sweep_chain, seq4.updates_per_ns))
   end
-  if b4 then
-    print(("#   4 levels, batch >= 256, %d threads: %.2f updates/ns (target >= 2) at batch %d; %.2f per cpu-ns")
-      :format(tnt, b4.updates_per_ns, b4.batch, b4.updates_per_cpu_ns))
+  local combos = {}
+  for _, r in ipairs(results) do
+    if r.kind == "block" then
+      local key = r.generator .. "/" .. r.draw
+      if not combos[key] then combos[key] = true; combos[#combos + 1] = { r.generator, r.draw } end
+    end
   end
-  if one then print(("#   one chain, 4 levels: %.2f us per sweep (target <= 3)"):format(one.us_per_sweep_chain)) end
-  if seq4 and b4 then
-    print(("#   sequential baseline, 4 levels: %.2f us per sweep (%.3f updates/ns); block Gibbs at batch %d is %.0fx faster per update")
-      :format(seq4.us_per_sweep_chain, seq4.updates_per_ns, b4.batch, b4.updates_per_ns / seq4.updates_per_ns))
+  for _, gd in ipairs(combos) do
+    local gen, draw = gd[1], gd[2]
+    local tag = draw == "binary" and gen or (gen .. ", " .. draw)
+    if draw == "binary" then
+      local b2 = best(2, 256, tnt, gen, draw)
+      if b2 then
+        print(("#   binary (%s), batch >= 256, %d threads: %.2f flips/ns (target >= 20) at batch %d; %.2f per cpu-ns")
+          :format(tag, tnt, b2.updates_per_ns, b2.batch, b2.updates_per_cpu_ns))
+      end
+    else
+      local b4, one = best(4, 256, tnt, gen, draw), find("block", 28, 4, "4", 1, 1, gen, draw)
+      if b4 then
+        print(("#   4 levels (%s), batch >= 256, %d threads: %.2f updates/ns (target >= 2) at batch %d, %.0f 50-sweep samples/s (target >= 50,000); %.2f per cpu-ns")
+          :format(tag, tnt, b4.updates_per_ns, b4.batch, b4.samples50_per_s, b4.updates_per_cpu_ns))
+        if seq4 then print(("#     %.0fx the sequential sampler's updates/ns"):format(b4.updates_per_ns / seq4.updates_per_ns)) end
+      end
+      if one then print(("#   one chain, 4 levels (%s): %.2f us per sweep (target <= 3)"):format(tag, one.us_per_sweep_chain)) end
+    end
   end
   local load1 = load()
   print(("# load average %.2f at start, %.2f at end; %.1f s"):format(load0, load1, clock() - t_start))
@@ -214,7 +271,7 @@ cli.main(function()
         for _, nt in ipairs(threads) do
           local xs, ys = {}, {}
           for _, C in ipairs(batches) do
-            local r = find("block", 28, K, st, C, nt)
+            local r = find("block", 28, K, st, C, nt)  -- the first generator and draw listed
             if r then xs[#xs + 1], ys[#ys + 1] = C, r.updates_per_ns end
           end
           series[#series + 1] = { name = ("K=%d %s-nbr %d thr"):format(K, st, nt), x = xs, y = ys, style = "linespoints" }

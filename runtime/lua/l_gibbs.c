@@ -42,9 +42,26 @@ static void read_opts(lua_State *L, int arg, int64_t C, ebm_gibbs_opts *o) {
     if (o->chain_off < 0) luaL_argerror(L, arg + 3, "chain_offset must be >= 0");
 }
 
-/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order, simd)
- * order: nil, "random", or i32 tensor / table of 1-based block ids; simd: nil (auto: EBM_SIMD,
- * else the fastest) | "avx512" | "avx2" | "scalar". Updates states [n, C] in place. */
+/* The level draw argument: nil (auto: EBM_LEVELS, else table) | "float" | "table" | "gather". */
+static int check_levels(lua_State *L, int arg) {
+    if (lua_isnoneornil(L, arg)) return EBM_LEVELS_AUTO;
+    int v = ebm_levels_parse(luaL_checkstring(L, arg));
+    if (v < 0) luaL_argerror(L, arg, "unknown level draw (float, table, gather)");
+    return v;
+}
+
+/* The generator argument: nil (auto: EBM_RNG, else ARS) | "ars" | "philox". */
+static int check_rng(lua_State *L, int arg) {
+    if (lua_isnoneornil(L, arg)) return EBM_RNG_AUTO;
+    int v = ebm_rng_parse(luaL_checkstring(L, arg));
+    if (v < 0) luaL_argerror(L, arg, "unknown generator (ars, philox)");
+    return v;
+}
+
+/* core.gibbs_sweep(g, blocks, states, nsweeps, beta, seed, step, chain_offset, clamp, order, simd,
+ * levels, rng) order: nil, "random", or i32 tensor / table of 1-based block ids; simd: nil (auto:
+ * EBM_SIMD, else the fastest) | "avx512" | "avx2" | "scalar"; levels: see check_levels; rng:
+ * see check_rng. Updates states [n, C] in place. */
 static int l_gibbs_sweep(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -59,6 +76,8 @@ static int l_gibbs_sweep(lua_State *L) {
         o.simd = ebm_simd_parse(luaL_checkstring(L, 11));
         if (o.simd < 0) luaL_argerror(L, 11, "unknown SIMD path (avx512, avx2, scalar)");
     }
+    o.levels = check_levels(L, 12);
+    o.rng = check_rng(L, 13);
     int32_t ordbuf[64], *ord = NULL;
     const int OA = 10; /* the order argument */
     if (lua_type(L, OA) == LUA_TSTRING) {
@@ -82,14 +101,16 @@ static int l_gibbs_sweep(lua_State *L) {
         luaL_argerror(L, OA, "order must be nil, \"random\" or a list of block ids");
     }
     int rc = ebm_gibbs_sweeps(m, b, x, C, (int32_t)ns, &o);
-    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_sweep: this CPU cannot run the %s path", ebm_simd_name(o.simd));
+    if (rc == EBM_ERANGE)
+        return luaL_error(L, "gibbs_sweep: this CPU cannot run the %s path with %s", ebm_simd_name(ebm_simd_pick(o.simd, o.rng)),
+                          ebm_rng_name(ebm_rng_pick(o.rng)));
     if (rc) return luaL_error(L, "gibbs_sweep: out of memory");
     lua_settop(L, 3);
     return 1;
 }
 
-/* core.gibbs_update(g, blocks, k, states, beta, seed, step, chain_offset, clamp): update
- * block k (1-based) once. */
+/* core.gibbs_update(g, blocks, k, states, beta, seed, step, chain_offset, clamp, levels, rng):
+ * update block k (1-based) once. */
 static int l_gibbs_update(lua_State *L) {
     ebm_model *m = luaG_checkgraph(L, 1);
     ebm_blocks *b = luaG_checkblocks(L, 2, m);
@@ -100,8 +121,12 @@ static int l_gibbs_update(lua_State *L) {
     ebm_gibbs_opts o;
     read_opts(L, 5, C, &o);
     check_clamp(L, 9, m, C, &o);
+    o.levels = check_levels(L, 10);
+    o.rng = check_rng(L, 11);
     int rc = ebm_gibbs_update(m, b, (int32_t)k - 1, x, C, &o);
-    if (rc == EBM_ERANGE) return luaL_error(L, "gibbs_update: this CPU cannot run the %s path", ebm_simd_name(ebm_simd_pick(0, 0)));
+    if (rc == EBM_ERANGE)
+        return luaL_error(L, "gibbs_update: this CPU cannot run the %s path with %s", ebm_simd_name(ebm_simd_pick(0, o.rng)),
+                          ebm_rng_name(ebm_rng_pick(o.rng)));
     if (rc) return luaL_error(L, "gibbs_update: out of memory");
     lua_settop(L, 4);
     return 1;

@@ -132,7 +132,7 @@ static int l_repack(lua_State *L) {
     return 1;
 }
 
-/* core.simd_path([simd[, rng]]) -> simd, rng, runs: the path and generator a packed sweep with
+/* core.simd_path([simd[, rng]]) -> simd, rng, runs: the path and generator a packed or u8 sweep with
  * these options uses (names), and whether this CPU can run them. */
 static int l_simd_path(lua_State *L) {
     int simd = checkpath(L, 1, ebm_simd_parse, "SIMD path (avx512, avx2, scalar)");

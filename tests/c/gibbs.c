@@ -1,7 +1,9 @@
-/* gibbs.c - the kernels' random-number contract, a beta = 0 sweep gives uniform levels
+/* gibbs.c - the kernels' random-number contract (both generators, every level draw and SIMD
+ * path use the documented words), a beta = 0 sweep gives uniform levels
  * (chi-square), clamps hold, one chain equals its column of a batch, and the sequential
  * sampler draws from the exact conditional of a two-node model. */
 #include "gibbs.h"
+#include "gibbs_cpu.h"
 #include "graph.h"
 #include "stats.h"
 #include "tap.h"
@@ -45,6 +47,50 @@ int main(void) {
         ok_words &= ebm_gibbs_word(123, 5, 9, g) == ebm_philox4x32(c, k).v[(g >> 4) & 3];
     }
     ok(ok_words, "random word of (node, chain, step) is the documented Philox word");
+
+    /* 1b. the kernels draw with the documented words: at beta = 0 the thresholds of a 4-level
+     * node are exactly 2^30, 2^31 and 3 * 2^30 (weights exp(0) = 1 for both level draws), so a
+     * sweep leaves every node at level U >> 30 of its own word U of the last step; for both
+     * generators, every level draw, each SIMD path this CPU runs, one chain (the
+     * node-vectorised path), 37 chains (per-chain thresholds) and 300 chains x 4 sweeps (>= 1024
+     * chain-sweeps: the threshold tables), an unaligned chain offset */
+    {
+        ebm_model *m = grid(4, 4, 4, 1.5f);
+        ebm_blocks b;
+        checkerboard(&b, 4, 4);
+        const int rngs[2] = {EBM_RNG_PHILOX, EBM_RNG_ARS};
+        const int lvs[3] = {EBM_LEVELS_TABLE, EBM_LEVELS_GATHER, EBM_LEVELS_FLOAT};
+        const int simds[2] = {EBM_SIMD_AVX512, EBM_SIMD_SCALAR};
+        const int64_t Cs[3] = {1, 37, 300};
+        int same = 1, ran = 0, differ = 0;
+        for (int r = 0; r < 2; r++)
+            for (int l = 0; l < 3; l++)
+                for (int sp = 0; sp < 2; sp++) {
+                    if (!ebm_simd_runs(simds[sp], rngs[r])) continue;
+                    for (int q = 0; q < 3; q++) {
+                        const int64_t C = Cs[q];
+                        uint8_t *x = calloc((size_t)(16 * C), 1);
+                        ebm_gibbs_opts o;
+                        memset(&o, 0, sizeof o);
+                        o.beta = 0.0f; o.seed = 77; o.step = 5; o.chain_off = 5;
+                        o.rng = rngs[r]; o.levels = lvs[l]; o.simd = simds[sp];
+                        const int32_t ns = C >= 300 ? 4 : 1;
+                        same &= ebm_gibbs_sweeps(m, &b, x, C, ns, &o) == EBM_OK;
+                        for (int i = 0; i < 16; i++)
+                            for (int64_t c = 0; c < C; c++) {
+                                uint32_t w = ebm_gibbs_word_rng(rngs[r], 77, (uint32_t)i, 5 + (uint64_t)ns - 1, 5 + c);
+                                same &= x[i * C + c] == (w >> 30);
+                                differ |= w != ebm_gibbs_word_rng(rngs[1 - r], 77, (uint32_t)i, 5 + (uint64_t)ns - 1, 5 + c);
+                            }
+                        free(x);
+                        ran++;
+                    }
+                }
+        ok(same && ran >= 9, "beta = 0, K = 4: a sweep leaves level word >> 30 on every path (%d runs)", ran);
+        ok(differ, "the ARS and Philox words differ");
+        ebm_blocks_free(&b);
+        ebm_model_free(m);
+    }
 
     /* 2. beta = 0: every level equally likely, for the binary and the K-level kernels */
     for (int K = 2; K <= 5; K += 3) {

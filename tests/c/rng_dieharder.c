@@ -5,15 +5,18 @@
  * calls a p-value FAILED below 1e-6; WEAK, p < 0.005 or > 0.995, happens by chance in about one
  * test in a hundred, so it is reported but not failed). Skipped when dieharder is missing.
  *
- * As a stream (`rng_dieharder.t --stream ars|philox [seed]`): the raw bytes on stdout for
+ * As a stream (`rng_dieharder.t --stream ars|philox|u8ars [seed]`): the raw bytes on stdout for
  * `dieharder -g 200` (stdin_input_raw); `make dieharder` runs the full battery this way.
  *
  * The stream is what the packed kernel draws (gibbs_packed.h), in the kernel's counter order:
  * for step s = 0, 1, ..., node i < 784 (a 28x28 grid), plane b < 32, word pair p < 32 (4096
  * chains): ARS the 16 bytes of ARS-7(key = {seed, s_hi ^ "PACK" << 32}, ctr = {p, i, s_lo, b});
  * Philox the 16 bytes of Philox4x32-10(key = {seed_lo, seed_hi ^ "PACK"}, ctr = {16 w + b/2, i,
- * s_lo, s_hi}) for words w = 2p, 2p+1 and b even. ARS uses AES-NI where the CPU has it (checked
- * against the portable form on the first blocks), else the portable form. */
+ * s_lo, s_hi}) for words w = 2p, 2p+1 and b even. u8ars is the u8 kernel's ARS stream (gibbs.h)
+ * in its counter order: for step s, node i < 784, block q < 1024 (4096 chains), the 16 bytes of
+ * ARS-7(key = {seed, EBM_GIBBS_ARS_KEYHI}, ctr = {q, i, s_lo, s_hi}), the words of chains
+ * 4q .. 4q+3. ARS uses AES-NI where the CPU has it (checked against the portable form on the
+ * first blocks), else the portable form. */
 #include <errno.h>
 #include <immintrin.h>
 #include <signal.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gibbs.h"
 #include "gibbs_cpu.h"
 #include "gibbs_packed.h"
 #include "rng.h"
@@ -32,7 +36,9 @@ static void skip(int n, const char *why) {
     for (int k = 0; k < n; k++) printf("ok %d # skip %s\n", ++tap_n, why);
 }
 
-enum { NODES = 784, PLANES = 32, PAIRS = 32, BLOCKS_PER_STEP = NODES * PLANES * PAIRS };
+enum { NODES = 784, PLANES = 32, PAIRS = 32, BLOCKS_PER_STEP = NODES * PLANES * PAIRS, U8_BLOCKS = 1024 };
+enum { GEN_PHILOX = 0, GEN_ARS = 1, GEN_U8ARS = 2 };
+static const char *const GEN_NAME[3] = {"philox", "ars", "u8ars"};
 
 __attribute__((target("aes"))) static void ars_aesni(const ebm_ars_keys *rk, const uint32_t *ctr, int n, uint32_t *out) {
     __m128i k[EBM_ARS_ROUNDS + 1];
@@ -46,6 +52,20 @@ __attribute__((target("aes"))) static void ars_aesni(const ebm_ars_keys *rk, con
 
 /* Blocks [pos, pos + n) of the stream (n <= PAIRS, within one (step, node, plane)) into out. */
 static void stream_blocks(int ars, int aesni, uint64_t seed, uint64_t pos, int n, uint32_t *out) {
+    if (ars == GEN_U8ARS) {  /* n <= 32 blocks within one node's 1024 */
+        const uint64_t s = pos / ((uint64_t)NODES * U8_BLOCKS), rem = pos % ((uint64_t)NODES * U8_BLOCKS);
+        const uint32_t i = (uint32_t)(rem / U8_BLOCKS), q0 = (uint32_t)(rem % U8_BLOCKS);
+        ebm_ars_keys rk;
+        ebm_ars_setkey(&rk, seed, EBM_GIBBS_ARS_KEYHI);
+        uint32_t ctr[4 * PAIRS];
+        for (int q = 0; q < n; q++) {
+            uint32_t c[4] = {q0 + (uint32_t)q, i, (uint32_t)s, (uint32_t)(s >> 32)};
+            memcpy(ctr + 4 * q, c, sizeof c);
+        }
+        if (aesni) ars_aesni(&rk, ctr, n, out);
+        else for (int q = 0; q < n; q++) ebm_ars_block(&rk, ctr + 4 * q, out + 4 * q);
+        return;
+    }
     uint64_t s = pos / BLOCKS_PER_STEP, rem = pos % BLOCKS_PER_STEP;
     uint32_t i = (uint32_t)(rem / (PLANES * PAIRS)), b = (uint32_t)(rem / PAIRS % PLANES), p0 = (uint32_t)(rem % PAIRS);
     if (ars) {
@@ -98,8 +118,8 @@ static void run_test(int ars, const char *args, int *passed, int *weak, int *fai
     while (r && fgets(line, sizeof line, r)) {
         line[strcspn(line, "\n")] = 0;
         if (strstr(line, "PASSED")) (*passed)++;
-        else if (strstr(line, "WEAK")) { (*weak)++; diag("%s: %s", ars ? "ars" : "philox", line); }
-        else if (strstr(line, "FAILED")) { (*failed)++; diag("%s: %s", ars ? "ars" : "philox", line); }
+        else if (strstr(line, "WEAK")) { (*weak)++; diag("%s: %s", GEN_NAME[ars], line); }
+        else if (strstr(line, "FAILED")) { (*failed)++; diag("%s: %s", GEN_NAME[ars], line); }
     }
     if (r) fclose(r);
     unlink(path);
@@ -108,12 +128,29 @@ static void run_test(int ars, const char *args, int *passed, int *weak, int *fai
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc >= 3 && !strcmp(argv[1], "--stream")) {
-        int ars = !strcmp(argv[2], "ars");
-        if (!ars && strcmp(argv[2], "philox")) { fprintf(stderr, "usage: %s --stream ars|philox [seed]\n", argv[0]); return 2; }
+        int ars = -1;
+        for (int g = 0; g < 3; g++)
+            if (!strcmp(argv[2], GEN_NAME[g])) ars = g;
+        if (ars < 0) { fprintf(stderr, "usage: %s --stream ars|philox|u8ars [seed]\n", argv[0]); return 2; }
         uint64_t seed = argc >= 4 ? strtoull(argv[3], NULL, 0) : 1;
         return write_stream(stdout, ars, seed, 0) ? 1 : 0;
     }
-    if (argc > 1) { fprintf(stderr, "usage: %s [--stream ars|philox [seed]]\n", argv[0]); return 2; }
+    if (argc > 1) { fprintf(stderr, "usage: %s [--stream ars|philox|u8ars [seed]]\n", argv[0]); return 2; }
+
+    /* the u8ars stream holds the u8 kernel's documented words (ebm_gibbs_word_rng) */
+    {
+        uint32_t a[4 * PAIRS];
+        int same = 1;
+        for (uint64_t pos = 0; pos < 4 * U8_BLOCKS; pos += PAIRS) {
+            const uint64_t p = pos + (uint64_t)NODES * U8_BLOCKS * 2 + 5 * U8_BLOCKS;  /* step 2, node 5.. */
+            stream_blocks(GEN_U8ARS, ebm_cpu_has("aes"), 9, p, PAIRS, a);
+            const uint64_t rem = p % ((uint64_t)NODES * U8_BLOCKS);
+            for (int w = 0; w < 4 * PAIRS; w++)
+                same &= a[w] == ebm_gibbs_word_rng(EBM_RNG_ARS, 9, (uint32_t)(rem / U8_BLOCKS), 2,
+                                                   (int64_t)(4 * (rem % U8_BLOCKS)) + w);
+        }
+        ok(same, "u8ars stream: the u8 kernel's ARS words (ebm_gibbs_word_rng)");
+    }
 
     /* the AES-NI form equals the portable one */
     if (ebm_cpu_has("aes")) {
@@ -124,12 +161,17 @@ int main(int argc, char **argv) {
             stream_blocks(1, 0, 5, pos + (uint64_t)BLOCKS_PER_STEP * 3, PAIRS, b);
             same = same && !memcmp(a, b, sizeof a);
         }
-        ok(same, "ARS stream: AES-NI blocks equal the portable form's");
+        for (uint64_t pos = 0; pos < 64 * PAIRS; pos += PAIRS) {
+            stream_blocks(GEN_U8ARS, 1, 5, pos + (uint64_t)NODES * U8_BLOCKS * 3, PAIRS, a);
+            stream_blocks(GEN_U8ARS, 0, 5, pos + (uint64_t)NODES * U8_BLOCKS * 3, PAIRS, b);
+            same = same && !memcmp(a, b, sizeof a);
+        }
+        ok(same, "ARS and u8ars streams: AES-NI blocks equal the portable form's");
     } else {
         skip(1, "no AES-NI on this CPU");
     }
     if (system("command -v dieharder > /dev/null 2>&1") != 0) {
-        skip(1, "dieharder is not installed (Debian package dieharder)");
+        skip(2, "dieharder is not installed (Debian package dieharder)");
         return done_testing();
     }
     /* quick subset of the new generator (about 3 s of CPU): birthdays, count-the-1s stream,
@@ -137,11 +179,11 @@ int main(int argc, char **argv) {
      * test calls an evenly spread set of p-values "too uniform" now and then); Philox, the
      * reference, and the full battery: make dieharder */
     static const char *const tests[] = {"-d 0 -p 50", "-d 8 -p 50", "-d 100 -p 50", "-d 202 -n 3 -p 50"};
-    for (int ars = 1; ars >= 1; ars--) {
+    for (int ars = GEN_ARS; ars <= GEN_U8ARS; ars++) {
         int passed = 0, weak = 0, failed = 0;
         for (size_t k = 0; k < sizeof tests / sizeof *tests; k++) run_test(ars, tests[k], &passed, &weak, &failed);
         ok(failed == 0 && passed + weak >= (int)(sizeof tests / sizeof *tests),
-           "%s stream: dieharder quick subset: %d passed, %d weak, %d failed", ars ? "ARS" : "Philox", passed, weak, failed);
+           "%s stream: dieharder quick subset: %d passed, %d weak, %d failed", GEN_NAME[ars], passed, weak, failed);
     }
     return done_testing();
 }

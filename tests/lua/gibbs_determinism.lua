@@ -153,7 +153,10 @@ end
 -- AVX-512 F/BW/VL/DQ) against the portable loops ("avx2" and "scalar" both name those; the
 -- compiler vectorises them for the build's flags), for every kernel path: binary <= 4 and > 4
 -- neighbours, K = 3, 4, 16 (in-register lookups), K = 20 (generic), clamps, per-chain beta,
--- random block order, and one chain (the node-vectorised single-chain kernel)
+-- random block order, and one chain (the node-vectorised single-chain kernel); for both
+-- generators (ARS, Philox), and for the level draws: "table" (VBMI byte lookups where the CPU
+-- has them) and "gather" give the same bits on every path, "float" the same bits on every path
+-- (and the K > 2 models see both: 150 chains x 7 sweeps fill the threshold tables)
 do
   local jumps = { { 0, 1 }, { 1, 0 }, { 2, 1 }, { 1, -2 }, { 1, 1 } }
   local models = {
@@ -169,7 +172,7 @@ do
     local name, m = mc[1], mc[2]
     randomise(m, 1)
     if not v512 then
-      t.skip("this CPU lacks AVX-512 F/BW/VL/DQ: only the portable path runs", 3)
+      t.skip("this CPU lacks AVX-512 F/BW/VL/DQ: only the portable path runs", 9)
     else
       for _, C in ipairs({ 1, 5, 150 }) do
         local out = {}
@@ -177,21 +180,64 @@ do
         for k = 1, m.n * C, 7 do clamp:view(m.n * C):set(k, 1) end
         local bt = ebm.f32(C)
         for c = 1, C do bt:set(c, 0.3 + 0.01 * c) end
-        for _, path in ipairs({ "avx512", "avx2", "scalar" }) do
-          local s = ebm.sampler{ model = m, seed = 5 }
-          local x = s:chains(C)
-          s:sweep(x, { n = 3, simd = path })
-          s:sweep(x, { n = 2, simd = path, clamp = clamp, beta = 0.8 })
-          s:sweep(x, { n = 2, simd = path, beta = bt, order = "random" })
-          out[path] = x
+        for _, gen in ipairs({ "ars", "philox" }) do
+          local paths = {}  -- those this CPU runs with this generator (scalar always)
+          for _, path in ipairs({ "avx512", "avx2", "scalar" }) do
+            if select(3, core.simd_path(path, gen)) then paths[#paths + 1] = path end
+          end
+          for _, lv in ipairs({ "table", "gather", "float" }) do
+            for _, path in ipairs(paths) do
+              local s = ebm.sampler{ model = m, seed = 5 }
+              local x = s:chains(C)
+              local o = { simd = path, levels = lv, rng = gen }
+              s:sweep(x, { n = 7, simd = path, levels = lv, rng = gen })
+              s:sweep(x, { n = 2, simd = path, levels = lv, rng = gen, clamp = clamp, beta = 0.8 })
+              s:sweep(x, { n = 2, simd = path, levels = lv, rng = gen, beta = bt, order = "random" })
+              s:update(x, 2, o)
+              out[gen .. lv .. path] = x
+            end
+          end
+          local same = true
+          for _, path in ipairs(paths) do
+            same = same and equal(out[gen .. "table" .. path], out[gen .. "tablescalar"])
+              and equal(out[gen .. "gather" .. path], out[gen .. "tablescalar"])
+              and equal(out[gen .. "float" .. path], out[gen .. "floatscalar"])
+          end
+          t.ok(same, ("%s, %d chains, %s words: %s paths give identical states (each level draw)")
+            :format(name, C, gen, table.concat(paths, ", ")))
         end
-        t.ok(equal(out.avx512, out.scalar) and equal(out.avx2, out.scalar),
-          ("%s, %d chains: avx512, avx2 and scalar paths give identical states"):format(name, C))
+        t.ok(not equal(out.arstablescalar, out.philoxtablescalar), ("%s, %d chains: ARS and Philox words give other chains"):format(name, C))
       end
     end
   end
+  -- the environment selects the u8 kernel's default generator and level draw (a child process)
+  local code = "local m = ebm.grid{ height = 6, width = 6, levels = 4 }; m:randomise(1, ebm.rng(4)); "
+    .. "local s = ebm.sampler{ model = m, seed = 3 }; local x = s:chains(40); s:sweep(x, { n = 30 }); "
+    .. "io.write(table.concat(x:view(36 * 40):totable(), ''))"
+  local function child(env)
+    local f = io.popen(env .. " ./ebmlua -e \"" .. code .. "\"")
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+  local function here(o)
+    local m = ebm.grid{ height = 6, width = 6, levels = 4 }
+    m:randomise(1, ebm.rng(4))
+    local s = ebm.sampler{ model = m, seed = 3 }
+    local x = s:chains(40)
+    s:sweep(x, { n = 30, rng = o.rng, levels = o.levels })
+    return table.concat(x:view(36 * 40):totable(), "")
+  end
+  local ars, philox = here{ rng = "ars" }, here{ rng = "philox" }
+  t.ok(ars ~= philox and child("EBM_RNG=philox") == philox and child("EBM_RNG=ars") == ars and child("") == ars,
+    "EBM_RNG selects the u8 kernel's generator (ARS by default)")
+  t.ok(child("EBM_LEVELS=float EBM_RNG=philox") == here{ rng = "philox", levels = "float" }
+    and child("EBM_LEVELS=gather") == ars, "EBM_LEVELS selects the level draw")
   local s = ebm.sampler{ model = models[1][2] }
   t.error_like(function() s:sweep(s:chains(4), { simd = "neon" }) end, "unknown SIMD path", "unknown SIMD path refused")
+  t.error_like(function() s:sweep(s:chains(4), { levels = "cubic" }) end, "unknown level draw", "unknown level draw refused")
+  t.error_like(function() s:sweep(s:chains(4), { rng = "mt" }) end, "unknown generator", "unknown generator refused")
+  t.error_like(function() s:update(s:chains(4), 1, { rng = 3 }) end, "unknown generator", "a generator that is not a name refused")
 end
 
 -- argument errors

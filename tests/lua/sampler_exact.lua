@@ -33,7 +33,7 @@ local function check(name, m, o)
   local s = ebm.sampler{ model = m, seed = o.seed or 11, blocks = o.blocks }
   local x = s:chains(C)
   if o.clamp then apply_clamp(x, o.clamp, o.values) end
-  s:sweep(x, { n = WARM, beta = beta, clamp = o.clamp, order = o.order, simd = o.simd })
+  s:sweep(x, { n = WARM, beta = beta, clamp = o.clamp, order = o.order, simd = o.simd, levels = o.levels, rng = o.rng })
   local tv = ex:tv(x)
   local bound = ebm.exact.tv_bound(Mst, C)
   t.cmp_ok(tv, "<", bound, ("%s: block Gibbs TV %.4f < %.4f (M=%d, S=%d)"):format(name, tv, bound, Mst, C))
@@ -106,5 +106,21 @@ check("2x2 K=4 ordinal, singleton blocks in reverse order", m8,
 -- tests/lua/gibbs_determinism.lua shows every path gives the same bits)
 check("3x3 binary 4-nbr, portable path", m1, { simd = "scalar", seed = 12 })
 check("2x3 K=3 full, portable path", m2, { simd = "scalar", seed = 13 })
+
+-- 10. the level draws and generators of the u8 kernel (gibbs.h): the default is threshold
+-- tables with ARS words; the float inverse CDF, the gather lookups and Philox words are
+-- selectable. A star: a centre node with 4 neighbours of 4 levels (256 configurations: the
+-- byte-lookup path), full untied couplings; K = 3 on a 3x3 grid takes the general index (81).
+local m10 = ebm.model{ layers = { { name = "c", n = 1, levels = 4 }, { name = "a", n = 4, levels = 4 } },
+  factors = { { name = "ca", a = "c", b = "a", edges = { { 1, 1, 1 }, { 1, 2, 2 }, { 1, 3, 3 }, { 1, 4, 4 } }, coupling = "full" } } }
+randomise(m10, 0.9)
+check("star K=4, threshold tables (default)", m10, { seed = 21 })
+check("star K=4, float level draw, Philox words", m10, { seed = 22, levels = "float", rng = "philox" })
+check("star K=4, gather lookups, Philox words", m10, { seed = 23, levels = "gather", rng = "philox" })
+check("star K=4, portable path, ARS words", m10, { seed = 24, simd = "scalar", rng = "ars" })
+local m11 = ebm.grid{ height = 3, width = 3, levels = 3, coupling = "full", torus = false }
+randomise(m11, 0.7)
+check("3x3 K=3 full, threshold tables", m11, { seed = 25 })
+check("2x2 K=4 ordinal, float level draw", m8, { seed = 26, levels = "float", blocks = { { 1 }, { 2 }, { 3 }, { 4 } } })
 
 t.done_testing()

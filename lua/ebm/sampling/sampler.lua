@@ -6,7 +6,13 @@
 --   s:update(x, k, {beta=, clamp=})               -- one block only
 --     beta: a number, or an f32 tensor [C] of per-chain betas (chain c at beta[c]; for
 --     tempering); equal entries give the same bits as the number. simd: "avx512" | "avx2" |
---     "scalar" (default EBM_SIMD, else the fastest this CPU runs; every path gives the same bits)
+--     "scalar" (default EBM_SIMD, else the fastest this CPU runs; every path gives the same bits).
+--     levels: how a node with K > 2 levels draws its level: "table" (the default, or EBM_LEVELS):
+--     32-bit cumulative thresholds, cached per node and neighbour configuration; "float": the
+--     24-bit float inverse CDF of earlier versions; "gather": "table" without the AVX-512 VBMI
+--     byte lookups (the same bits as "table"). Both draws are exact; they differ only where a
+--     uniform falls within float rounding of a level boundary. rng: "ars" (the default, or
+--     EBM_RNG) | "philox" (the reference): the generator of the random words (gibbs.h).
 --   s:sequential(state, {sweeps=, beta=, clamp=, scan="raster" | "random", rng=})
 --
 -- Randomness is a pure function of (seed, step, node, global chain id): s.step counts sweeps
@@ -66,7 +72,7 @@ function Sampler:sweep(x, opts)
   local n = opts.n or 1
   local step = opts.step or self.step
   core.gibbs_sweep(self.graph, self.blocks, x, n, opts.beta or 1, self.seed, step, opts.chain_offset or 0,
-    opts.clamp, opts.order, opts.simd)
+    opts.clamp, opts.order, opts.simd, opts.levels, opts.rng)
   if not opts.step then self.step = self.step + n end
   return x
 end
@@ -75,7 +81,8 @@ end
 function Sampler:update(x, k, opts)
   opts = opts or {}
   local step = opts.step or self.step
-  core.gibbs_update(self.graph, self.blocks, k, x, opts.beta or 1, self.seed, step, opts.chain_offset or 0, opts.clamp)
+  core.gibbs_update(self.graph, self.blocks, k, x, opts.beta or 1, self.seed, step, opts.chain_offset or 0, opts.clamp,
+    opts.levels, opts.rng)
   if not opts.step then self.step = self.step + 1 end
   return x
 end
