@@ -120,7 +120,8 @@ cli.main(function()
       end
       if not a.no_u8 then
         local tu, cu = timed(function() s:sweep(x, { n = sweeps, simd = a.simd }) end)
-        row("u8", "philox", ebm.core.simd_path(a.simd, "philox"), C, nt, tu, cu)
+        local usimd, urng = ebm.core.simd_path(a.simd)  -- the u8 kernel's default generator
+        row("u8", urng, usimd, C, nt, tu, cu)
       end
     end
   end
