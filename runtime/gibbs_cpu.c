@@ -48,26 +48,24 @@ int ebm_simd_runs(int simd, int rng) {
     }
 }
 
-const char *ebm_simd_name(int simd) {
-    return simd == EBM_SIMD_AVX512 ? "avx512" : simd == EBM_SIMD_AVX2 ? "avx2" : simd == EBM_SIMD_SCALAR ? "scalar" : "auto";
-}
-const char *ebm_rng_name(int rng) { return rng == EBM_RNG_ARS ? "ars" : rng == EBM_RNG_PHILOX ? "philox" : "auto"; }
+/* Option names, indexed by the enums' values (gibbs_cpu.h). */
+static const char *const SIMD_NAMES[] = {"auto", "scalar", "avx2", "avx512"};
+static const char *const RNG_NAMES[] = {"auto", "philox", "ars"};
+static const char *const LEVELS_NAMES[] = {"auto", "float", "table", "gather"};
+#define NNAMES(a) ((int)(sizeof a / sizeof a[0]))
 
-int ebm_simd_parse(const char *s) {
-    if (!s) return -2;
-    if (!strcmp(s, "avx512")) return EBM_SIMD_AVX512;
-    if (!strcmp(s, "avx2")) return EBM_SIMD_AVX2;
-    if (!strcmp(s, "scalar")) return EBM_SIMD_SCALAR;
-    if (!strcmp(s, "auto")) return EBM_SIMD_AUTO;
+static const char *name_of(int v, const char *const *names, int n) { return v >= 0 && v < n ? names[v] : "auto"; }
+/* The value named s, or -2 (unknown or NULL). */
+static int parse_name(const char *s, const char *const *names, int n) {
+    for (int v = 0; s && v < n; v++)
+        if (!strcmp(s, names[v])) return v;
     return -2;
 }
-int ebm_rng_parse(const char *s) {
-    if (!s) return -2;
-    if (!strcmp(s, "ars")) return EBM_RNG_ARS;
-    if (!strcmp(s, "philox")) return EBM_RNG_PHILOX;
-    if (!strcmp(s, "auto")) return EBM_RNG_AUTO;
-    return -2;
-}
+
+const char *ebm_simd_name(int simd) { return name_of(simd, SIMD_NAMES, NNAMES(SIMD_NAMES)); }
+const char *ebm_rng_name(int rng) { return name_of(rng, RNG_NAMES, NNAMES(RNG_NAMES)); }
+int ebm_simd_parse(const char *s) { return parse_name(s, SIMD_NAMES, NNAMES(SIMD_NAMES)); }
+int ebm_rng_parse(const char *s) { return parse_name(s, RNG_NAMES, NNAMES(RNG_NAMES)); }
 
 /* The environment's choice, read once: -3 = not read yet. */
 static int env_choice(const char *name, int (*parse)(const char *), volatile int *cache) {
@@ -96,18 +94,8 @@ int ebm_simd_pick(int simd, int rng) {
     return EBM_SIMD_SCALAR;
 }
 
-const char *ebm_levels_name(int levels) {
-    return levels == EBM_LEVELS_FLOAT ? "float" : levels == EBM_LEVELS_TABLE ? "table"
-         : levels == EBM_LEVELS_GATHER ? "gather" : "auto";
-}
-int ebm_levels_parse(const char *s) {
-    if (!s) return -2;
-    if (!strcmp(s, "float")) return EBM_LEVELS_FLOAT;
-    if (!strcmp(s, "table")) return EBM_LEVELS_TABLE;
-    if (!strcmp(s, "gather")) return EBM_LEVELS_GATHER;
-    if (!strcmp(s, "auto")) return EBM_LEVELS_AUTO;
-    return -2;
-}
+const char *ebm_levels_name(int levels) { return name_of(levels, LEVELS_NAMES, NNAMES(LEVELS_NAMES)); }
+int ebm_levels_parse(const char *s) { return parse_name(s, LEVELS_NAMES, NNAMES(LEVELS_NAMES)); }
 int ebm_levels_pick(int levels) {
     static volatile int env = -3;
     if (levels != EBM_LEVELS_AUTO) return levels;
