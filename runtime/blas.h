@@ -17,7 +17,7 @@
 #include <cblas.h>
 
 /* Products with fewer than this many multiply-adds (M*N*K) run on one thread. */
-#define EBM_GEMM_SPLIT_MIN 1000000.0
+#define EBM_GEMM_SPLIT_MIN 8388608.0
 #define EBM_GEMM_BLOCKS 8
 #define EBM_GEMM_BLOCK_MIN 48
 

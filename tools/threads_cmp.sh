@@ -56,7 +56,7 @@ echo "# medians: command | build | threads | wall user sys (s); $(uptime)"
 for cmd in "--hidden 500 --epochs 1" "--hidden 20 --pcd --epochs 2"; do
   for build in before after; do
     for thr in default 1; do
-      grep -F "$cmd|$build|$thr|" "$tmp/all" | cut -d'|' -f4 | awk -v l="$cmd | $build | $thr" '
+      grep -F -e "$cmd|$build|$thr|" "$tmp/all" | cut -d'|' -f4 | awk -v l="$cmd | $build | $thr" '
         { w[NR] = $1; u[NR] = $2; s[NR] = $3 }
         function med(a, n,   i, j, t) {
           for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }

@@ -65,7 +65,7 @@ int main(void) {
     /* products: shapes that split by rows (M >= N) and by columns (N > M), above the split
      * threshold, and a small one that does not split. Tolerance: K products of values in
      * [-0.5, 0.5) in float, error well under 1e-4 for K <= 300. */
-    const int shapes[][3] = {{300, 64, 80}, {100, 500, 60}, {7, 9, 11}};
+    const int shapes[][3] = {{300, 64, 500}, {100, 500, 200}, {7, 9, 11}};
     for (int sh = 0; sh < 3; sh++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
