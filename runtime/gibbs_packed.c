@@ -81,8 +81,8 @@ void ebm_packed_unpack(const uint64_t *p, int32_t n, int64_t C, int64_t nw, uint
 /* Per-call tables. */
 typedef struct plan {
     int32_t *deg;     /* [n] number of neighbours */
-    int32_t *nbr;     /* [n * MAXDEG] neighbours in CSR order (bit e of cfg is neighbour e) */
-    int64_t *nbo;     /* [n * MAXDEG] their rows' word offsets in the packed state (nbr * nw) */
+    int64_t *nbo;     /* [n * MAXDEG] word offsets of the neighbours' rows in the packed state, in
+                         CSR order (bit e of cfg is neighbour e) */
     uint32_t *T;      /* [n * 256] thresholds T[cfg], cfg < 2^deg */
     int64_t *coff;    /* [n] offset of node i's codes in code */
     uint16_t *code;   /* per node, per plane b (bit 31-b of T), 2^(D-2) codes, D = max(deg, 2):
@@ -97,7 +97,7 @@ typedef struct plan {
 static inline int code_deg(int deg) { return deg < 2 ? 2 : deg; }
 
 static void plan_free(plan *P) {
-    free(P->deg); free(P->nbr); free(P->nbo); free(P->T); free(P->coff); free(P->code);
+    free(P->deg); free(P->nbo); free(P->T); free(P->coff); free(P->code);
 }
 
 /* Thresholds of a binary node with deg <= 8: for deg <= 4 the u8 kernel's own table; above,
@@ -119,19 +119,15 @@ static int plan_build(const ebm_model *m, float beta, int64_t nw, plan *P) {
     int32_t n = m->n;
     memset(P, 0, sizeof *P);
     P->deg = malloc(sizeof(int32_t) * (size_t)n);
-    P->nbr = malloc(sizeof(int32_t) * (size_t)n * EBM_PK_MAXDEG);
     P->nbo = calloc((size_t)n * EBM_PK_MAXDEG, sizeof(int64_t));
     P->T = malloc(sizeof(uint32_t) * (size_t)n * 256);
     P->coff = malloc(sizeof(int64_t) * (size_t)n);
-    if (!P->deg || !P->nbr || !P->nbo || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
+    if (!P->deg || !P->nbo || !P->T || !P->coff) { plan_free(P); return EBM_ENOMEM; }
     int64_t tot = 0;
     for (int32_t i = 0; i < n; i++) {
         int d = (int)(m->adj_start[i + 1] - m->adj_start[i]);
         P->deg[i] = d;
-        for (int e = 0; e < d; e++) {
-            P->nbr[(int64_t)i * EBM_PK_MAXDEG + e] = m->adj_nbr[m->adj_start[i] + e];
-            P->nbo[(int64_t)i * EBM_PK_MAXDEG + e] = (int64_t)m->adj_nbr[m->adj_start[i] + e] * nw;
-        }
+        for (int e = 0; e < d; e++) P->nbo[(int64_t)i * EBM_PK_MAXDEG + e] = (int64_t)m->adj_nbr[m->adj_start[i] + e] * nw;
         P->coff[i] = tot;
         tot += (int64_t)32 << (code_deg(d) - 2);
     }
@@ -160,6 +156,7 @@ typedef struct pk_rand {
     ebm_ars_keys keys;           /* the same, for the portable ARS */
     uint32_t ks[20];             /* Philox key schedule: round r uses ks[2r], ks[2r+1] */
     v8u cgrp, nodehi;            /* ARS counters of a group (pk_rand_group) */
+    v8u pc0;                     /* Philox counter word 0 of a group's words (pk_rand_group) */
     uint64_t step;
     int rng;                     /* EBM_RNG_ARS or EBM_RNG_PHILOX */
 } pk_rand;
@@ -182,8 +179,9 @@ static void pk_rand_init(pk_rand *R, int rng, uint64_t seed, uint64_t step) {
     }
 }
 
-/* The group's part of the ARS counters {w/2, node, step_lo, plane} of words g0 .. g0+G-1 (the
- * kernel ors in the node, and xors in pk_plane_ctr[plane]). */
+/* The group's part of the counters of words g0 .. g0+G-1, set once per sweep and group: ARS
+ * {w/2, node, step_lo, plane} (the kernel ors in the node and xors in pk_plane_ctr[plane]);
+ * Philox word 0, 16 w (the kernel adds plane/2). */
 static void pk_rand_group(pk_rand *R, int64_t g0) {
     for (int l = 0; l < G; l += 2) {
         R->cgrp[l] = (uint64_t)(g0 / 2 + l / 2);
@@ -191,6 +189,7 @@ static void pk_rand_group(pk_rand *R, int64_t g0) {
         R->nodehi[l] = 0xFFFFFFFF00000000ull;
         R->nodehi[l + 1] = 0;
     }
+    for (int l = 0; l < G; l++) R->pc0[l] = (uint64_t)(g0 + l) * 16;
 }
 
 /* pk_plane_ctr[b]: plane b in counter word 3 of every block (the high half of the odd lanes). */
@@ -308,7 +307,7 @@ int ebm_packed_sweeps_ref(const ebm_model *m, const ebm_blocks *b, uint64_t *p, 
                     for (int j = 0; j < 64; j++) {
                         int cfg = 0;
                         for (int e = 0; e < D; e++)
-                            cfg |= (int)((p[(int64_t)P.nbr[(int64_t)i * EBM_PK_MAXDEG + e] * nw + w] >> j) & 1) << e;
+                            cfg |= (int)((p[P.nbo[(int64_t)i * EBM_PK_MAXDEG + e] + w] >> j) & 1) << e;
                         uint32_t U = 0;
                         for (int bp = 0; bp < 32; bp++) U = (U << 1) | (uint32_t)((planes[bp] >> j) & 1);
                         out |= (uint64_t)(U < P.T[(int64_t)i * 256 + cfg]) << j;

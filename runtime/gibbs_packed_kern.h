@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) void PK(plane)(v8u r, v8u tb, v8u *
 /* Update node i in the G words at xi (global word g0 onwards): lazy bit-serial draw. */
 static inline __attribute__((always_inline)) void
 PK(update_group)(const uint16_t *cd, const v8u *nb, uint64_t *xi, const uint64_t *keep, const pk_rand *R, uint32_t node,
-                 int64_t g0, const int D) {
+                 const int D) {
     v8u und = ~(v8u){0}, res = {0};
     v8u F[16];
     PK(functions2)(&nb[0], &nb[1], F);
@@ -136,9 +136,9 @@ PK(update_group)(const uint16_t *cd, const v8u *nb, uint64_t *xi, const uint64_t
             if (q + PK_STEP >= PK_FIRST && PK(all_zero)(und)) break;
         }
     } else {
-        v8u c0 = {0};
-        for (int l = 0; l < G; l++) c0[l] = (uint64_t)(g0 + l) * 16;
-        const v8u c1 = (v8u){0} + node, c2 = (v8u){0} + (uint32_t)R->step, c3 = (v8u){0} + (uint32_t)(R->step >> 32);
+        /* counter {16 w + plane/2, node, step_lo, step_hi} of word w (the group's part: R->pc0) */
+        const v8u c0 = R->pc0, c1 = (v8u){0} + node, c2 = (v8u){0} + (uint32_t)R->step,
+                  c3 = (v8u){0} + (uint32_t)(R->step >> 32);
         /* two Philox calls (four planes) per step: independent dependency chains side by side */
         for (int q = 0; q < 16; q += 2) {
             v8u r[4];
@@ -165,7 +165,7 @@ static inline __attribute__((always_inline)) void PK(node_d)(const plan *P, int3
     const int64_t *nbo = P->nbo + (int64_t)i * EBM_PK_MAXDEG;
     v8u nb[EBM_PK_MAXDEG];
     for (int e = 0; e < D; e++) nb[e] = (D > 2 || e < deg) ? PK(vload)(p + nbo[e] + w0) : (v8u){0};
-    PK(update_group)(P->code + P->coff[i], nb, p + (int64_t)i * nw + w0, keep, R, (uint32_t)i, w0, D);
+    PK(update_group)(P->code + P->coff[i], nb, p + (int64_t)i * nw + w0, keep, R, (uint32_t)i, D);
 }
 
 static void PK(node_group)(const plan *P, int32_t i, uint64_t *p, int64_t nw, int64_t w0, const uint64_t *keep,
