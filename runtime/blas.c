@@ -23,7 +23,8 @@ static int plan_split(enum CBLAS_ORDER order, int M, int N, int K, int *split, i
     return (n + *len - 1) / *len;
 }
 
-/* Offsets of block [i0, i0 + len) in A, B (row-major, op as given) and C. */
+/* One product (CALL = cblas_sgemm or cblas_dgemm): whole, or its nb blocks [i0, i0 + len) of rows
+ * or columns on the pool, each with its own offsets into A or B (row-major, op as given) and C. */
 #define EBM_GEMM_RUN(CALL)                                                                                  \
     ebm_pool_refresh();                                                                                        \
     int split = 0, len = 0, nb = plan_split(order, M, N, K, &split, &len);                                     \
